@@ -1,0 +1,1 @@
+"""Numeric cross-checks (PyTorch): a zoo of trained networks, many at once with ``torch.func``."""

@@ -1,0 +1,199 @@
+r"""Numeric cross-checks of the permutation family on trained networks (float64).
+
+Each check trains a zoo (:mod:`numeric.zoo`), applies a random hidden-unit permutation per
+network and reports the worst relative error over the zoo against :func:`numeric.tolerance.tolerance`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.func import grad, vmap
+
+from proofs.record import NumericResult
+
+from .tolerance import rel_err, tolerance
+from .zoo import ACTIVATIONS, ZooSpec, forward, mse, perm_matrices, permute_params, random_permutations, trained_zoo
+
+__all__ = [
+    "check_elementwise_commutes", "check_orthogonal_commutes", "check_inverse_is_transpose",
+    "check_row_column_action", "check_forward_invariance", "check_input_rows_break_symmetry",
+    "check_loss_invariance", "check_mse_output_gradient", "check_gradient_equivariance",
+    "check_sgd_equivariance", "check_nonunique_minima",
+]
+
+SPEC = ZooSpec()
+ACT = ACTIVATIONS[SPEC.activation]
+
+
+def _identity_result(claim_id, errs: torch.Tensor, tol: float, networks, device, statistic, **details):
+    worst = float(errs.max())
+    k = int(errs.argmax())
+    status = "consistent" if worst <= tol else "violated"
+    witness = None if status == "consistent" else {"network": k, "relative_error": worst}
+    return NumericResult(claim_id, status, statistic, worst, networks, device, tolerance=tol,
+                         details={"median": float(errs.median()), **details}, witness=witness)
+
+
+def _setup(networks, device, seed):
+    params, X, Y = trained_zoo(networks, device, seed, SPEC)
+    P = perm_matrices(random_permutations(networks, SPEC.h, seed, device))
+    return params, X, Y, P
+
+
+def _preacts(params, X):
+    return X @ params["W1"] + params["b1"]
+
+
+def check_elementwise_commutes(networks=16, device="cpu", seed=0) -> NumericResult:
+    """``max |σ(Z)P − σ(ZP)|`` on trained pre-activations, every activation in the zoo's list."""
+    params, X, Y, P = _setup(networks, device, seed)
+    Z = _preacts(params, X)
+    errs = torch.stack([rel_err(a(Z) @ P, a(Z @ P)) for a in ACTIVATIONS.values()]).amax(0)
+    return _identity_result("perm.elementwise-commutes", errs, tolerance(torch.float64, SPEC.h),
+                            networks, device, "max rel |σ(Z)P − σ(ZP)|", activations=list(ACTIVATIONS))
+
+
+def check_orthogonal_commutes(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Same with a random orthogonal Q (QR of a Gaussian): a violation is expected for ReLU/tanh."""
+    params, X, Y, _ = _setup(networks, device, seed)
+    Z = _preacts(params, X)
+    g = torch.Generator(device="cpu").manual_seed(seed + 1)
+    Q = torch.linalg.qr(torch.randn(networks, SPEC.h, SPEC.h, generator=g, dtype=torch.float64))[0].to(device)
+    per_act = {name: rel_err(a(Z) @ Q, a(Z @ Q)) for name, a in ACTIVATIONS.items()}
+    errs = torch.stack(list(per_act.values())).amax(0)
+    return _identity_result("perm.orthogonal-commutes", errs, tolerance(torch.float64, SPEC.h), networks,
+                            device, "max rel |σ(Z)Q − σ(ZQ)|, Q random orthogonal",
+                            per_activation={k: float(v.max()) for k, v in per_act.items()})
+
+
+def check_inverse_is_transpose(networks=16, device="cpu", seed=0) -> NumericResult:
+    P = perm_matrices(random_permutations(networks, SPEC.h, seed, device))
+    eye = torch.eye(SPEC.h, dtype=P.dtype, device=device).expand_as(P)
+    errs = torch.maximum(rel_err(P.transpose(1, 2) @ P, eye), rel_err(P @ P.transpose(1, 2), eye))
+    return _identity_result("perm.inverse-is-transpose", errs, 0.0, networks, device, "max |PᵀP − I|, |PPᵀ − I| (exact)")
+
+
+def check_row_column_action(networks=16, device="cpu", seed=0) -> NumericResult:
+    params, X, Y, _ = _setup(networks, device, seed)
+    perms = random_permutations(networks, SPEC.h, seed, device)
+    P = perm_matrices(perms)
+    A = params["W1"].transpose(1, 2) @ params["W1"]  # h×h matrix built from trained weights
+    idx = perms.unsqueeze(1).expand(-1, SPEC.h, -1)
+    cols = torch.gather(A, 2, idx)  # A[:, :, π(j)]
+    inv = torch.argsort(perms, dim=1)
+    rows = torch.gather(A, 1, inv.unsqueeze(2).expand(-1, -1, SPEC.h))  # A[π⁻¹(i), :]
+    errs = torch.maximum(rel_err(A @ P, cols), rel_err(P @ A, rows))
+    return _identity_result("perm.row-column-action", errs, tolerance(torch.float64, SPEC.h), networks, device,
+                            "max rel |AP − A[:,π]|, |PA − A[π⁻¹,:]|")
+
+
+def check_forward_invariance(networks=16, device="cpu", seed=0) -> NumericResult:
+    params, X, Y, P = _setup(networks, device, seed)
+    o = vmap(lambda p, x: forward(p, x, ACT))(params, X)
+    o_p = vmap(lambda p, x: forward(p, x, ACT))(permute_params(params, P), X)
+    return _identity_result("perm.forward-invariance", rel_err(o_p, o), tolerance(torch.float64, SPEC.d + SPEC.h),
+                            networks, device, "max rel |O(θ_P) − O(θ)|")
+
+
+def check_input_rows_break_symmetry(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Permuting the rows of W1 changes the outputs on the data (for trained, generic networks)."""
+    params, X, Y, _ = _setup(networks, device, seed)
+    Qm = perm_matrices(random_permutations(networks, SPEC.d, seed + 3, device))
+    rows = dict(params, W1=Qm @ params["W1"])
+    o = vmap(lambda p, x: forward(p, x, ACT))(params, X)
+    o_r = vmap(lambda p, x: forward(p, x, ACT))(rows, X)
+    moved = (Qm != torch.eye(SPEC.d, dtype=Qm.dtype, device=device)).flatten(1).any(1)
+    change = rel_err(o_r, o)[moved]
+    tol = tolerance(torch.float64, SPEC.d + SPEC.h)
+    frac = float((change > tol).double().mean()) if len(change) else float("nan")
+    status = "consistent" if len(change) and frac == 1.0 else "violated"
+    return NumericResult("perm.input-rows-break-symmetry", status, "fraction of networks whose outputs change",
+                         frac, int(moved.sum()), device, tolerance=tol,
+                         details={"min_change": float(change.min()) if len(change) else None})
+
+
+def check_loss_invariance(networks=16, device="cpu", seed=0) -> NumericResult:
+    params, X, Y, P = _setup(networks, device, seed)
+    f = vmap(lambda p, x, y: mse(p, x, y, ACT))
+    errs = rel_err(f(permute_params(params, P), X, Y)[:, None], f(params, X, Y)[:, None])
+    return _identity_result("perm.loss-invariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+                            device, "max rel |L(θ_P) − L(θ)|")
+
+
+def check_mse_output_gradient(networks=16, device="cpu", seed=0) -> NumericResult:
+    params, X, Y, _ = _setup(networks, device, seed)
+    g = vmap(grad(lambda p, x, y: mse(p, x, y, ACT)))(params, X, Y)
+    H = ACT(_preacts(params, X))
+    O = H @ params["W2"] + params["b2"]
+    errs = torch.maximum(rel_err(g["W2"], H.transpose(1, 2) @ (O - Y)), rel_err(g["b2"], (O - Y).sum(1, keepdim=True)))
+    return _identity_result("perm.mse-output-gradient", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+                            device, "max rel |autograd − Hᵀ(O−Y)|, |autograd − 1ᵀ(O−Y)|")
+
+
+def check_gradient_equivariance(networks=16, device="cpu", seed=0) -> NumericResult:
+    params, X, Y, P = _setup(networks, device, seed)
+    g = vmap(grad(lambda p, x, y: mse(p, x, y, ACT)))
+    ga, gp = g(params, X, Y), g(permute_params(params, P), X, Y)
+    want = permute_params(ga, P)
+    errs = torch.stack([rel_err(gp[k], want[k]) for k in ga]).amax(0)
+    return _identity_result("perm.gradient-equivariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+                            device, "max rel |∇L(θ_P) − (∇L(θ))_P|")
+
+
+def _adam(params, X, Y, steps, lr=1e-2, b1=0.9, b2=0.999, eps=1e-8, wd=1e-2):
+    g = vmap(grad(lambda p, x, y: mse(p, x, y, ACT)))
+    m = {k: torch.zeros_like(v) for k, v in params.items()}
+    v2 = {k: torch.zeros_like(v) for k, v in params.items()}
+    for t in range(1, steps + 1):
+        gr = g(params, X, Y)
+        m = {k: b1 * m[k] + (1 - b1) * gr[k] for k in m}
+        v2 = {k: b2 * v2[k] + (1 - b2) * gr[k] ** 2 for k in v2}
+        params = {k: params[k] - lr * (m[k] / (1 - b1 ** t)) / ((v2[k] / (1 - b2 ** t)).sqrt() + eps)
+                  - lr * wd * params[k] for k in params}
+    return params
+
+
+def _sgd(params, X, Y, steps, lr=0.05, momentum=0.9):
+    g = vmap(grad(lambda p, x, y: mse(p, x, y, ACT) / x.shape[0]))
+    buf = {k: torch.zeros_like(v) for k, v in params.items()}
+    for _ in range(steps):
+        gr = g(params, X, Y)
+        buf = {k: momentum * buf[k] + gr[k] for k in buf}
+        params = {k: params[k] - lr * buf[k] for k in params}
+    return params
+
+
+def check_sgd_equivariance(networks=16, device="cpu", seed=0, steps=50) -> NumericResult:
+    """Train from θ and from θ_P for ``steps`` steps (SGD+momentum and AdamW), float64; compare."""
+    params, X, Y, P = _setup(networks, device, seed)
+    errs, per = [], {}
+    for name, opt in (("sgd+momentum", _sgd), ("adamw", _adam)):
+        a = opt(params, X, Y, steps)
+        b = opt(permute_params(params, P), X, Y, steps)
+        want = permute_params(a, P)
+        e = torch.stack([rel_err(b[k], want[k]) for k in a]).amax(0)
+        per[name] = float(e.max())
+        errs.append(e)
+    tol = tolerance(torch.float64, SPEC.n * SPEC.h * steps)
+    return _identity_result("perm.sgd-equivariance", torch.stack(errs).amax(0), tol, networks, device,
+                            f"max rel |θ'_T − (θ_T)_P| after {steps} steps", per_optimiser=per, steps=steps)
+
+
+def check_nonunique_minima(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Trained networks: hidden units distinct, and every one of a sample of permuted copies is a
+    distinct parameter vector with the same loss."""
+    params, X, Y, _ = _setup(networks, device, seed)
+    f = vmap(lambda p, x, y: mse(p, x, y, ACT))
+    base = f(params, X, Y)
+    worst, distinct = 0.0, True
+    for t in range(8):
+        P = perm_matrices(random_permutations(networks, SPEC.h, seed + 100 + t, device))
+        pp = permute_params(params, P)
+        worst = max(worst, float(rel_err(f(pp, X, Y)[:, None], base[:, None]).max()))
+        moved = (P != torch.eye(SPEC.h, dtype=P.dtype, device=device)).flatten(1).any(1)
+        differs = (pp["W1"] - params["W1"]).abs().flatten(1).amax(1) > 0
+        distinct &= bool((differs | ~moved).all())
+    tol = tolerance(torch.float64, SPEC.n * SPEC.h)
+    status = "consistent" if worst <= tol and distinct else "violated"
+    return NumericResult("perm.nonunique-minima", status, "max rel loss gap over permuted copies", worst, networks,
+                         device, tolerance=tol, details={"copies_distinct": distinct, "copies_per_network": 8})

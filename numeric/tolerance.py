@@ -1,0 +1,28 @@
+r"""Tolerances derived from the dtype and the size of the computation.
+
+For a float computation whose result is a sum of ``K`` products, the standard rounding bound
+is :math:`|\hat s - s| \le K u \sum |x_i y_i|` with unit roundoff ``u = eps/2``.  We compare
+*relative* errors (normalised by the largest magnitude involved) against
+
+.. math:: \mathrm{tol}(K) = 8\,K\,\varepsilon_{\text{dtype}}
+
+— a factor 16 above the worst-case bound per layer, enough for a few composed layers.
+"""
+
+from __future__ import annotations
+
+import torch
+
+SAFETY = 8
+
+
+def tolerance(dtype: torch.dtype, size: int) -> float:
+    """Relative tolerance for a computation with inner dimension ``size`` in ``dtype``."""
+    return SAFETY * max(int(size), 1) * torch.finfo(dtype).eps
+
+
+def rel_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-network relative error ``max|a-b| / max(max|b|, tiny)`` over all but the leading axis."""
+    diff = (a - b).abs().flatten(1).amax(1)
+    scale = b.abs().flatten(1).amax(1).clamp_min(torch.finfo(b.dtype).tiny)
+    return diff / scale

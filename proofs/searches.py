@@ -1,0 +1,82 @@
+r"""Exact counterexample searches (Z3).  Each returns a :class:`~proofs.record.SearchResult`:
+``found`` with a witness re-checked by independent exact code (SymPy rationals), ``none`` when Z3
+proves no witness exists within the stated bounds, ``unknown`` on timeout.
+
+``SEARCHES`` maps the names accepted by ``nnclaims search NAME`` to the search functions.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import sympy as sp
+import z3
+
+from .record import SearchResult
+
+__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu"]
+
+
+def _frac(v: z3.ExprRef) -> Fraction:
+    if isinstance(v, z3.IntNumRef):
+        return Fraction(v.as_long())
+    if isinstance(v, z3.RatNumRef):
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
+    raise ValueError(f"non-rational model value {v}")
+
+
+def recheck_orthogonal_relu(witness: dict) -> bool:
+    """Independent exact re-check: Q orthogonal and relu(ZQ) != relu(Z) Q (SymPy rationals)."""
+    Q = sp.Matrix([[sp.Rational(x) for x in row] for row in witness["Q"]])
+    Z = sp.Matrix([[sp.Rational(x) for x in row] for row in witness["Z"]])
+    relu = lambda t: sp.Max(0, t)
+    orth = (Q.T * Q - sp.eye(Q.shape[0])).is_zero_matrix
+    return bool(orth and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
+
+
+def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: int = 5,
+                           seed: int = 0, timeout: float = 30.0) -> SearchResult:
+    r"""Find a rational orthogonal ``Q`` (entries ``p/denominator``) and an integer row ``Z``
+    (entries in ``[-max_weight, max_weight]``) with :math:`\mathrm{relu}(ZQ) \ne \mathrm{relu}(Z)Q`,
+    where Q is *not* a permutation matrix (perm.orthogonal-commutes)."""
+    bounds = {"size": size, "max_weight": max_weight, "denominator": denominator}
+    s = z3.Solver()
+    s.set("timeout", int(timeout * 1000))
+    s.set("random_seed", seed)
+    P = [[z3.Int(f"p{i}{j}") for j in range(size)] for i in range(size)]
+    Zv = [z3.Int(f"z{j}") for j in range(size)]
+    D = denominator
+    for row in P:
+        for p in row:
+            s.add(p >= -D, p <= D)
+    for zv in Zv:
+        s.add(zv >= -max_weight, zv <= max_weight)
+    for a in range(size):  # QᵀQ = I, i.e. PᵀP = D² I
+        for b in range(size):
+            s.add(z3.Sum([P[k][a] * P[k][b] for k in range(size)]) == (D * D if a == b else 0))
+    s.add(z3.Or([z3.And(p != 0, p != D, p != -D) for row in P for p in row]))  # not a (signed) permutation
+    relu = lambda t: z3.If(t > 0, t, 0)
+    # D·relu(ZQ)_j = relu(Σ_k z_k p_kj);  D·(relu(Z)Q)_j = Σ_k relu(z_k) p_kj
+    s.add(z3.Or([relu(z3.Sum([Zv[k] * P[k][j] for k in range(size)])) != z3.Sum([relu(Zv[k]) * P[k][j] for k in range(size)])
+                 for j in range(size)]))
+    t0 = time.perf_counter()
+    res = s.check()
+    secs = round(time.perf_counter() - t0, 4)
+    if res == z3.sat:
+        mdl = s.model()
+        w = {
+            "Q": [[str(Fraction(mdl.eval(p).as_long(), D)) for p in row] for row in P],
+            "Z": [[str(mdl.eval(zv).as_long()) for zv in Zv]],
+            "activation": "relu",
+        }
+        return SearchResult("orthogonal-relu", "found", bounds, w, recheck_orthogonal_relu(w), secs)
+    if res == z3.unsat:
+        return SearchResult("orthogonal-relu", "none", bounds, seconds=secs,
+                            note="no rational orthogonal Q with these denominators and integer Z exists")
+    return SearchResult("orthogonal-relu", "unknown", bounds, seconds=secs, note=s.reason_unknown())
+
+
+SEARCHES = {
+    "orthogonal-relu": search_orthogonal_relu,
+}

@@ -1,0 +1,220 @@
+"""The ``nnclaims`` command: thin wrappers over the catalogue, the layers, the verdict and the report.
+
+Errors in what the user typed give one line on stderr and exit status 2; a refuted claim is a
+result (exit 0), not an error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from proofs.catalogue import CLAIMS, UnknownClaimError, get_claim
+
+from . import provenance
+from .verdict import LAYERS, NumericConfig, verify
+
+@click.group(help="Verify claims about neural networks: symbolic proofs, exact searches, numeric checks.")
+def app():
+    pass
+
+
+out = Console()
+err = Console(stderr=True)
+
+VERDICT_STYLE = {
+    "true": "green", "false": "red", "conditional": "yellow",
+    "supported": "green", "unsupported": "red", "open": "dim",
+}
+
+
+class UserError(Exception):
+    """Bad input from the user: reported as one line, exit status 2."""
+
+
+def _parse_layers(spec: str) -> tuple[str, ...]:
+    layers = tuple(s.strip() for s in spec.split(",") if s.strip())
+    bad = [s for s in layers if s not in LAYERS]
+    if bad or not layers:
+        raise UserError(f"unknown layer(s) {', '.join(bad) or '(none)'}: choose from {','.join(LAYERS)}")
+    return layers
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when available else ``cpu``; ``cuda`` without a GPU is an error."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise UserError(f"unknown device {device!r}: choose auto, cpu or cuda")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("device 'cuda' asked for, but no CUDA GPU is available (use --device cpu or auto)")
+    return device
+
+
+def _check_ids(ids: List[str]) -> List[str]:
+    for i in ids:
+        try:
+            get_claim(i)
+        except UnknownClaimError as e:
+            raise UserError(str(e)) from None
+    return ids
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    """Write atomically: a crash never leaves a half-written file that looks whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str))
+    tmp.replace(path)
+
+
+@app.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def list_claims(as_json: bool):
+    """List every claim: id, seed, statement."""
+    rows = [{"id": c.id, "seed": c.seed, "kind": c.kind, "statement": c.statement,
+             "quote": c.quote, **{k: v for k, v in c.layers().items()}} for c in CLAIMS]
+    if as_json:
+        click.echo(json.dumps({"claims": rows}, indent=2))
+        return
+    t = Table("id", "seed", "statement", show_lines=False)
+    for r in rows:
+        t.add_row(r["id"], r["seed"], r["statement"])
+    out.print(t)
+
+
+def run_verify(ids, layers, networks, device, seed, progress=True):
+    """Validate the options and run the layers; returns the list of outcomes (used by report too)."""
+    if networks < 1:
+        raise UserError(f"--networks must be at least 1 (got {networks})")
+    layer_t = _parse_layers(layers)
+    dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
+    ids = _check_ids(list(ids))
+    config = NumericConfig(networks=networks, device=dev, seed=seed)
+    chosen = [get_claim(i) for i in ids] if ids else list(CLAIMS)
+    outcomes = []
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True, disable=not progress) as bar:
+        task = bar.add_task("verifying", total=len(chosen))
+        for claim in chosen:
+            bar.update(task, description=claim.id)
+            outcomes.append(verify(claim, layer_t, config))
+            bar.advance(task)
+    return outcomes, config, layer_t
+
+
+def results_payload(outcomes, config, layers) -> dict:
+    return {
+        "claims": [o.to_json() for o in outcomes],
+        "counts": {v: sum(o.verdict.value == v for o in outcomes) for v in VERDICT_STYLE},
+        "provenance": provenance.collect(config=config, layers=layers, argv=sys.argv),
+    }
+
+
+@app.command("verify")
+@click.argument("ids", nargs=-1)
+@click.option("--layers", default=",".join(LAYERS), show_default=True, help="comma-separated: symbolic,search,numeric")
+@click.option("--networks", default=16, type=int, show_default=True, help="networks in the numeric zoo")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
+@click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write results JSON here")
+def verify_cmd(ids, layers, networks, device, seed, json_path):
+    """Run the chosen layers on the chosen claims and print their verdicts."""
+    outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed)
+    t = Table("id", "verdict", "evidence")
+    for o in outcomes:
+        style = VERDICT_STYLE[o.verdict.value]
+        t.add_row(o.claim.id, f"[{style}]{o.verdict.value}[/{style}]", o.evidence)
+    out.print(t)
+    for o in outcomes:
+        if o.disagreement:
+            err.print(f"[bold red]DISAGREEMENT[/] {o.claim.id}: {o.disagreement}")
+        for layer, rec in o.records.items():
+            if isinstance(rec, dict) and rec.get("status") == "error":
+                err.print(f"[red]layer error[/] {o.claim.id} [{layer}]: {rec['error']}")
+    if json_path:
+        _write_json(json_path, results_payload(outcomes, config, layer_t))
+        err.print(f"wrote {json_path}")
+
+
+@app.command("search")
+@click.argument("name")
+@click.option("--timeout", default=60.0, type=float, show_default=True,
+              help="solver time limit in seconds; past it the answer is 'unknown'")
+@click.option("--seed", default=0, type=int, show_default=True, help="solver seed")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write the result JSON here")
+def search_cmd(name, timeout, seed, json_path):
+    """Run a named counterexample search; prints found / none / unknown.
+
+    Names: orthogonal-relu."""
+    from proofs.searches import SEARCHES
+
+    if name not in SEARCHES:
+        raise UserError(f"unknown search {name!r}: choose from {', '.join(sorted(SEARCHES))}")
+    if timeout <= 0:
+        raise UserError(f"--timeout must be positive (got {timeout})")
+    result = SEARCHES[name](seed=seed, timeout=timeout)
+    out.print(f"{result.name}: [bold]{result.status}[/] bounds={result.bounds}"
+              + (f" rechecked={result.rechecked}" if result.status == "found" else ""))
+    if result.witness:
+        out.print_json(json.dumps(result.witness, default=str))
+    if json_path:
+        _write_json(json_path, result.to_json())
+
+
+@app.command("report")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/latest"), show_default=True,
+              help="folder for the report")
+@click.option("--networks", default=16, type=int, show_default=True, help="networks in the numeric zoo")
+@click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
+@click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
+@click.option("--from", "from_json", type=click.Path(path_type=Path), default=None,
+              help="render from a results.json instead of running")
+def report_cmd(out_dir, networks, device, seed, from_json):
+    """Run every claim (or read --from) and write results.json, report.md and index.html."""
+    from .render import write_report
+
+    if from_json is not None:
+        try:
+            payload = json.loads(Path(from_json).read_text())
+            payload["claims"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise UserError(f"--from {from_json}: not a results file ({type(e).__name__})") from None
+    else:
+        outcomes, config, layer_t = run_verify([], ",".join(LAYERS), networks, device, seed)
+        payload = results_payload(outcomes, config, layer_t)
+    paths = write_report(payload, out_dir)
+    for p in paths:
+        err.print(f"wrote {p}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and turns user errors into one line on stderr and exit 2."""
+    try:
+        rv = app.main(args=argv, standalone_mode=False, prog_name="nnclaims")
+    except UserError as e:
+        err.print(f"nnclaims: error: {e}", highlight=False, markup=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        err.print(f"nnclaims: error: {e.format_message()}", highlight=False, markup=False, soft_wrap=True)
+        return 2
+    except click.exceptions.Abort:
+        err.print("nnclaims: aborted", highlight=False)
+        return 130
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

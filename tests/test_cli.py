@@ -1,0 +1,89 @@
+"""The command line: listing, verifying, searching, reporting, and one-line errors with exit 2."""
+
+import json
+
+import pytest
+import torch
+
+from proofs.catalogue import CLAIMS
+from reports.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_list_json_has_every_claim(capsys):
+    code, out, _ = run(capsys, "list", "--json")
+    assert code == 0
+    rows = json.loads(out)["claims"]
+    assert [r["id"] for r in rows] == [c.id for c in CLAIMS]
+    assert all(r["seed"] and r["quote"] for r in rows)
+
+
+def test_cli_verify_json(tmp_path, capsys):
+    path = tmp_path / "out.json"
+    code, out, _ = run(capsys, "verify", "perm.inverse-is-transpose", "subspace.definitions",
+                       "--networks", "2", "--device", "cpu", "--json", str(path))
+    assert code == 0
+    data = json.loads(path.read_text())
+    by_id = {c["id"]: c for c in data["claims"]}
+    assert by_id["perm.inverse-is-transpose"]["verdict"] == "true"
+    assert by_id["perm.inverse-is-transpose"]["symbolic"]["status"] == "proved"
+    assert by_id["subspace.definitions"]["verdict"] == "open"
+    for c in data["claims"]:
+        assert {"id", "verdict", "symbolic", "search", "numeric"} <= set(c)
+        assert all("status" in c[layer] for layer in ("symbolic", "search", "numeric"))
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["verify", "perm.nope"], "unknown claim ID 'perm.nope'"),
+        (["verify", "--networks", "0"], "--networks must be at least 1"),
+        (["verify", "--device", "tpu"], "unknown device 'tpu'"),
+        (["verify", "--layers", "symbolic,magic"], "unknown layer(s) magic"),
+        (["verify", "--networks", "many"], "Invalid value"),
+        (["search", "nope"], "unknown search 'nope'"),
+        (["search", "orthogonal-relu", "--timeout", "0"], "--timeout must be positive"),
+    ],
+)
+def test_cli_bad_input_one_line_exit_2(capsys, argv, needle):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("nnclaims: error:")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cli_cuda_absent_is_error(capsys):
+    code, _, err = run(capsys, "verify", "perm.inverse-is-transpose", "--device", "cuda")
+    assert code == 2 and "no CUDA GPU" in err
+
+
+@pytest.mark.search
+def test_cli_search_json(tmp_path, capsys):
+    path = tmp_path / "w.json"
+    code, out, _ = run(capsys, "search", "orthogonal-relu", "--json", str(path))
+    assert code == 0
+    data = json.loads(path.read_text())
+    assert data["status"] == "found" and data["rechecked"] is True
+
+
+def test_cli_report_from_json(tmp_path, capsys):
+    res = tmp_path / "res.json"
+    run(capsys, "verify", "perm.row-column-action", "--layers", "symbolic", "--json", str(res))
+    code, _, _ = run(capsys, "report", "--from", str(res), "--out", str(tmp_path / "rep"))
+    assert code == 0
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "perm.row-column-action" in md and "**true**" in md
+    assert (tmp_path / "rep" / "index.html").read_text().startswith("<!doctype html>")
+
+
+def test_cli_report_from_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    code, _, err = run(capsys, "report", "--from", str(bad))
+    assert code == 2 and "not a results file" in err

@@ -1,0 +1,57 @@
+"""Numeric layer: tolerances, the vmapped zoo against a per-network loop, negative controls, GPU."""
+
+import pytest
+import torch
+
+from numeric.permutation import check_forward_invariance, check_orthogonal_commutes
+from numeric.tolerance import rel_err, tolerance
+from numeric.zoo import ZooSpec, forward, init_zoo, perm_matrices, permute_params, random_permutations, train_zoo
+
+
+pytestmark = pytest.mark.numeric
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+
+
+def test_tolerance_scales_with_size_and_dtype():
+    assert tolerance(torch.float64, 10) == 8 * 10 * torch.finfo(torch.float64).eps
+    assert tolerance(torch.float32, 1) > tolerance(torch.float64, 1000)
+
+
+def test_perm_matrices_permute_columns():
+    perms = torch.tensor([[2, 0, 1]])
+    P = perm_matrices(perms)
+    A = torch.arange(9, dtype=torch.float64).reshape(1, 3, 3)
+    assert torch.equal((A @ P)[0], A[0][:, [2, 0, 1]])
+
+
+def test_train_zoo_vmap_matches_loop():
+    spec = ZooSpec(steps=5)
+    params, X, Y = init_zoo(3, spec, 0, "cpu", dtype=torch.float64)
+    together = train_zoo(params, X, Y, spec)
+    for k in range(3):
+        one = train_zoo({n: v[k : k + 1] for n, v in params.items()}, X[k : k + 1], Y[k : k + 1], spec)
+        for n in params:
+            assert torch.allclose(one[n][0], together[n][k], rtol=0, atol=tolerance(torch.float64, 64))
+
+
+def test_forward_invariance_negative_control():
+    """Permuting W1 and b1 but not W2 must change the outputs (by far more than the tolerance)."""
+    spec = ZooSpec()
+    params, X, _ = init_zoo(4, spec, 0, "cpu", dtype=torch.float64)
+    P = perm_matrices(random_permutations(4, spec.h, 0, "cpu"))
+    broken = dict(permute_params(params, P), W2=params["W2"])
+    o = torch.func.vmap(forward)(params, X)
+    assert (rel_err(torch.func.vmap(forward)(broken, X), o) > 1e-3).all()
+
+
+def test_orthogonal_commutes_is_violated_numerically():
+    r = check_orthogonal_commutes(networks=4)
+    assert r.status == "violated" and r.value > 1e-3
+
+
+@pytest.mark.gpu
+@requires_cuda
+def test_forward_invariance_on_cuda_matches_cpu():
+    g, c = check_forward_invariance(networks=64, device="cuda"), check_forward_invariance(networks=64, device="cpu")
+    assert g.status == c.status == "consistent"
