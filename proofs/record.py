@@ -77,11 +77,13 @@ class Derivation:
 
     def equal(self, description: str, lhs: Any, rhs: Any, *, simplify=sp.simplify) -> bool:
         """Record ``lhs = rhs``; it holds when the simplified difference is exactly zero."""
-        if not isinstance(lhs, sp.MatrixBase):
+        if not isinstance(lhs, (sp.MatrixBase, sp.MatrixExpr)):
             lhs, rhs = (_canonical(sp.sympify(x)) for x in (lhs, rhs))
         diff = lhs - rhs
         if isinstance(diff, sp.MatrixBase):
             zero = all(simplify(e) == 0 for e in diff)
+        elif isinstance(diff, sp.MatrixExpr):  # matrix-symbol algebra at symbolic size
+            zero = isinstance(simplify(diff.doit()), sp.ZeroMatrix)
         else:
             zero = simplify(diff) == 0
         latex = f"{sp.latex(lhs)} = {sp.latex(rhs)}"
