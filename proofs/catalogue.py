@@ -340,7 +340,8 @@ CLAIMS: tuple[Claim, ...] = (
         "network, will look like",
         "The loss Hessian is the Jacobian (Gauss–Newton) term plus a term with the loss's first "
         "derivative times the network's second derivatives.",
-        established="open",
+        established="true",
+        proof=f"{H}:prove_gauss_newton_split",
     ),
     _hess(
         "hessian.residual-vanishes",
@@ -348,21 +349,24 @@ CLAIMS: tuple[Claim, ...] = (
         "optima",
         "At a perfect-loss optimum the second term vanishes because the loss is convex at optima "
         "(the reason is checked as well as the conclusion).",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_residual_vanishes",
     ),
     _hess(
         "hessian.linear-features-example",
         "So, each entry in the gradient corresponds to one feature of the network.",
         "For f(x) = Σ θ_i g_i(x) + c the Hessian is the Gram matrix of the features g_i and the "
         "constant 1 over the data.",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_linear_features_example",
     ),
     _hess(
         "hessian.feature-gram-at-optimum",
         "inner products of the features over the training data set",
         "At a perfect-loss optimum the Hessian equals the L2 (data) Gram matrix of the features "
         "∂f/∂θ_j.",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_feature_gram_at_optimum",
     ),
     _hess(
         "hessian.zero-eigs-feature-rank",
@@ -370,20 +374,23 @@ CLAIMS: tuple[Claim, ...] = (
         "inside it than it had parameters",
         "The number of zero Hessian eigenvalues equals the number of parameters minus the number of "
         "independent features over the data.",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_zero_eigs_feature_rank",
     ),
     _hess(
         "hessian.vector-output",
         "The math should stay the same for multi-dimensional outputs though.",
         "The same math holds for vector outputs and other losses (MSE; softmax cross-entropy, whose "
         "loss Hessian has cross terms).",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_vector_output",
     ),
     _hess(
         "hessian.earlier-layers-act-derivs",
         "features in earlier layers enter multiplied with derivatives of activation functions",
         "Features of earlier layers enter multiplied by derivatives of activation functions.",
-        established="open",
+        established="true",
+        proof=f"{H}:prove_earlier_layers_act_derivs",
     ),
     _hess(
         "hessian.layer-orthogonal-basis",
@@ -391,14 +398,16 @@ CLAIMS: tuple[Claim, ...] = (
         "layers can also be transformed into the new basis.",
         "The eigenbasis of a layer's activation Gram (Σ_x a aᵀ) gives mutually orthogonal features; "
         "re-expressing the adjacent weight matrices in it leaves the network's function unchanged.",
-        established="open",
+        established="conditional",
+        proof=f"{H}:prove_layer_orthogonal_basis",
     ),
     _hess(
         "hessian.next-layer-gradient-same",
         "You take the gradient with respect to any preactivation of the next layer.",
         "The gradient of any next-layer pre-activation w.r.t. that neuron's incoming weights is the "
         "same vector (the layer's activations), whichever pre-activation is chosen.",
-        established="open",
+        established="true",
+        proof=f"{H}:prove_next_layer_gradient_same",
     ),
     _hess(
         "hessian.information-loss-broadness",
