@@ -31,6 +31,7 @@ class Claim:
 
     ``kind`` is ``identity`` for a mathematical statement (verdicts true/false/conditional/open)
     and ``empirical`` for a statement about trained networks (supported/unsupported/open).
+    ``form`` is ``forall`` (a witness refutes it) or ``exists`` (a re-checked witness proves it).
     """
 
     id: str
@@ -38,6 +39,7 @@ class Claim:
     quote: str
     statement: str
     kind: Kind = "identity"
+    form: Literal["forall", "exists"] = "forall"
     proof: str | None = None
     search: str | None = None
     numeric: str | None = None
@@ -86,6 +88,7 @@ NI = "numeric.initialisation"
 D, ND = "proofs.dnfa", "numeric.dnfa"
 H, NH = "proofs.hessian", "numeric.hessian"
 S, NS = "proofs.subspace", "numeric.subspace"
+SS = "proofs.search_subspace"
 
 CLAIMS: tuple[Claim, ...] = (
     # --- Permutation symmetry and initialisation (001) -------------------------------------
@@ -220,6 +223,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Activation vector, representation span, exact match (Defs 2.1–2.3); also Wang et al.'s "
         "ε-approximate match, maximum match and its similarity, and simple match.",
         established="open",
+        proof=f"{S}:prove_definitions",
     ),
     _sub(
         "subspace.johnson-example-3-1",
@@ -228,7 +232,8 @@ CLAIMS: tuple[Claim, ...] = (
         "Example 3.1 as printed (W1 = I, W̃1 = diag(1,−1), W2 = W̃2 = [[1,−1],[1,−1]], ReLU, inputs "
         "(1,1), (−1,−1)) gives identical output activation vectors (zero at each neuron), the hidden "
         "activation sets it prints, and no subspace match at the hidden layer.",
-        established="open",
+        established="false",
+        proof=f"{S}:prove_johnson_example",
     ),
     _sub(
         "subspace.zero-match-exists",
@@ -236,21 +241,26 @@ CLAIMS: tuple[Claim, ...] = (
         "even when the outputs of the network are identical",
         "Two same-architecture ReLU networks can have identical output activation vectors on the "
         "data and no subspace match at a hidden layer.",
-        established="open",
+        established="true",
+        form="exists",
+        search=f"{SS}:zero_match_exists",
     ),
     _sub(
         "subspace.isomorphic-unmatched",
         "the activation vectors at that layer span isomorphic subspaces",
         "Such unmatched hidden representations may nevertheless span isomorphic subspaces (equal "
         "dimension), with the outputs identical.",
-        established="open",
+        established="true",
+        form="exists",
+        search=f"{SS}:isomorphic_unmatched",
     ),
     _sub(
         "subspace.symmetry-preserves-match",
         "Isomorphism implies structural equivalence from an algebraic perspective",
         "(probe) Networks related by a function-preserving symmetry (permutation, positive "
         "per-neuron scaling for ReLU) match exactly at every layer.",
-        established="open",
+        established="true",
+        proof=f"{S}:prove_symmetry_preserves_match",
     ),
     _sub(
         "subspace.trained-networks-low-hidden-match",
@@ -259,7 +269,8 @@ CLAIMS: tuple[Claim, ...] = (
         "Networks trained from different initialisations show high match at input/output layers "
         "and low match at hidden layers.",
         kind="empirical",
-        established="open",
+        established="supported",
+        numeric=f"{NS}:check_trained_networks_low_hidden_match",
     ),
     # --- Deep Neural Feature Ansatz (002) ---------------------------------------------------
     _dnfa(

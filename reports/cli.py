@@ -147,29 +147,79 @@ def verify_cmd(ids, layers, networks, device, seed, json_path):
         err.print(f"wrote {json_path}")
 
 
+def _hidden_widths(spec: str) -> tuple[int, ...]:
+    try:
+        widths = tuple(int(w) for w in spec.split(","))
+    except ValueError:
+        raise UserError(f"--hidden must be comma-separated widths such as 2 or 3,2 (got {spec!r})") from None
+    if not widths or min(widths) < 1:
+        raise UserError(f"--hidden widths must be at least 1 (got {spec!r})")
+    return widths
+
+
 @app.command("search")
 @click.argument("name")
 @click.option("--timeout", default=60.0, type=float, show_default=True,
               help="solver time limit in seconds; past it the answer is 'unknown'")
 @click.option("--seed", default=0, type=int, show_default=True, help="solver seed")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write the result JSON here")
-def search_cmd(name, timeout, seed, json_path):
+@click.option("--inputs", type=int, default=None, help="zero-match: input dimension")
+@click.option("--hidden", default=None, help="zero-match: hidden widths, e.g. 2 or 3,2")
+@click.option("--outputs", type=int, default=None, help="zero-match: output dimension")
+@click.option("--points", type=int, default=None, help="zero-match: number of distinct data points")
+@click.option("--max-weight", type=int, default=None, help="R: weights and data in [-R, R]")
+@click.option("--output-activation", type=click.Choice(["linear", "relu"]), default=None)
+@click.option("--hidden-layer", type=int, default=None, help="zero-match: the hidden layer to compare (1-based)")
+@click.option("--biases", is_flag=True, default=None, help="zero-match: networks have biases")
+@click.option("--isomorphic", is_flag=True, default=None, help="zero-match: hidden spans of equal dimension")
+@click.option("--nonzero-output", is_flag=True, default=None, help="zero-match: some output nonzero")
+@click.option("--no-zero-neuron", is_flag=True, default=None, help="zero-match: no all-zero hidden neuron")
+@click.option("--denominator", type=int, default=None, help="orthogonal-relu: entries of Q are p/denominator")
+@click.option("--sweep", is_flag=True, help="zero-match: walk points and R upward, report each configuration")
+def search_cmd(name, timeout, seed, json_path, sweep, **options):
     """Run a named counterexample search; prints found / none / unknown.
 
-    Names: orthogonal-relu."""
+    Names: orthogonal-relu, zero-match."""
+    import inspect
+
     from proofs.searches import SEARCHES
+    from proofs.search_subspace import sweep_zero_match
 
     if name not in SEARCHES:
         raise UserError(f"unknown search {name!r}: choose from {', '.join(sorted(SEARCHES))}")
     if timeout <= 0:
         raise UserError(f"--timeout must be positive (got {timeout})")
-    result = SEARCHES[name](seed=seed, timeout=timeout)
-    out.print(f"{result.name}: [bold]{result.status}[/] bounds={result.bounds}"
-              + (f" rechecked={result.rechecked}" if result.status == "found" else ""))
-    if result.witness:
-        out.print_json(json.dumps(result.witness, default=str))
+    fn = SEARCHES[name]
+    kwargs = {k: v for k, v in options.items() if v is not None}
+    if "hidden" in kwargs:
+        kwargs["hidden"] = _hidden_widths(kwargs["hidden"])
+    accepted = set(inspect.signature(fn).parameters)
+    extra = sorted(set(kwargs) - accepted)
+    if extra:
+        raise UserError(f"search {name!r} does not take --{', --'.join(e.replace('_', '-') for e in extra)}")
+    if sweep and name != "zero-match":
+        raise UserError("--sweep applies to the zero-match search only")
+    try:
+        if sweep:
+            sweep_kw = {k: v for k, v in kwargs.items() if k not in ("points", "max_weight")}
+            results = sweep_zero_match(max_points=kwargs.get("points", 3), max_weight=kwargs.get("max_weight", 2),
+                                       timeout=timeout, seed=seed, **sweep_kw)
+        else:
+            results = [fn(seed=seed, timeout=timeout, **kwargs)]
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    for result in results:
+        out.print(f"{result.name}: [bold]{result.status}[/] ({result.seconds}s) bounds={result.bounds}"
+                  + (f" rechecked={result.rechecked}" if result.status == "found" else ""), highlight=False)
+    if not sweep and results[0].witness:
+        out.print(json.dumps(results[0].witness, default=str), highlight=False, soft_wrap=True)
+    if sweep:
+        found = [r for r in results if r.status == "found"]
+        out.print(f"smallest found: {found[0].bounds if found else 'none within the sweep'}; "
+                  f"proved none: {[(r.bounds['points'], r.bounds['max_weight']) for r in results if r.status == 'none']}")
     if json_path:
-        _write_json(json_path, result.to_json())
+        payload = {"results": [r.to_json() for r in results]} if sweep else results[0].to_json()
+        _write_json(json_path, payload)
 
 
 @app.command("report")

@@ -48,6 +48,7 @@ class NumericConfig:
     networks: int = 16
     device: str = "cpu"
     seed: int = 0
+    timeout: float = 60.0
 
 
 @dataclass
@@ -113,6 +114,9 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
             )
         return Verdict.OPEN, "no numeric statistic yet", None
 
+    if claim.form == "exists":
+        return _decide_exists(symbolic, search)
+
     if isinstance(search, SearchResult) and search.status == "found" and search.rechecked is False:
         return (
             Verdict.OPEN,
@@ -151,6 +155,20 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
     return Verdict.OPEN, "no layer has settled it yet", None
 
 
+def _decide_exists(symbolic, search):
+    """An existence claim is proved by a witness that passes the independent exact re-check."""
+    if isinstance(search, SearchResult) and search.status == "found":
+        if search.rechecked:
+            return Verdict.TRUE, f"witness found by search '{search.name}' and re-checked exactly ({search.bounds})", None
+        return (Verdict.OPEN, "search witness failed its independent re-check",
+                f"search '{search.name}' reported a witness that the exact re-check rejects")
+    if isinstance(symbolic, Proof) and symbolic.outcome == "proved":
+        return Verdict.TRUE, f"constructive proof ({symbolic.generality})", None
+    if isinstance(search, SearchResult) and search.status == "none":
+        return Verdict.OPEN, f"no witness within the bounds {search.bounds} (UNSAT)", None
+    return Verdict.OPEN, "no witness yet", None
+
+
 def _run_layer(claim: Claim, layer: str, config: NumericConfig):
     link = claim.layers()[layer]
     if link is None:
@@ -159,7 +177,7 @@ def _run_layer(claim: Claim, layer: str, config: NumericConfig):
     if layer == "numeric":
         return fn(networks=config.networks, device=config.device, seed=config.seed)
     if layer == "search":
-        return fn(seed=config.seed)
+        return fn(seed=config.seed, timeout=config.timeout)
     return fn()
 
 

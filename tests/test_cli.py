@@ -87,3 +87,28 @@ def test_cli_report_from_bad_file(tmp_path, capsys):
     bad.write_text("not json")
     code, _, err = run(capsys, "report", "--from", str(bad))
     assert code == 2 and "not a results file" in err
+
+
+@pytest.mark.search
+def test_cli_search_zero_match_json(tmp_path, capsys):
+    path = tmp_path / "w.json"
+    code, _, _ = run(capsys, "search", "zero-match", "--hidden", "2", "--inputs", "2", "--outputs", "2",
+                     "--points", "2", "--max-weight", "1", "--json", str(path))
+    assert code == 0
+    data = json.loads(path.read_text())
+    assert data["status"] == "found" and data["rechecked"] is True
+    w = data["witness"]
+    assert len(w["inputs"]) == 2 and len(w["net_a"]["weights"]) == 2 and w["hidden_layer"] == 1
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["search", "orthogonal-relu", "--points", "2"], "does not take --points"),
+        (["search", "zero-match", "--hidden", "0"], "--hidden widths must be at least 1"),
+        (["search", "zero-match", "--points", "0"], "must be >= 1"),
+    ],
+)
+def test_cli_search_bad_options(capsys, argv, needle):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
