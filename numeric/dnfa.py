@@ -12,6 +12,7 @@ with Jacobians from ``torch.func.jacrev`` (input and pre-activation), vmapped ov
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import torch
 from torch.func import jacrev, vmap
@@ -22,6 +23,7 @@ from .tolerance import rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, trained_zoo
 
 __all__ = ["agop_pieces", "check_chain_rule", "check_chain_rule_naive", "check_agop_factorisation",
+           "check_ansatz_holds_trained", "check_isotropy_holds_trained", "feature_statistics",
            "check_any_activation"]
 
 SPEC = ZooSpec()
@@ -106,3 +108,83 @@ def check_any_activation(networks=16, device="cpu", seed=0) -> NumericResult:
     return _result("dnfa.any-activation", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks, device,
                    "max rel |W_1 G W_1ᵀ − AGOP| over relu, tanh, gelu, sigmoid zoos",
                    per_activation={k: float(v.max()) for k, v in per.items()})
+
+
+# --- empirical: the ansatz and the isotropy of G on trained networks ------------------------------
+
+FEATURE_SPEC = ZooSpec(d=8, h=32, q=2, n=64, steps=1500, lr=0.05, activation="relu")
+THRESHOLD = 0.9  # "highly correlated": median uncentred cosine at least 0.9
+
+
+def _cos(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Uncentred cosine ``<A, B>_F / (|A|_F |B|_F)`` per network."""
+    return (A * B).flatten(1).sum(1) / (A.flatten(1).norm(dim=1) * B.flatten(1).norm(dim=1)).clamp_min(1e-300)
+
+
+def _pearson(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    a = A.flatten(1) - A.flatten(1).mean(1, keepdim=True)
+    b = B.flatten(1) - B.flatten(1).mean(1, keepdim=True)
+    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-300)
+
+
+def _psd_sqrt(M: torch.Tensor) -> torch.Tensor:
+    ev, V = torch.linalg.eigh(M)
+    return V @ torch.diag_embed(ev.clamp_min(0).sqrt()) @ V.transpose(1, 2)
+
+
+@functools.lru_cache(maxsize=4)
+def feature_statistics(networks: int, device: str, seed: int) -> dict:
+    """Train ``networks`` ReLU MLPs on a rank-2 teacher and measure, per network, for the first layer:
+    the ansatz cosine cos(W₁W₁ᵀ, AGOP) (row convention: the notes' WᵀW), its √AGOP and Pearson
+    variants, the same with W − W₀, the isotropy cosine cos(G, I), and cos(P G P, P) with P the
+    projector onto range(W₁ᵀ) — at initialisation and after training."""
+    from .zoo import init_zoo, train_zoo
+
+    spec = FEATURE_SPEC
+    act = ACTIVATIONS[spec.activation]
+    p0, X, Y = init_zoo(networks, spec, seed, device, dtype=torch.float64)
+    p1 = train_zoo(p0, X, Y, spec)
+    loss = vmap(lambda p, x, y: 0.5 * ((act(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"] - y) ** 2).sum() / x.shape[0])
+    out = {"loss": {"init": loss(p0, X, Y), "trained": loss(p1, X, Y)}}
+    for tag, p in (("init", p0), ("trained", p1)):
+        pc = agop_pieces(p, X, act)
+        W = p["W1"]
+        WWt = W @ W.transpose(1, 2)
+        dW = W - p0["W1"]
+        eye = torch.eye(spec.h, dtype=W.dtype, device=W.device).expand(networks, -1, -1)
+        Pr = torch.linalg.pinv(W) @ W  # projector onto the row space of W₁ (h×h)
+        out[tag] = {
+            "ansatz_cos": _cos(WWt, pc["AGOP"]),
+            "ansatz_cos_sqrt_agop": _cos(WWt, _psd_sqrt(pc["AGOP"])),
+            "ansatz_pearson": _pearson(WWt, pc["AGOP"]),
+            "ansatz_cos_minus_init": _cos(dW @ dW.transpose(1, 2), pc["AGOP"]) if tag == "trained" else None,
+            "isotropy_cos": _cos(pc["G"], eye),
+            "isotropy_cos_on_range": _cos(Pr @ pc["G"] @ Pr, Pr),
+            "G_condition": torch.linalg.cond(pc["G"]),
+        }
+    return out
+
+
+def _summary(stats: dict) -> dict:
+    def q(v):
+        return None if v is None else {"median": float(v.median()), "min": float(v.min()), "max": float(v.max())}
+
+    return {tag: {k: q(v) for k, v in d.items()} for tag, d in stats.items()}
+
+
+def check_ansatz_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Median over trained networks of cos(W₁W₁ᵀ, AGOP); supported when ≥ 0.9."""
+    st = feature_statistics(networks, device, seed)
+    v = float(st["trained"]["ansatz_cos"].median())
+    return NumericResult("dnfa.ansatz-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
+                         "median uncentred cosine(W₁W₁ᵀ, AGOP), first layer, trained", v, networks, device,
+                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st)})
+
+
+def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Median over the same trained networks of cos(G, I); supported when ≥ 0.9 (as the ansatz)."""
+    st = feature_statistics(networks, device, seed)
+    v = float(st["trained"]["isotropy_cos"].median())
+    return NumericResult("dnfa.isotropy-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
+                         "median uncentred cosine(G, I), first-layer pre-activation gradients, trained", v, networks,
+                         device, threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st)})

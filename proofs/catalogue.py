@@ -335,14 +335,16 @@ CLAIMS: tuple[Claim, ...] = (
         "Then their Deep Neural Feature Ansatz says that",
         "In trained networks W_iᵀW_i is highly correlated with AGOP_i (the paper's empirical claim).",
         kind="empirical",
-        established="open",
+        established="unsupported",
+        numeric=f"{ND}:check_ansatz_holds_trained",
     ),
     _dnfa(
         "dnfa.isotropy-holds-trained",
         "checking that the isotropic version of the ansatz indeed equally holds in a bunch of models",
         "In the same networks the pre-activation gradients are close to isotropic, equally well.",
         kind="empirical",
-        established="open",
+        established="unsupported",
+        numeric=f"{ND}:check_isotropy_holds_trained",
     ),
     # --- Hessian and feature geometry (003) -------------------------------------------------
     _hess(
@@ -353,6 +355,7 @@ CLAIMS: tuple[Claim, ...] = (
         "derivative times the network's second derivatives.",
         established="true",
         proof=f"{H}:prove_gauss_newton_split",
+        numeric=f"{NH}:check_gauss_newton_split",
     ),
     _hess(
         "hessian.residual-vanishes",
@@ -362,6 +365,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(the reason is checked as well as the conclusion).",
         established="conditional",
         proof=f"{H}:prove_residual_vanishes",
+        numeric=f"{NH}:check_residual_vanishes",
     ),
     _hess(
         "hessian.linear-features-example",
@@ -370,6 +374,7 @@ CLAIMS: tuple[Claim, ...] = (
         "constant 1 over the data.",
         established="conditional",
         proof=f"{H}:prove_linear_features_example",
+        numeric=f"{NH}:check_linear_features_example",
     ),
     _hess(
         "hessian.feature-gram-at-optimum",
@@ -378,6 +383,7 @@ CLAIMS: tuple[Claim, ...] = (
         "∂f/∂θ_j.",
         established="conditional",
         proof=f"{H}:prove_feature_gram_at_optimum",
+        numeric=f"{NH}:check_feature_gram_at_optimum",
     ),
     _hess(
         "hessian.zero-eigs-feature-rank",
@@ -387,6 +393,7 @@ CLAIMS: tuple[Claim, ...] = (
         "independent features over the data.",
         established="conditional",
         proof=f"{H}:prove_zero_eigs_feature_rank",
+        numeric=f"{NH}:check_zero_eigs_feature_rank",
     ),
     _hess(
         "hessian.vector-output",
@@ -395,6 +402,7 @@ CLAIMS: tuple[Claim, ...] = (
         "loss Hessian has cross terms).",
         established="conditional",
         proof=f"{H}:prove_vector_output",
+        numeric=f"{NH}:check_vector_output",
     ),
     _hess(
         "hessian.earlier-layers-act-derivs",
@@ -402,6 +410,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Features of earlier layers enter multiplied by derivatives of activation functions.",
         established="true",
         proof=f"{H}:prove_earlier_layers_act_derivs",
+        numeric=f"{NH}:check_earlier_layers_act_derivs",
     ),
     _hess(
         "hessian.layer-orthogonal-basis",
@@ -411,6 +420,7 @@ CLAIMS: tuple[Claim, ...] = (
         "re-expressing the adjacent weight matrices in it leaves the network's function unchanged.",
         established="conditional",
         proof=f"{H}:prove_layer_orthogonal_basis",
+        numeric=f"{NH}:check_layer_orthogonal_basis",
     ),
     _hess(
         "hessian.next-layer-gradient-same",
@@ -419,6 +429,7 @@ CLAIMS: tuple[Claim, ...] = (
         "same vector (the layer's activations), whichever pre-activation is chosen.",
         established="true",
         proof=f"{H}:prove_next_layer_gradient_same",
+        numeric=f"{NH}:check_next_layer_gradient_same",
     ),
     _hess(
         "hessian.information-loss-broadness",
@@ -426,7 +437,8 @@ CLAIMS: tuple[Claim, ...] = (
         "Features that depend on the same parts of the input span fewer dimensions, giving more "
         "zero eigenvalues (a broader basin).",
         kind="empirical",
-        established="open",
+        established="supported",
+        numeric=f"{NH}:check_information_loss_broadness",
     ),
 )
 

@@ -55,3 +55,44 @@ def test_orthogonal_commutes_is_violated_numerically():
 def test_forward_invariance_on_cuda_matches_cpu():
     g, c = check_forward_invariance(networks=64, device="cuda"), check_forward_invariance(networks=64, device="cpu")
     assert g.status == c.status == "consistent"
+
+
+def test_hessian_oracle_matches_closed_form_quadratic():
+    """torch.func.hessian of ½‖Aθ − y‖² is AᵀA exactly (the oracle the Hessian checks rely on)."""
+    from torch.func import hessian
+
+    g = torch.Generator().manual_seed(0)
+    A = torch.randn(6, 4, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    H = hessian(lambda t: 0.5 * ((A @ t - y) ** 2).sum())(torch.zeros(4, dtype=torch.float64))
+    assert torch.allclose(H, A.T @ A, rtol=0, atol=tolerance(torch.float64, 6))
+
+
+def test_zero_count_uses_weyl_threshold():
+    from numeric.hessian import _zero_count
+
+    J = torch.tensor([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]], dtype=torch.float64)  # rank 1, P = 3
+    H = J.transpose(1, 2) @ J
+    R = torch.zeros_like(H)
+    zH, expect = _zero_count(H, J, R)
+    assert int(zH) == 2 and int(expect) == 2
+    # a residual of norm 1e-3 perturbs the zero eigenvalues; the Weyl threshold still counts them
+    R = 1e-3 * torch.eye(3, dtype=torch.float64)[None]
+    zH, _ = _zero_count(H + R, J, R)
+    assert int(zH) == 2
+
+
+def test_hessian_precondition_unmet_is_error_not_pass():
+    from numeric.hessian import _res
+
+    r = _res("x", torch.zeros(0), 1e-3, 0, "cpu", "stat")
+    assert r.status == "error"
+
+
+def test_dnfa_cosines_negative_control():
+    from numeric.dnfa import _cos
+
+    A = torch.eye(3, dtype=torch.float64)[None]
+    B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
+    assert float(_cos(A, A)) == pytest.approx(1.0)
+    assert float(_cos(A, B)) == pytest.approx(1 / 3 ** 0.5)
