@@ -24,6 +24,7 @@ from .zoo import ACTIVATIONS, ZooSpec, trained_zoo
 
 __all__ = ["agop_pieces", "check_chain_rule", "check_chain_rule_naive", "check_agop_factorisation",
            "check_ansatz_holds_trained", "check_isotropy_holds_trained", "feature_statistics",
+           "check_isotropy_equivalence", "check_tight_frame", "check_svd_form",
            "check_any_activation"]
 
 SPEC = ZooSpec()
@@ -188,3 +189,83 @@ def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericRe
     return NumericResult("dnfa.isotropy-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
                          "median uncentred cosine(G, I), first-layer pre-activation gradients, trained", v, networks,
                          device, threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st)})
+
+
+# --- the algebraic equivalences on trained weights -------------------------------------------------
+
+def _square_zoo(networks, device, seed):
+    spec = dataclasses.replace(SPEC, d=6, h=6)
+    return trained_zoo(networks, device, seed, spec)
+
+
+def check_isotropy_equivalence(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Square trained W (invertible): G = cI gives AGOP ∝ WᵀW to rounding (⇐); the trained, non-isotropic G
+    gives cos(WᵀW, WᵀGW) < 1 (⇒ contrapositive).  The tall case is reported: G = I + (projector onto
+    ker W₁) keeps W₁GW₁ᵀ = W₁W₁ᵀ with G not ∝ I — the invertibility assumption is needed."""
+    params, X, _ = _square_zoo(networks, device, seed)
+    W = params["W1"].transpose(1, 2)  # notes' convention: p = W h
+    WtW = W.transpose(1, 2) @ W
+    c = 2.5
+    err = rel_err(W.transpose(1, 2) @ (c * torch.eye(6, dtype=W.dtype, device=W.device)) @ W, c * WtW)
+    pc = agop_pieces(params, X, ACTIVATIONS[SPEC.activation])
+    cos_ag = _cos(WtW, W.transpose(1, 2) @ pc["G"] @ W)
+    cos_iso = _cos(pc["G"], torch.eye(6, dtype=W.dtype, device=W.device).expand_as(pc["G"]))
+    both_below = bool(((cos_ag < 1 - 1e-9) == (cos_iso < 1 - 1e-9)).all())
+    tall, Xt, _ = trained_zoo(networks, device, seed, SPEC)  # d = 4 < h = 6: Wᵢ = W₁ᵀ is tall
+    Wt = tall["W1"]  # (d × h): W₁ G W₁ᵀ uses G on the h side
+    Pnull = torch.eye(SPEC.h, dtype=Wt.dtype, device=Wt.device) - torch.linalg.pinv(Wt) @ Wt
+    Gt = torch.eye(SPEC.h, dtype=Wt.dtype, device=Wt.device) + Pnull
+    tall_err = rel_err(Wt @ Gt @ Wt.transpose(1, 2), Wt @ Wt.transpose(1, 2))
+    tol = tolerance(torch.float64, 6 * 6)
+    ok = float(err.max()) <= tol and both_below
+    return NumericResult("dnfa.isotropy-equivalence", "consistent" if ok else "violated",
+                         "max rel |Wᵀ(cI)W − cWᵀW| on trained square W", float(err.max()), networks, device,
+                         tolerance=tol, details={"ansatz_cos_median": float(cos_ag.median()),
+                                                 "isotropy_cos_median": float(cos_iso.median()),
+                                                 "both_sides_not_exact_together": both_below,
+                                                 "tall_W_counterexample_max_rel_err": float(tall_err.max())})
+
+
+def check_tight_frame(networks=16, device="cpu", seed=0) -> NumericResult:
+    """Γ = √(Nc)·S with S semi-orthogonal (SSᵀ = I) gives G = cI and equal mass Σ(vᵀg)² = Nc in 64 random
+    unit directions; a non-tight Γ (negative control) does not."""
+    g = torch.Generator().manual_seed(seed + 3)
+    k, N, c = 5, 40, 0.7
+    S = torch.linalg.qr(torch.randn(networks, N, k, generator=g, dtype=torch.float64))[0].transpose(1, 2)
+    Gam = (N * c) ** 0.5 * S
+    G = Gam @ Gam.transpose(1, 2) / N
+    eye = torch.eye(k, dtype=torch.float64).expand_as(G)
+    v = torch.randn(64, k, generator=g, dtype=torch.float64)
+    v = v / v.norm(dim=1, keepdim=True)
+    mass = ((v @ Gam) ** 2).sum(-1)  # (K, 64)
+    err = torch.maximum(rel_err(G, c * eye), (mass / (N * c) - 1).abs().amax(1))
+    bad = torch.randn(networks, k, N, generator=g, dtype=torch.float64)
+    bad_mass = ((v @ bad) ** 2).sum(-1)
+    spread = (bad_mass.amax(1) / bad_mass.amin(1) - 1)
+    tol = tolerance(torch.float64, N)
+    ok = float(err.max()) <= tol and bool((spread > 1e-3).all())
+    return NumericResult("dnfa.tight-frame", "consistent" if ok else "violated",
+                         "max rel |G − cI| and |mass/(Nc) − 1| over 64 directions", float(err.max()), networks,
+                         device, tolerance=tol, details={"non_tight_mass_spread_min": float(spread.min())})
+
+
+def check_svd_form(networks=16, device="cpu", seed=0) -> NumericResult:
+    """On trained W₁: M = WᵀW/λ has the right singular vectors as eigenvectors (⇒).  M' = V diag(μ) Vᵀ with
+    random μ shares them (same order) but cos(WᵀW, M') < 1: the converse fails (expected violation)."""
+    params, _, _ = trained_zoo(networks, device, seed, SPEC)
+    W = params["W1"].transpose(1, 2)
+    _, sv, Vh = torch.linalg.svd(W, full_matrices=False)
+    V = Vh.transpose(1, 2)
+    WtW = W.transpose(1, 2) @ W
+    M = WtW / 3.0
+    fwd = rel_err(M @ V, V * (sv ** 2 / 3.0)[:, None, :])
+    g = torch.Generator().manual_seed(seed + 9)
+    mu = torch.sort(torch.rand(networks, sv.shape[1], generator=g, dtype=torch.float64), descending=True).values
+    Mp = V @ torch.diag_embed(mu) @ V.transpose(1, 2)
+    cos = _cos(WtW, Mp)
+    tol = tolerance(torch.float64, SPEC.h * SPEC.d)
+    converse_fails = bool((cos < 1 - 1e-6).all())
+    status = "violated" if float(fwd.max()) <= tol and converse_fails else "consistent"
+    return NumericResult("dnfa.svd-form", status, "max cos(WᵀW, V diag(μ) Vᵀ) for shared eigenvectors, random μ",
+                         float(cos.max()), networks, device, tolerance=tol,
+                         details={"forward_direction_max_rel_err": float(fwd.max())})

@@ -224,6 +224,7 @@ CLAIMS: tuple[Claim, ...] = (
         "ε-approximate match, maximum match and its similarity, and simple match.",
         established="open",
         proof=f"{S}:prove_definitions",
+        numeric=f"{NS}:check_definitions",
     ),
     _sub(
         "subspace.johnson-example-3-1",
@@ -234,6 +235,7 @@ CLAIMS: tuple[Claim, ...] = (
         "activation sets it prints, and no subspace match at the hidden layer.",
         established="false",
         proof=f"{S}:prove_johnson_example",
+        numeric=f"{NS}:check_johnson_example",
     ),
     _sub(
         "subspace.zero-match-exists",
@@ -244,6 +246,7 @@ CLAIMS: tuple[Claim, ...] = (
         established="true",
         form="exists",
         search=f"{SS}:zero_match_exists",
+        numeric=f"{NS}:check_zero_match_exists",
     ),
     _sub(
         "subspace.isomorphic-unmatched",
@@ -253,6 +256,7 @@ CLAIMS: tuple[Claim, ...] = (
         established="true",
         form="exists",
         search=f"{SS}:isomorphic_unmatched",
+        numeric=f"{NS}:check_isomorphic_unmatched",
     ),
     _sub(
         "subspace.symmetry-preserves-match",
@@ -261,6 +265,7 @@ CLAIMS: tuple[Claim, ...] = (
         "per-neuron scaling for ReLU) match exactly at every layer.",
         established="true",
         proof=f"{S}:prove_symmetry_preserves_match",
+        numeric=f"{NS}:check_symmetry_preserves_match",
     ),
     _sub(
         "subspace.trained-networks-low-hidden-match",
@@ -304,6 +309,7 @@ CLAIMS: tuple[Claim, ...] = (
         "W_iᵀW_i ∝ AGOP_i is equivalent to G_{i+1} ∝ I (assuming W_i is invertible).",
         established="true",
         proof=f"{D}:prove_isotropy_equivalence",
+        numeric=f"{ND}:check_isotropy_equivalence",
     ),
     _dnfa(
         "dnfa.any-activation",
@@ -320,6 +326,7 @@ CLAIMS: tuple[Claim, ...] = (
         "semi-orthogonal matrix ⇔ equal L2 mass in every direction.",
         established="true",
         proof=f"{D}:prove_tight_frame",
+        numeric=f"{ND}:check_tight_frame",
     ),
     _dnfa(
         "dnfa.svd-form",
@@ -329,6 +336,7 @@ CLAIMS: tuple[Claim, ...] = (
         "by variance of the gradients.",
         established="false",
         proof=f"{D}:prove_svd_form",
+        numeric=f"{ND}:check_svd_form",
     ),
     _dnfa(
         "dnfa.ansatz-holds-trained",
