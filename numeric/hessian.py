@@ -299,7 +299,7 @@ def check_information_loss_broadness(networks=16, device="cpu", seed=0) -> Numer
     diff = counts[(64, "shared")] - counts[(64, "independent")]
     v = float(diff.median())
     return NumericResult("hessian.information-loss-broadness", "supported" if v >= BROAD_THRESHOLD else "unsupported",
-                         "median (#zero eigenvalues with shared input parts − with independent inputs), n = 64 > P",
+                         "median #zero Hessian eigenvalues (shared input parts − independent inputs), 64 data points, P = 37",
                          v, networks, device, threshold=BROAD_THRESHOLD,
                          details={f"n={n} {name}": float(c.median()) for (n, name), c in counts.items()}
                          | {f"loss n={n} {name}": v for (n, name), v in losses.items()} | {"P": HessSpec(d=4).P})

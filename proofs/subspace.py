@@ -200,14 +200,14 @@ def prove_johnson_example() -> Proof:
     readings = johnson_readings()
     for r in readings:
         tag = f"{r['convention']} vectors, {r['output_activation']} output"
-        d.fact(f"{tag}: outputs identical and zero? {r['outputs_identical'] and r['outputs_zero']}; A = {r['output_a']}, "
-               f"B = {r['output_b']}", r"O_W \overset{?}{=} O_{\tilde W} = 0", "exact evaluation (SymPy rationals)", True)
-        d.fact(f"{tag}: hidden activation vectors A = {r['hidden_a']}, B = {r['hidden_b']} (as printed: "
-               f"{r['hidden_as_printed']}); maximum match {r['hidden_max_match']}, similarity {r['hidden_similarity']}",
-               r"(X^*, Y^*)", "exact rank tests", True)
-        fails = (not (r["outputs_identical"] and r["outputs_zero"])) or (not r["hidden_as_printed"]) or bool(r["hidden_max_match"][0])
-        d.fact(f"{tag}: at least one assertion of the example fails", r"\neg(\text{example})",
-               "computed from the three checks above", fails)
+        fails = (not (r["outputs_identical"] and r["outputs_zero"])) or (not r["hidden_as_printed"]) \
+            or bool(r["hidden_max_match"][0])
+        d.fact(f"{tag}: outputs A = {r['output_a']}, B = {r['output_b']} (identical and zero: "
+               f"{r['outputs_identical'] and r['outputs_zero']}); hidden A = {r['hidden_a']}, B = {r['hidden_b']} "
+               f"(as printed: {r['hidden_as_printed']}); maximum match {r['hidden_max_match']}, similarity "
+               f"{r['hidden_similarity']} — so at least one assertion of the example fails",
+               r"\neg(O_W = O_{\tilde W} = 0 \wedge \text{printed hidden sets} \wedge X^* = \emptyset)",
+               "exact evaluation (SymPy rationals) and exact rank tests", fails)
     return d.close(generality="the example itself, under 4 readings (exact)", general=True, refuted=True,
                    counterexample={"readings": readings})
 
