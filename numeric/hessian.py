@@ -18,6 +18,7 @@ from torch.func import grad, hessian, jacrev, vmap
 from proofs.record import NumericResult
 
 from .tolerance import tolerance
+from .zoo import ACTIVATIONS, ZooSpec
 
 __all__ = [
     "HessSpec", "trained_flat_zoo", "curvature", "check_gauss_newton_split", "check_residual_vanishes",
@@ -30,13 +31,15 @@ F64 = torch.float64
 
 
 @dataclass(frozen=True)
-class HessSpec:
+class HessSpec(ZooSpec):
+    """A :class:`~numeric.zoo.ZooSpec` for dense-Hessian checks: small tanh networks with scalar output,
+    trained to interpolation (same per-sample step θ ← θ − lr·∇L/n as the zoo)."""
+
     d: int = 3
-    h: int = 6
     q: int = 1
     n: int = 8
     steps: int = 3000
-    lr: float = 0.4  # per-sample step: θ ← θ − lr·∇L/n
+    lr: float = 0.4
     duplicate_inputs: bool = False  # columns (x1, x1, x2, …): features share input parts
 
     @property
@@ -61,7 +64,7 @@ def unflatten(theta, spec: HessSpec):
 
 def net(theta, X, spec: HessSpec):
     W1, b1, W2, b2 = unflatten(theta, spec)
-    return torch.tanh(X @ W1 + b1) @ W2 + b2
+    return ACTIVATIONS[spec.activation](X @ W1 + b1) @ W2 + b2
 
 
 def mse(theta, X, Y, spec):
