@@ -19,7 +19,7 @@ from torch.func import jacrev, vmap
 
 from proofs.record import NumericResult
 
-from .tolerance import rel_err, tolerance
+from .tolerance import identity_result, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, trained_zoo
 
 __all__ = ["agop_pieces", "check_chain_rule", "check_chain_rule_naive", "check_agop_factorisation",
@@ -61,19 +61,12 @@ def _zoo(networks, device, seed, activation):
     return trained_zoo(networks, device, seed, spec)
 
 
-def _result(claim_id, errs, tol, networks, device, statistic, **details):
-    worst = float(errs.max())
-    status = "consistent" if worst <= tol else "violated"
-    return NumericResult(claim_id, status, statistic, worst, networks, device, tolerance=tol, details=details,
-                         witness=None if status == "consistent" else {"network": int(errs.argmax()), "relative_error": worst})
-
-
 def check_chain_rule(networks=16, device="cpu", seed=0) -> NumericResult:
     """Per sample: ``J_x = J_p W_1ᵀ`` (the pre-activation form of the chain rule)."""
     params, X, _ = _zoo(networks, device, seed, SPEC.activation)
     pc = agop_pieces(params, X, ACTIVATIONS[SPEC.activation])
     want = pc["Jp"] @ params["W1"].transpose(1, 2).unsqueeze(1)
-    return _result("dnfa.chain-rule", rel_err(pc["Jx"], want), tolerance(torch.float64, SPEC.h), networks, device,
+    return identity_result("dnfa.chain-rule", rel_err(pc["Jx"], want), tolerance(torch.float64, SPEC.h), networks, device,
                    "max rel |J_x − J_p W_1ᵀ| per sample")
 
 
@@ -83,7 +76,7 @@ def check_chain_rule_naive(networks=16, device="cpu", seed=0) -> NumericResult:
     act = ACTIVATIONS[SPEC.activation]
     pc = agop_pieces(params, X, act)
     naive = params["W1"] @ pc["G_naive"] @ params["W1"].transpose(1, 2)
-    return _result("dnfa.chain-rule-naive", rel_err(naive, pc["AGOP"]), tolerance(torch.float64, SPEC.n * SPEC.h),
+    return identity_result("dnfa.chain-rule-naive", rel_err(naive, pc["AGOP"]), tolerance(torch.float64, SPEC.n * SPEC.h),
                    networks, device, "max rel |W_1 G_naive W_1ᵀ − AGOP| (G from post-activation gradients)",
                    activation=SPEC.activation)
 
@@ -99,14 +92,14 @@ def _factorisation_errors(networks, device, seed, activations):
 
 def check_agop_factorisation(networks=16, device="cpu", seed=0) -> NumericResult:
     per = _factorisation_errors(networks, device, seed, [SPEC.activation])
-    return _result("dnfa.agop-factorisation", per[SPEC.activation], tolerance(torch.float64, SPEC.n * SPEC.h),
+    return identity_result("dnfa.agop-factorisation", per[SPEC.activation], tolerance(torch.float64, SPEC.n * SPEC.h),
                    networks, device, "max rel |W_1 G W_1ᵀ − AGOP|")
 
 
 def check_any_activation(networks=16, device="cpu", seed=0) -> NumericResult:
     per = _factorisation_errors(networks, device, seed, list(ACTIVATIONS))
     errs = torch.stack(list(per.values())).amax(0)
-    return _result("dnfa.any-activation", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks, device,
+    return identity_result("dnfa.any-activation", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks, device,
                    "max rel |W_1 G W_1ᵀ − AGOP| over relu, tanh, gelu, sigmoid zoos",
                    per_activation={k: float(v.max()) for k, v in per.items()})
 
@@ -166,6 +159,12 @@ def feature_statistics(networks: int, device: str, seed: int) -> dict:
     return out
 
 
+def _distributions(stats: dict) -> dict:
+    """Per-network ansatz and isotropy cosines, at initialisation and trained (for the report's plots)."""
+    keys = ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
+    return {f"{k} {tag}": stats[tag][k].tolist() for tag in ("init", "trained") for k in keys}
+
+
 def _summary(stats: dict) -> dict:
     def q(v):
         return None if v is None else {"median": float(v.median()), "min": float(v.min()), "max": float(v.max())}
@@ -179,7 +178,8 @@ def check_ansatz_holds_trained(networks=16, device="cpu", seed=0) -> NumericResu
     v = float(st["trained"]["ansatz_cos"].median())
     return NumericResult("dnfa.ansatz-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
                          "median uncentred cosine(W₁W₁ᵀ, AGOP), first layer, trained", v, networks, device,
-                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st)})
+                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st),
+                                                                 "per_network": _distributions(st)})
 
 
 def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
@@ -188,7 +188,8 @@ def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericRe
     v = float(st["trained"]["isotropy_cos"].median())
     return NumericResult("dnfa.isotropy-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
                          "median uncentred cosine(G, I), first-layer pre-activation gradients, trained", v, networks,
-                         device, threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st)})
+                         device, threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st),
+                                                                 "per_network": _distributions(st)})
 
 
 # --- the algebraic equivalences on trained weights -------------------------------------------------

@@ -17,7 +17,7 @@ from torch.func import grad, hessian, jacrev, vmap
 
 from proofs.record import NumericResult
 
-from .tolerance import tolerance
+from .tolerance import identity_result, tolerance
 from .zoo import ACTIVATIONS, ZooSpec
 
 __all__ = [
@@ -112,16 +112,6 @@ def _rel(A, B):
     return _fro(A - B) / _fro(B).clamp_min(1e-300)
 
 
-def _res(claim, errs, tol, networks, device, statistic, **details):
-    if networks == 0 or errs.numel() == 0:
-        return NumericResult(claim, "error", statistic, None, 0, device, tolerance=tol,
-                             details={"error": "no network met the precondition (e.g. loss ≤ 1e-8)", **details})
-    worst = float(errs.max())
-    status = "consistent" if worst <= tol else "violated"
-    return NumericResult(claim, status, statistic, worst, networks, device, tolerance=tol, details=details,
-                         witness=None if status == "consistent" else {"network": int(errs.argmax()), "value": worst})
-
-
 SPEC = HessSpec()
 
 
@@ -132,7 +122,7 @@ def check_gauss_newton_split(networks=16, device="cpu", seed=0) -> NumericResult
     for t in (th0, th):
         H, J, R, _ = curvature(t, X, Y, SPEC)
         errs.append(_rel(J.transpose(1, 2) @ J + R, H))
-    return _res("hessian.gauss-newton-split", torch.stack(errs).amax(0), tolerance(F64, SPEC.n * SPEC.P), networks,
+    return identity_result("hessian.gauss-newton-split", torch.stack(errs).amax(0), tolerance(F64, SPEC.n * SPEC.P), networks,
                 device, "max rel ‖JᵀJ + R − H‖_F / ‖H‖_F (at init and trained)")
 
 
@@ -144,7 +134,7 @@ def check_residual_vanishes(networks=16, device="cpu", seed=0) -> NumericResult:
     ratio = _fro(R) / _fro(H)
     bound = 1e-3  # stated: at a loss ≤ 1e-8 the residual term is below 0.1 % of H
     fitted = L <= 1e-8
-    return _res("hessian.residual-vanishes", ratio[fitted], bound, int(fitted.sum()), device,
+    return identity_result("hessian.residual-vanishes", ratio[fitted], bound, int(fitted.sum()), device,
                 "max ‖R‖_F/‖H‖_F over networks fitted to loss ≤ 1e-8",
                 at_init_median=float((_fro(R0) / _fro(H0)).median()), trained_loss_max=float(L.max()),
                 fitted=int(fitted.sum()), of=networks)
@@ -155,7 +145,7 @@ def check_feature_gram_at_optimum(networks=16, device="cpu", seed=0) -> NumericR
     H, J, R, L = curvature(th, X, Y, SPEC)
     errs = _rel(J.transpose(1, 2) @ J, H)
     fitted = L <= 1e-8
-    return _res("hessian.feature-gram-at-optimum", errs[fitted], 1e-3,
+    return identity_result("hessian.feature-gram-at-optimum", errs[fitted], 1e-3,
                 int(fitted.sum()), device, "max rel ‖JᵀJ − H‖_F/‖H‖_F at interpolation (MSE, loss ≤ 1e-8)",
                 trained_loss_max=float(L.max()))
 
@@ -177,9 +167,13 @@ def check_zero_eigs_feature_rank(networks=16, device="cpu", seed=0) -> NumericRe
     H, J, R, L = curvature(th, X, Y, SPEC)
     zH, expect = _zero_count(H, J, R)
     mismatch = (zH != expect).to(F64)
-    return _res("hessian.zero-eigs-feature-rank", mismatch, 0.0, networks, device,
+    return identity_result("hessian.zero-eigs-feature-rank", mismatch, 0.0, networks, device,
                 "networks where #zero eigenvalues of H (Weyl threshold) ≠ P − rank J",
-                zero_eigs_median=float(zH.to(F64).median()), P=SPEC.P, trained_loss_max=float(L.max()))
+                zero_eigs_median=float(zH.to(F64).median()), P=SPEC.P, trained_loss_max=float(L.max()),
+                spectrum_network0=torch.linalg.eigvalsh(H[0]).abs().sort().values.tolist(),
+                weyl_threshold_network0=float(torch.linalg.matrix_norm(R[0], ord=2)
+                                              + SPEC.P * torch.finfo(F64).eps * torch.linalg.matrix_norm(H[0], ord=2)),
+                expected_zero_network0=int(expect[0]))
 
 
 def check_vector_output(networks=16, device="cpu", seed=0) -> NumericResult:
@@ -229,7 +223,7 @@ def check_linear_features_example(networks=16, device="cpu", seed=0) -> NumericR
     H = vmap(hessian(L))(th, A, X, Y)
     feats = torch.cat([torch.tanh(X @ A), torch.ones(networks, n, 1, dtype=F64, device=device)], 2)
     gram = feats.transpose(1, 2) @ feats
-    return _res("hessian.linear-features-example", _rel(H, gram), tolerance(F64, n * Pf), networks, device,
+    return identity_result("hessian.linear-features-example", _rel(H, gram), tolerance(F64, n * Pf), networks, device,
                 "max rel ‖H − Gram(g, 1)‖_F (MSE, random θ)")
 
 
@@ -241,7 +235,7 @@ def check_earlier_layers_act_derivs(networks=16, device="cpu", seed=0) -> Numeri
     z = X @ W1 + b1[:, None, :]
     formula = W2[:, None, None, :, 0] * (1 - torch.tanh(z) ** 2)[:, :, None, :] * X[..., None]  # (K, n, d, h)
     got = J[..., : SPEC.d * SPEC.h].reshape(networks, SPEC.n, SPEC.d, SPEC.h)
-    return _res("hessian.earlier-layers-act-derivs", _rel(got, formula), tolerance(F64, SPEC.h), networks, device,
+    return identity_result("hessian.earlier-layers-act-derivs", _rel(got, formula), tolerance(F64, SPEC.h), networks, device,
                 "max rel ‖autograd ∂f/∂W1 − W2 σ'(z) x‖")
 
 
@@ -255,7 +249,7 @@ def check_next_layer_gradient_same(networks=16, device="cpu", seed=0) -> Numeric
     W1, b1, _, _ = vmap(lambda t: tuple(unflatten(t, spec)))(th0)
     a = torch.tanh(X @ W1 + b1[:, None, :])
     errs = torch.stack([_rel(blocks[:, :, k, :, k], a) for k in range(spec.q)]).amax(0)
-    return _res("hessian.next-layer-gradient-same", errs, tolerance(F64, spec.h), networks, device,
+    return identity_result("hessian.next-layer-gradient-same", errs, tolerance(F64, spec.h), networks, device,
                 "max rel ‖∂z_k/∂W2[:,k] − a‖ over output units k")
 
 

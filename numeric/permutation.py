@@ -11,7 +11,7 @@ from torch.func import grad, vmap
 
 from proofs.record import NumericResult
 
-from .tolerance import rel_err, tolerance
+from .tolerance import identity_result, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, forward, mse, perm_matrices, permute_params, random_permutations, trained_zoo
 
 __all__ = [
@@ -23,15 +23,6 @@ __all__ = [
 
 SPEC = ZooSpec()
 ACT = ACTIVATIONS[SPEC.activation]
-
-
-def _identity_result(claim_id, errs: torch.Tensor, tol: float, networks, device, statistic, **details):
-    worst = float(errs.max())
-    k = int(errs.argmax())
-    status = "consistent" if worst <= tol else "violated"
-    witness = None if status == "consistent" else {"network": k, "relative_error": worst}
-    return NumericResult(claim_id, status, statistic, worst, networks, device, tolerance=tol,
-                         details={"median": float(errs.median()), **details}, witness=witness)
 
 
 def _setup(networks, device, seed):
@@ -49,7 +40,7 @@ def check_elementwise_commutes(networks=16, device="cpu", seed=0) -> NumericResu
     params, X, Y, P = _setup(networks, device, seed)
     Z = _preacts(params, X)
     errs = torch.stack([rel_err(a(Z) @ P, a(Z @ P)) for a in ACTIVATIONS.values()]).amax(0)
-    return _identity_result("perm.elementwise-commutes", errs, tolerance(torch.float64, SPEC.h),
+    return identity_result("perm.elementwise-commutes", errs, tolerance(torch.float64, SPEC.h),
                             networks, device, "max rel |σ(Z)P − σ(ZP)|", activations=list(ACTIVATIONS))
 
 
@@ -61,7 +52,7 @@ def check_orthogonal_commutes(networks=16, device="cpu", seed=0) -> NumericResul
     Q = torch.linalg.qr(torch.randn(networks, SPEC.h, SPEC.h, generator=g, dtype=torch.float64))[0].to(device)
     per_act = {name: rel_err(a(Z) @ Q, a(Z @ Q)) for name, a in ACTIVATIONS.items()}
     errs = torch.stack(list(per_act.values())).amax(0)
-    return _identity_result("perm.orthogonal-commutes", errs, tolerance(torch.float64, SPEC.h), networks,
+    return identity_result("perm.orthogonal-commutes", errs, tolerance(torch.float64, SPEC.h), networks,
                             device, "max rel |σ(Z)Q − σ(ZQ)|, Q random orthogonal",
                             per_activation={k: float(v.max()) for k, v in per_act.items()})
 
@@ -70,7 +61,7 @@ def check_inverse_is_transpose(networks=16, device="cpu", seed=0) -> NumericResu
     P = perm_matrices(random_permutations(networks, SPEC.h, seed, device))
     eye = torch.eye(SPEC.h, dtype=P.dtype, device=device).expand_as(P)
     errs = torch.maximum(rel_err(P.transpose(1, 2) @ P, eye), rel_err(P @ P.transpose(1, 2), eye))
-    return _identity_result("perm.inverse-is-transpose", errs, 0.0, networks, device, "max |PᵀP − I|, |PPᵀ − I| (exact)")
+    return identity_result("perm.inverse-is-transpose", errs, 0.0, networks, device, "max |PᵀP − I|, |PPᵀ − I| (exact)")
 
 
 def check_row_column_action(networks=16, device="cpu", seed=0) -> NumericResult:
@@ -83,7 +74,7 @@ def check_row_column_action(networks=16, device="cpu", seed=0) -> NumericResult:
     inv = torch.argsort(perms, dim=1)
     rows = torch.gather(A, 1, inv.unsqueeze(2).expand(-1, -1, SPEC.h))  # A[π⁻¹(i), :]
     errs = torch.maximum(rel_err(A @ P, cols), rel_err(P @ A, rows))
-    return _identity_result("perm.row-column-action", errs, tolerance(torch.float64, SPEC.h), networks, device,
+    return identity_result("perm.row-column-action", errs, tolerance(torch.float64, SPEC.h), networks, device,
                             "max rel |AP − A[:,π]|, |PA − A[π⁻¹,:]|")
 
 
@@ -91,7 +82,7 @@ def check_forward_invariance(networks=16, device="cpu", seed=0) -> NumericResult
     params, X, Y, P = _setup(networks, device, seed)
     o = vmap(lambda p, x: forward(p, x, ACT))(params, X)
     o_p = vmap(lambda p, x: forward(p, x, ACT))(permute_params(params, P), X)
-    return _identity_result("perm.forward-invariance", rel_err(o_p, o), tolerance(torch.float64, SPEC.d + SPEC.h),
+    return identity_result("perm.forward-invariance", rel_err(o_p, o), tolerance(torch.float64, SPEC.d + SPEC.h),
                             networks, device, "max rel |O(θ_P) − O(θ)|")
 
 
@@ -116,7 +107,7 @@ def check_loss_invariance(networks=16, device="cpu", seed=0) -> NumericResult:
     params, X, Y, P = _setup(networks, device, seed)
     f = vmap(lambda p, x, y: mse(p, x, y, ACT))
     errs = rel_err(f(permute_params(params, P), X, Y)[:, None], f(params, X, Y)[:, None])
-    return _identity_result("perm.loss-invariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+    return identity_result("perm.loss-invariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
                             device, "max rel |L(θ_P) − L(θ)|")
 
 
@@ -126,7 +117,7 @@ def check_mse_output_gradient(networks=16, device="cpu", seed=0) -> NumericResul
     H = ACT(_preacts(params, X))
     O = H @ params["W2"] + params["b2"]
     errs = torch.maximum(rel_err(g["W2"], H.transpose(1, 2) @ (O - Y)), rel_err(g["b2"], (O - Y).sum(1, keepdim=True)))
-    return _identity_result("perm.mse-output-gradient", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+    return identity_result("perm.mse-output-gradient", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
                             device, "max rel |autograd − Hᵀ(O−Y)|, |autograd − 1ᵀ(O−Y)|")
 
 
@@ -136,7 +127,7 @@ def check_gradient_equivariance(networks=16, device="cpu", seed=0) -> NumericRes
     ga, gp = g(params, X, Y), g(permute_params(params, P), X, Y)
     want = permute_params(ga, P)
     errs = torch.stack([rel_err(gp[k], want[k]) for k in ga]).amax(0)
-    return _identity_result("perm.gradient-equivariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
+    return identity_result("perm.gradient-equivariance", errs, tolerance(torch.float64, SPEC.n * SPEC.h), networks,
                             device, "max rel |∇L(θ_P) − (∇L(θ))_P|")
 
 
@@ -175,7 +166,7 @@ def check_sgd_equivariance(networks=16, device="cpu", seed=0, steps=50) -> Numer
         per[name] = float(e.max())
         errs.append(e)
     tol = tolerance(torch.float64, SPEC.n * SPEC.h * steps)
-    return _identity_result("perm.sgd-equivariance", torch.stack(errs).amax(0), tol, networks, device,
+    return identity_result("perm.sgd-equivariance", torch.stack(errs).amax(0), tol, networks, device,
                             f"max rel |θ'_T − (θ_T)_P| after {steps} steps", per_optimiser=per, steps=steps)
 
 

@@ -26,3 +26,22 @@ def rel_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     diff = (a - b).abs().flatten(1).amax(1)
     scale = b.abs().flatten(1).amax(1).clamp_min(torch.finfo(b.dtype).tiny)
     return diff / scale
+
+
+def identity_result(claim_id: str, errs: torch.Tensor, tol: float, networks: int, device: str, statistic: str,
+                    **details):
+    """The numeric record of an identity check: ``consistent`` when the worst per-network error is within
+    ``tol``, ``violated`` (with the worst network as witness) otherwise, ``error`` when no network met the
+    check's precondition.  The per-network errors are kept for the report's distribution plots."""
+    from proofs.record import NumericResult
+
+    if networks == 0 or errs.numel() == 0:
+        return NumericResult(claim_id, "error", statistic, None, 0, device, tolerance=tol,
+                             details={"error": "no network met the precondition (e.g. loss ≤ 1e-8)", **details})
+    errs = errs.detach().to("cpu", torch.float64).flatten()
+    worst = float(errs.max())
+    status = "consistent" if worst <= tol else "violated"
+    witness = None if status == "consistent" else {"network": int(errs.argmax()), "relative_error": worst}
+    return NumericResult(claim_id, status, statistic, worst, networks, device, tolerance=tol,
+                         details={"median": float(errs.median()), "per_network": errs.tolist(), **details},
+                         witness=witness)

@@ -117,7 +117,9 @@ def results_payload(outcomes, config, layers) -> dict:
     return {
         "claims": [o.to_json() for o in outcomes],
         "counts": {v: sum(o.verdict.value == v for o in outcomes) for v in VERDICT_STYLE},
-        "provenance": provenance.collect(config=config, layers=layers, argv=sys.argv),
+        "provenance": {**provenance.collect(config=config, layers=layers, argv=sys.argv),
+                       "wall_seconds": {layer: round(sum(o.seconds.get(layer, 0.0) for o in outcomes), 3)
+                                        for layer in layers}},
     }
 
 

@@ -83,9 +83,9 @@ def test_zero_count_uses_weyl_threshold():
 
 
 def test_hessian_precondition_unmet_is_error_not_pass():
-    from numeric.hessian import _res
+    from numeric.tolerance import identity_result
 
-    r = _res("x", torch.zeros(0), 1e-3, 0, "cpu", "stat")
+    r = identity_result("x", torch.zeros(0), 1e-3, 0, "cpu", "stat")
     assert r.status == "error"
 
 

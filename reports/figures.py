@@ -1,0 +1,125 @@
+"""Figures for the report, drawn from a claim's JSON record (matplotlib, Agg backend).
+
+Each function takes the claim's ``results.json`` entry and returns a figure or ``None`` when the record
+carries nothing to draw.  :func:`figures_for` lists every figure for a claim.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+__all__ = ["figures_for", "png_bytes"]
+
+FLOOR = 1e-18  # errors of exactly 0 are drawn at this floor on the log axis
+
+
+def png_bytes(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _errors_vs_tolerance(c: dict):
+    num = c.get("numeric") or {}
+    vals = (num.get("details") or {}).get("per_network")
+    tol = num.get("tolerance")
+    if not isinstance(vals, list) or not vals or tol is None:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    ys = sorted(max(v, FLOOR) for v in vals)
+    ax.plot(range(len(ys)), ys, "o", ms=3, color="#246")
+    ax.axhline(max(tol, FLOOR), color="#a00", lw=1, label=f"tolerance {tol:.1e}")
+    ax.set_yscale("log")
+    ax.set_xlabel("network (sorted)")
+    ax.set_ylabel("relative error")
+    zeros = sum(v == 0 for v in vals)
+    ax.set_title(f"{c['id']}: {num.get('status')}" + (f" ({zeros} exactly 0, drawn at {FLOOR:g})" if zeros else ""),
+                 fontsize=8)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _dnfa_cosines(c: dict):
+    det = (c.get("numeric") or {}).get("details") or {}
+    per = det.get("per_network")
+    if not isinstance(per, dict) or "ansatz_cos trained" not in per:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    bins = [i / 40 for i in range(41)]
+    for key, color, style in (("ansatz_cos", "#246", "-"), ("isotropy_cos", "#c60", "-"),
+                              ("isotropy_cos_on_range", "#4a4", "-")):
+        ax.hist(per[f"{key} trained"], bins=bins, histtype="step", color=color, ls=style, label=f"{key} (trained)")
+        ax.hist(per[f"{key} init"], bins=bins, histtype="step", color=color, ls=":", label=f"{key} (init)")
+    thr = (c.get("numeric") or {}).get("threshold")
+    if thr is not None:
+        ax.axvline(thr, color="#a00", lw=1, label=f"threshold {thr}")
+    ax.set_xlabel("uncentred cosine")
+    ax.set_ylabel("networks")
+    ax.set_title("DNFA: ansatz vs isotropy of pre-activation gradients, same networks", fontsize=8)
+    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    return fig
+
+
+def _match_vs_eps(c: dict):
+    det = (c.get("numeric") or {}).get("details") or {}
+    sim = det.get("similarity_median")
+    if not isinstance(sim, dict):
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    for layer, series in sim.items():
+        eps = sorted(series, key=float)
+        ax.plot([float(e) for e in eps], [series[e] for e in eps], "o-", ms=3, label=layer)
+    ax.set_xlabel("ε")
+    ax.set_ylabel("max-match similarity (median over pairs)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title("Subspace match per layer vs ε (pairs trained from different seeds)", fontsize=8)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _spectrum(c: dict):
+    det = (c.get("numeric") or {}).get("details") or {}
+    spec = det.get("spectrum_network0")
+    if not spec:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    ax.semilogy(range(len(spec)), [max(v, FLOOR) for v in spec], "o", ms=3, color="#246", label="|eigenvalues of H|")
+    ax.axhline(det["weyl_threshold_network0"], color="#a00", lw=1, label="‖R‖₂ + τ (Weyl threshold)")
+    ax.axvline(det["expected_zero_network0"] - 0.5, color="#4a4", lw=1, label="P − rank J (feature rank line)")
+    ax.set_xlabel("index (sorted)")
+    ax.set_title("Hessian spectrum at the trained point, network 0", fontsize=8)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _zero_counts(c: dict):
+    det = (c.get("numeric") or {}).get("details") or {}
+    keys = [k for k in det if k.startswith("n=")]
+    if not keys:
+        return None
+    fig, ax = plt.subplots(figsize=(5.2, 2.6))
+    ax.bar(range(len(keys)), [det[k] for k in keys], color=["#246" if "independent" in k else "#c60" for k in keys])
+    ax.set_xticks(range(len(keys)), keys, fontsize=7)
+    if "P" in det:
+        ax.axhline(det["P"], color="#777", lw=1, ls=":", label=f"P = {det['P']}")
+        ax.legend(fontsize=7)
+    ax.set_ylabel("#zero eigenvalues (median)")
+    ax.set_title("Information loss vs broadness: shared vs independent input parts", fontsize=8)
+    return fig
+
+
+def figures_for(c: dict) -> list[tuple[str, object]]:
+    """``[(name, figure), …]`` for one claim record."""
+    out = []
+    for name, fn in (("errors", _errors_vs_tolerance), ("cosines", _dnfa_cosines), ("match", _match_vs_eps),
+                     ("spectrum", _spectrum), ("zero-counts", _zero_counts)):
+        fig = fn(c)
+        if fig is not None:
+            out.append((name, fig))
+    return out
