@@ -89,6 +89,7 @@ D, ND = "proofs.dnfa", "numeric.dnfa"
 H, NH = "proofs.hessian", "numeric.hessian"
 S, NS = "proofs.subspace", "numeric.subspace"
 SS = "proofs.search_subspace"
+SR = "proofs.search_random"
 
 CLAIMS: tuple[Claim, ...] = (
     # --- Permutation symmetry and initialisation (001) -------------------------------------
@@ -145,6 +146,7 @@ CLAIMS: tuple[Claim, ...] = (
         proof=f"{P}:prove_input_rows_break_symmetry",
         numeric=f"{N}:check_input_rows_break_symmetry",
         established="conditional",
+        search=f"{SR}:search_input_rows_unchanged",
     ),
     _perm(
         "perm.loss-invariance",
@@ -197,6 +199,7 @@ CLAIMS: tuple[Claim, ...] = (
         proof=f"{I}:prove_constant_symmetry",
         numeric=f"{NI}:check_constant_symmetry",
         established="conditional",
+        search=f"{SR}:search_constant_init_breaks",
     ),
     _perm(
         "init.constant-gradient-all-equal",
@@ -206,6 +209,7 @@ CLAIMS: tuple[Claim, ...] = (
         proof=f"{I}:prove_constant_gradient_all_equal",
         numeric=f"{NI}:check_constant_gradient_all_equal",
         established="false",
+        search=f"{SR}:search_constant_gradient_entries",
     ),
     _perm(
         "init.dropout-breaks-symmetry",
@@ -215,6 +219,7 @@ CLAIMS: tuple[Claim, ...] = (
         proof=f"{I}:prove_dropout_breaks_symmetry",
         numeric=f"{NI}:check_dropout_breaks_symmetry",
         established="conditional",
+        search=f"{SR}:search_constant_init_breaks",
     ),
     # --- Subspace match (000, after Wang et al. 2018) ---------------------------------------
     _sub(
@@ -285,6 +290,7 @@ CLAIMS: tuple[Claim, ...] = (
         established="conditional",
         proof=f"{D}:prove_chain_rule_naive",
         numeric=f"{ND}:check_chain_rule_naive",
+        search=f"{SR}:search_naive_chain_rule",
     ),
     _dnfa(
         "dnfa.chain-rule",

@@ -14,9 +14,10 @@ import sympy as sp
 import z3
 
 from .record import SearchResult
+from .search_equivalence import search_equivalent
 from .search_subspace import search_zero_match
 
-__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match"]
+__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match", "search_equivalent"]
 
 
 def _frac(v: z3.ExprRef) -> Fraction:
@@ -81,4 +82,5 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
 SEARCHES = {
     "orthogonal-relu": search_orthogonal_relu,
     "zero-match": search_zero_match,
+    "equivalent": search_equivalent,
 }

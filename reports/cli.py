@@ -159,6 +159,25 @@ def _hidden_widths(spec: str) -> tuple[int, ...]:
     return widths
 
 
+def _load_nets(path) -> dict:
+    """Read two networks from JSON (never pickle): top-level or under "witness"; one-line errors."""
+    if path is None:
+        raise UserError("search 'equivalent' needs --nets FILE.json with net_a and net_b")
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise UserError(f"--nets {path}: cannot read ({e.strerror})") from None
+    except ValueError:
+        raise UserError(f"--nets {path}: not a JSON file") from None
+    data = data.get("witness", data) if isinstance(data, dict) else data
+    if not isinstance(data, dict) or "net_a" not in data or "net_b" not in data:
+        raise UserError(f"--nets {path}: expected an object with net_a and net_b (or a search result with a witness)")
+    out = {"net_a": data["net_a"], "net_b": data["net_b"]}
+    if data.get("output_activation") in ("linear", "relu"):
+        out["output_activation"] = data["output_activation"]
+    return out
+
+
 @app.command("search")
 @click.argument("name")
 @click.option("--timeout", default=60.0, type=float, show_default=True,
@@ -178,10 +197,14 @@ def _hidden_widths(spec: str) -> tuple[int, ...]:
 @click.option("--no-zero-neuron", is_flag=True, default=None, help="zero-match: no all-zero hidden neuron")
 @click.option("--denominator", type=int, default=None, help="orthogonal-relu: entries of Q are p/denominator")
 @click.option("--sweep", is_flag=True, help="zero-match: walk points and R upward, report each configuration")
-def search_cmd(name, timeout, seed, json_path, sweep, **options):
+@click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
+              help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")
+@click.option("--box", type=float, default=None, help="equivalent: inputs in [-box, box]^d")
+@click.option("--gap", type=float, default=None, help="equivalent: report outputs differing by more than this")
+def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
     """Run a named counterexample search; prints found / none / unknown.
 
-    Names: orthogonal-relu, zero-match."""
+    Names: orthogonal-relu, zero-match, equivalent."""
     import inspect
 
     from proofs.searches import SEARCHES
@@ -193,6 +216,10 @@ def search_cmd(name, timeout, seed, json_path, sweep, **options):
         raise UserError(f"--timeout must be positive (got {timeout})")
     fn = SEARCHES[name]
     kwargs = {k: v for k, v in options.items() if v is not None}
+    if name == "equivalent":
+        kwargs.update(_load_nets(nets_path))
+    elif nets_path is not None:
+        raise UserError(f"search {name!r} does not take --nets")
     if "hidden" in kwargs:
         kwargs["hidden"] = _hidden_widths(kwargs["hidden"])
     accepted = set(inspect.signature(fn).parameters)
@@ -208,7 +235,7 @@ def search_cmd(name, timeout, seed, json_path, sweep, **options):
                                        timeout=timeout, seed=seed, **sweep_kw)
         else:
             results = [fn(seed=seed, timeout=timeout, **kwargs)]
-    except ValueError as e:
+    except ValueError as e:  # impossible sizes, malformed networks
         raise UserError(str(e)) from None
     for result in results:
         out.print(f"{result.name}: [bold]{result.status}[/] ({result.seconds}s) bounds={result.bounds}"

@@ -112,3 +112,27 @@ def test_cli_search_zero_match_json(tmp_path, capsys):
 def test_cli_search_bad_options(capsys, argv, needle):
     code, _, err = run(capsys, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.search
+def test_cli_search_equivalent_on_zero_match_witness(tmp_path, capsys):
+    w = tmp_path / "w.json"
+    run(capsys, "search", "zero-match", "--nonzero-output", "--json", str(w))
+    e = tmp_path / "e.json"
+    code, _, _ = run(capsys, "search", "equivalent", "--nets", str(w), "--box", "2", "--json", str(e))
+    assert code == 0
+    data = json.loads(e.read_text())
+    # the witness networks agree on the data points but are different functions
+    assert data["status"] == "found" and data["rechecked"] is True
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("garbage", "not a JSON file"),
+    ('{"x": 1}', "expected an object with net_a and net_b"),
+    ('{"net_a": {"weights": [[[1, NaN]]]}, "net_b": {"weights": [[[1, 2]]]}}', "not a finite number"),
+])
+def test_cli_search_equivalent_bad_files(tmp_path, capsys, content, needle):
+    f = tmp_path / "nets.json"
+    f.write_text(content)
+    code, _, err = run(capsys, "search", "equivalent", "--nets", str(f))
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1

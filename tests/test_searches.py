@@ -29,3 +29,68 @@ def test_recheck_rejects_bad_witnesses():
     commuting = {"Q": [["0", "1"], ["1", "0"]], "Z": [["1", "-1"]]}
     assert not recheck_orthogonal_relu(not_orthogonal)
     assert not recheck_orthogonal_relu(commuting)
+
+
+from proofs.search_equivalence import NetworkFormatError, search_equivalent, validate_network  # noqa: E402
+from proofs.search_random import (  # noqa: E402
+    search_constant_gradient_entries,
+    search_constant_init_breaks,
+    search_input_rows_unchanged,
+    search_naive_chain_rule,
+)
+
+A = {"weights": [[[1, 0], [0, 1]], [[1, 1]]], "biases": None}
+A_PERMUTED = {"weights": [[[0, 1], [1, 0]], [[1, 1]]], "biases": None}
+A_SHIFTED = {"weights": [[[1, 0], [0, 1]], [[1, 1]]], "biases": [[0, 0], [1]]}
+
+
+def test_equivalent_proves_permuted_network_equal():
+    assert search_equivalent(A, A_PERMUTED, box=3).status == "none"
+
+
+def test_equivalent_finds_difference_and_rechecks():
+    r = search_equivalent(A, A_SHIFTED, box=3)
+    assert r.status == "found" and r.rechecked
+
+
+def test_equivalent_gap_and_timeout():
+    assert search_equivalent(A, A_SHIFTED, box=3, gap=1).status == "none"  # outputs differ by exactly 1
+    assert search_equivalent(A, A_SHIFTED, box=3, timeout=1e-6).status in ("unknown", "found")
+
+
+@pytest.mark.parametrize("bad, msg", [
+    ({"weights": []}, "non-empty 'weights'"),
+    ({"weights": [[[1, 2], [3]]]}, "rows of different lengths"),
+    ({"weights": [[[1, float("nan")]]]}, "not a finite number"),
+    ({"weights": [[[1, 2]], [[1, 2]]]}, "does not take the 1 outputs"),
+    ({"weights": [[[1, 2]]], "biases": [[1, 2]]}, "must have 1 entries"),
+])
+def test_validate_network_rejects_bad_files(bad, msg):
+    with pytest.raises(NetworkFormatError, match=msg):
+        validate_network(bad)
+
+
+@pytest.mark.parametrize("search", [search_constant_init_breaks, search_constant_gradient_entries,
+                                    search_input_rows_unchanged, search_naive_chain_rule])
+def test_random_searches_find_rechecked_witnesses_deterministically(search):
+    r1, r2 = search(seed=3), search(seed=3)
+    assert r1.status == "found" and r1.rechecked is True
+    assert r1.witness == r2.witness  # same seed, same witness
+
+
+def test_random_search_rechecks_reject_non_witnesses():
+    from proofs.search_random import (
+        recheck_gradient_entries_differ,
+        recheck_naive_chain_rule,
+        recheck_unit_gradients_differ,
+    )
+
+    # all units active: the naive chain rule is right there
+    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [1, 1], "v": [1, 1]})
+    # a pre-activation at the kink is never accepted
+    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [0, -1], "v": [1, 1]})
+    # symmetric outgoing weights: the units' gradients agree
+    sym = {"X": [[1]], "Y": [[0]], "W1": [[1, 1]], "W2": [[2], [2]]}
+    assert not recheck_unit_gradients_differ(sym)
+    # d = 1: a single row, so the entries of ∇W1 (identical columns) are all equal
+    assert not recheck_gradient_entries_differ(sym)

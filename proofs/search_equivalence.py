@@ -1,0 +1,105 @@
+r"""``equivalent``: do two ReLU networks compute the same function on a box?  (Z3, linear real arithmetic.)
+
+Networks use the witness format of :mod:`proofs.search_subspace`: ``{"weights": [W1, …], "biases": [b1, …] or
+null}`` with each W of shape (out × in), ``h = relu(W h_prev + b)``, the last layer ``output_activation``.
+Z3 either finds an input in ``[-box, box]^d`` where the outputs differ by more than ``gap`` (``found``,
+re-checked exactly with SymPy rationals), proves that none exists (``none``: the networks agree on the whole
+box), or times out (``unknown``).
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import z3
+
+from .record import SearchResult
+from .subspace import forward_relu
+
+__all__ = ["search_equivalent", "validate_network", "NetworkFormatError"]
+
+
+class NetworkFormatError(ValueError):
+    """A network description that is not what it says."""
+
+
+def validate_network(net, name: str = "network") -> int:
+    """Check shapes and finiteness; return the input dimension.  Raises :class:`NetworkFormatError`."""
+    if not isinstance(net, dict) or not isinstance(net.get("weights"), list) or not net["weights"]:
+        raise NetworkFormatError(f"{name}: expected an object with a non-empty 'weights' list")
+    prev = None
+    for i, W in enumerate(net["weights"]):
+        if not isinstance(W, list) or not W or not all(isinstance(r, list) and r for r in W):
+            raise NetworkFormatError(f"{name}: weights[{i}] is not a non-empty matrix")
+        cols = {len(r) for r in W}
+        if len(cols) != 1:
+            raise NetworkFormatError(f"{name}: weights[{i}] has rows of different lengths")
+        for r in W:
+            for v in r:
+                if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+                    raise NetworkFormatError(f"{name}: weights[{i}] holds a non-number {v!r}")
+                try:
+                    f = Fraction(v)
+                except (ValueError, OverflowError):
+                    raise NetworkFormatError(f"{name}: weights[{i}] holds {v!r}, not a finite number") from None
+                del f
+        if prev is not None and cols.pop() != prev:
+            raise NetworkFormatError(f"{name}: weights[{i}] does not take the {prev} outputs of layer {i}")
+        prev = len(W)
+    biases = net.get("biases")
+    if biases is not None:
+        if not isinstance(biases, list) or len(biases) != len(net["weights"]):
+            raise NetworkFormatError(f"{name}: 'biases' must be null or one vector per layer")
+        for i, (b, W) in enumerate(zip(biases, net["weights"])):
+            if not isinstance(b, list) or len(b) != len(W):
+                raise NetworkFormatError(f"{name}: biases[{i}] must have {len(W)} entries")
+    return len(net["weights"][0][0])
+
+
+def _z3_forward(net, x, output_activation):
+    h = x
+    L = len(net["weights"])
+    for i, W in enumerate(net["weights"]):
+        b = net["biases"][i] if net.get("biases") else [0] * len(W)
+        z = [z3.Sum([z3.RealVal(str(Fraction(w))) * hj for w, hj in zip(row, h)]) + z3.RealVal(str(Fraction(bi)))
+             for row, bi in zip(W, b)]
+        h = z if (i == L - 1 and output_activation == "linear") else [z3.If(t > 0, t, 0) for t in z]
+    return h
+
+
+def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "linear", box: float = 1.0,
+                      gap: float = 0.0, seed: int = 0, timeout: float = 60.0) -> SearchResult:
+    """Find x in ``[-box, box]^d`` with ``|f_a(x) − f_b(x)| > gap`` in some output, or prove there is none."""
+    da, db = validate_network(net_a, "net_a"), validate_network(net_b, "net_b")
+    if da != db or len(net_a["weights"][-1]) != len(net_b["weights"][-1]):
+        raise NetworkFormatError("net_a and net_b must have the same input and output dimensions")
+    if box <= 0 or gap < 0:
+        raise ValueError("box must be positive and gap non-negative")
+    bounds = {"box": box, "gap": gap, "input_dim": da, "output_activation": output_activation}
+    x = [z3.Real(f"x{i}") for i in range(da)]
+    s = z3.Solver()
+    s.set("timeout", max(1, int(timeout * 1000)))
+    s.set("random_seed", seed)
+    B = z3.RealVal(str(Fraction(box)))
+    s.add([z3.And(v >= -B, v <= B) for v in x])
+    oa, ob = _z3_forward(net_a, x, output_activation), _z3_forward(net_b, x, output_activation)
+    G = z3.RealVal(str(Fraction(gap)))
+    s.add(z3.Or([z3.Or(p - q > G, q - p > G) for p, q in zip(oa, ob)]))
+    t0 = time.perf_counter()
+    res = s.check()
+    secs = round(time.perf_counter() - t0, 4)
+    if res == z3.sat:
+        m = s.model()
+        point = [m.eval(v, model_completion=True) for v in x]
+        xs = [str(Fraction(p.numerator_as_long(), p.denominator_as_long())) for p in point]
+        ya = forward_relu(net_a["weights"], net_a.get("biases"), xs, output_activation)[-1]
+        yb = forward_relu(net_b["weights"], net_b.get("biases"), xs, output_activation)[-1]
+        rechecked = bool(max(abs(p - q) for p, q in zip(ya, yb)) > Fraction(gap)) and all(
+            abs(Fraction(v)) <= Fraction(box) for v in xs)
+        w = {"x": xs, "output_a": [str(v) for v in ya], "output_b": [str(v) for v in yb]}
+        return SearchResult("equivalent", "found", bounds, w, rechecked, secs)
+    if res == z3.unsat:
+        return SearchResult("equivalent", "none", bounds, seconds=secs,
+                            note="the networks agree (within gap) on the whole box")
+    return SearchResult("equivalent", "unknown", bounds, seconds=secs, note=s.reason_unknown())
