@@ -55,10 +55,30 @@ def _lex_less(a, b):
     return z3.Or(conds)
 
 
-def _network(prefix, sizes, R, biases):
-    Ws = [[[z3.Int(f"{prefix}W{l}_{i}_{j}") for j in range(sizes[l])] for i in range(sizes[l + 1])]
+def _lex_le(a, b):
+    return z3.Or(_lex_less(a, b), z3.And([x == y for x, y in zip(a, b)]))
+
+
+def _bit_width(sizes, R, points, biases) -> int:
+    """Signed width that holds every intermediate value exactly: |activations| grow as
+    m_{l+1} = n_l·R·m_l (+R with biases); an r×r minor of hidden values is at most r!·m^r; the
+    outputs are at most the last m.  Two bits of headroom on top of the sign."""
+    import math
+
+    m, hidden_peak = R, 0
+    for l, n_in in enumerate(sizes[:-1]):
+        m = n_in * R * m + (R if biases else 0)
+        if l < len(sizes) - 2:
+            hidden_peak = max(hidden_peak, m)
+    r = min(points, 2 * max(sizes[1:-1]))
+    peak = max(R, m, math.factorial(r) * hidden_peak ** r)
+    return peak.bit_length() + 2
+
+
+def _network(prefix, sizes, R, biases, var=z3.Int):
+    Ws = [[[var(f"{prefix}W{l}_{i}_{j}") for j in range(sizes[l])] for i in range(sizes[l + 1])]
           for l in range(len(sizes) - 1)]
-    bs = [[z3.Int(f"{prefix}b{l}_{i}") for i in range(sizes[l + 1])] for l in range(len(sizes) - 1)] if biases else None
+    bs = [[var(f"{prefix}b{l}_{i}") for i in range(sizes[l + 1])] for l in range(len(sizes) - 1)] if biases else None
     box = [v for W in Ws for row in W for v in row] + ([v for b in bs for v in b] if bs else [])
     return Ws, bs, [z3.And(v >= -R, v <= R) for v in box]
 
@@ -98,8 +118,17 @@ def recheck_zero_match(w: dict, *, isomorphic=False, nonzero_output=False, no_ze
 def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), outputs: int = 2, points: int = 2,
                       max_weight: int = 1, output_activation: str = "linear", biases: bool = False,
                       hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = False,
-                      no_zero_neuron: bool = False, seed: int = 0, timeout: float = 60.0) -> SearchResult:
-    """Search for a zero-match pair of networks within the bounds (see the module docstring)."""
+                      no_zero_neuron: bool = False, encoding: str = "bv", symmetry_breaking: bool = True,
+                      seed: int = 0, timeout: float = 60.0) -> SearchResult:
+    """Search for a zero-match pair of networks within the bounds (see the module docstring).
+
+    ``encoding="int"`` with ``symmetry_breaking=False`` is the naive encoding (unbounded integers, ReLU as
+    If, minors for ranks); the default uses bit-vectors of a width that provably holds every value, and
+    orders the hidden units of each network and the two networks lexicographically (each a symmetry of
+    every condition searched for, so a ``none`` stays sound).
+    """
+    if encoding not in ("int", "bv"):
+        raise ValueError(f"encoding must be int or bv (got {encoding!r})")
     hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
     if min((inputs, outputs, points, max_weight) + hidden) < 1 or not 1 <= hidden_layer <= len(hidden):
         raise ValueError("sizes, points and max_weight must be >= 1 and hidden_layer within the hidden layers")
@@ -108,21 +137,37 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     R = max_weight
     sizes = (inputs,) + hidden + (outputs,)
     bounds = {"inputs": inputs, "hidden": list(hidden), "outputs": outputs, "points": points, "max_weight": R,
+              "encoding": encoding, "symmetry_breaking": symmetry_breaking,
               "output_activation": output_activation, "biases": biases, "hidden_layer": hidden_layer,
               "isomorphic": isomorphic, "nonzero_output": nonzero_output, "no_zero_neuron": no_zero_neuron}
-    s = z3.Solver()
+    s = z3.SolverFor("QF_BV") if encoding == "bv" else z3.Solver()
     s.set("timeout", max(1, int(timeout * 1000)))
     s.set("random_seed", seed)
-    xs = [[z3.Int(f"x{p}_{i}") for i in range(inputs)] for p in range(points)]
+    if encoding == "bv":
+        width = _bit_width(sizes, R, points, biases)
+        var = lambda name: z3.BitVec(name, width)  # noqa: E731
+        bounds["bit_width"] = width
+    else:
+        var = z3.Int
+    xs = [[var(f"x{p}_{i}") for i in range(inputs)] for p in range(points)]
     for x in xs:
         s.add([z3.And(v >= -R, v <= R) for v in x])
     for p in range(points - 1):
         s.add(_lex_less(xs[p], xs[p + 1]))
     nets = {}
     for name in ("a", "b"):
-        Ws, bs, box = _network(name, sizes, R, biases)
+        Ws, bs, box = _network(name, sizes, R, biases, var)
         s.add(box)
         nets[name] = (Ws, bs, [_forward(Ws, bs, x, output_activation) for x in xs])
+        if symmetry_breaking:  # hidden units of each layer in lexicographic order of their weights
+            for l in range(1, len(sizes) - 1):
+                sig = [Ws[l - 1][u] + ([bs[l - 1][u]] if bs else []) + [Ws[l][o][u] for o in range(sizes[l + 1])]
+                       for u in range(sizes[l])]
+                s.add([_lex_le(sig[u], sig[u + 1]) for u in range(sizes[l] - 1)])
+    if symmetry_breaking:  # the conditions are symmetric in the two networks
+        flat = lambda n: [v for W in nets[n][0] for row in W for v in row] + (  # noqa: E731
+            [v for b in nets[n][1] for v in b] if biases else [])
+        s.add(_lex_le(flat("a"), flat("b")))
     outs_a = [o[-1] for o in nets["a"][2]]
     outs_b = [o[-1] for o in nets["b"][2]]
     s.add([oa_ == ob_ for p in range(points) for oa_, ob_ in zip(outs_a[p], outs_b[p])])
@@ -148,7 +193,10 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     secs = round(time.perf_counter() - t0, 4)
     if res == z3.sat:
         m = s.model()
-        val = lambda v: m.eval(v, model_completion=True).as_long()
+        def val(v):
+            e = m.eval(v, model_completion=True)
+            return e.as_signed_long() if z3.is_bv_value(e) else e.as_long()
+
         net = lambda n: {"weights": [[[val(v) for v in row] for row in W] for W in nets[n][0]],
                          "biases": [[val(v) for v in b] for b in nets[n][1]] if biases else None}
         w = {"inputs": [[val(v) for v in x] for x in xs], "output_activation": output_activation,

@@ -196,6 +196,10 @@ def _load_nets(path) -> dict:
 @click.option("--nonzero-output", is_flag=True, default=None, help="zero-match: some output nonzero")
 @click.option("--no-zero-neuron", is_flag=True, default=None, help="zero-match: no all-zero hidden neuron")
 @click.option("--denominator", type=int, default=None, help="orthogonal-relu: entries of Q are p/denominator")
+@click.option("--encoding", type=click.Choice(["bv", "int"]), default=None,
+              help="zero-match: bit-vectors of a proven width (default) or unbounded integers")
+@click.option("--no-symmetry-breaking", "symmetry_breaking", flag_value=False, default=None,
+              help="zero-match: drop the symmetry-breaking constraints (the naive encoding with --encoding int)")
 @click.option("--sweep", is_flag=True, help="zero-match: walk points and R upward, report each configuration")
 @click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
               help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")

@@ -106,3 +106,18 @@ def test_zero_match_timeout_is_unknown():
 def test_zero_match_rejects_impossible_sizes():
     with pytest.raises(ValueError, match="must be >= 1"):
         search_zero_match(points=0)
+
+
+@pytest.mark.search
+@pytest.mark.parametrize("kw", [
+    dict(points=1), dict(points=2), dict(points=2, nonzero_output=True), dict(points=2, no_zero_neuron=True),
+    dict(points=2, isomorphic=True, nonzero_output=True), dict(points=2, output_activation="relu", nonzero_output=True),
+    dict(points=2, hidden=(1,), nonzero_output=True),
+])
+def test_zero_match_suite_encoding_agrees_with_naive(kw):
+    """Symmetry breaking and bit-vectors must not change what is found / proved impossible."""
+    naive = search_zero_match(encoding="int", symmetry_breaking=False, timeout=60, **kw)
+    suite = search_zero_match(timeout=60, **kw)
+    assert naive.status == suite.status and naive.status in ("found", "none")
+    if suite.status == "found":
+        assert suite.rechecked and naive.rechecked
