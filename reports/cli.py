@@ -138,6 +138,20 @@ def verify_cmd(ids, layers, networks, device, seed, json_path):
         style = VERDICT_STYLE[o.verdict.value]
         t.add_row(o.claim.id, f"[{style}]{o.verdict.value}[/{style}]", o.evidence)
     out.print(t)
+    if len(outcomes) <= 3:  # a few claims: show what was computed, step by step
+        for o in outcomes:
+            rec = o.records.get("symbolic")
+            for n, step in enumerate(getattr(rec, "steps", ()), 1):
+                mark = "✓" if step.holds else "✗"
+                out.print(f"{o.claim.id} [{n}] {mark} {step.description}", highlight=False, markup=False)
+            for layer in ("search", "numeric"):
+                r = o.records.get(layer)
+                if r is not None and not isinstance(r, dict):
+                    summary = r.to_json()
+                    keep = {k: summary.get(k) for k in ("status", "statistic", "value", "tolerance", "threshold",
+                                                        "bounds", "witness", "rechecked") if summary.get(k) is not None}
+                    out.print(f"{o.claim.id} [{layer}] {json.dumps(keep, default=str, ensure_ascii=False)}", highlight=False,
+                              markup=False, soft_wrap=True)
     for o in outcomes:
         if o.disagreement:
             err.print(f"[bold red]DISAGREEMENT[/] {o.claim.id}: {o.disagreement}")

@@ -136,3 +136,10 @@ def test_cli_search_equivalent_bad_files(tmp_path, capsys, content, needle):
     f.write_text(content)
     code, _, err = run(capsys, "search", "equivalent", "--nets", str(f))
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_verify_johnson_prints_computed_activations(capsys):
+    code, out, _ = run(capsys, "verify", "subspace.johnson-example-3-1", "--networks", "2", "--device", "cpu")
+    assert code == 0 and "false" in out
+    assert out.count("hidden A = [['1', '0'], ['1', '0']]") == 4  # one line per reading of the convention
+    assert "similarity 3/4" in out
