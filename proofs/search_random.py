@@ -32,15 +32,27 @@ def matrices(rows, cols, *, lo=-2, hi=2):
     return st.lists(st.lists(ints(lo, hi), min_size=cols, max_size=cols), min_size=rows, max_size=rows)
 
 
+class _OutOfTime(Exception):
+    pass
+
+
 def _run(name, strategy, violates, recheck, bounds, seed, timeout):
+    """Draw up to MAX_EXAMPLES instances (or until ``timeout`` s); shrink the first violation; re-check it."""
     s = settings(max_examples=MAX_EXAMPLES, database=None, deadline=None, phases=[Phase.generate, Phase.shrink],
                  suppress_health_check=list(HealthCheck))
     t0 = time.perf_counter()
+
+    def timed(w):
+        if time.perf_counter() - t0 > timeout:
+            raise _OutOfTime
+        return violates(w)
+
     try:
-        w = find(strategy, violates, settings=s, random=random.Random(seed))
-    except NoSuchExample:
+        w = find(strategy, timed, settings=s, random=random.Random(seed))
+    except (NoSuchExample, _OutOfTime) as e:
+        why = "time limit reached" if isinstance(e, _OutOfTime) else f"no violation in {MAX_EXAMPLES} random draws"
         return SearchResult(name, "unknown", bounds, seconds=round(time.perf_counter() - t0, 4),
-                            note=f"no violation in {MAX_EXAMPLES} random draws (a random search proves nothing)")
+                            note=f"{why} (a random search proves nothing)")
     return SearchResult(name, "found", bounds, w, bool(recheck(w)), round(time.perf_counter() - t0, 4))
 
 

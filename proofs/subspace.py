@@ -270,10 +270,9 @@ def prove_definitions() -> Proof:
     exact matches (brute force) on the examples, and it is itself a match."""
     d = Derivation("subspace.definitions", r"(X^*, Y^*) = \bigcup \{(X, Y) : \operatorname{span} z_X = \operatorname{span} z_Y\}",
                    ["exact (rational) activation vectors"])
-    cases = {"Johnson hidden layer (column reading)": None}
     r = johnson_readings()[0]
-    cases["Johnson hidden layer (column reading)"] = ([tuple(map(sp.Rational, v)) for v in r["hidden_a"]],
-                                                      [tuple(map(sp.Rational, v)) for v in r["hidden_b"]])
+    cases = {"Johnson hidden layer (column reading)": ([tuple(map(sp.Rational, v)) for v in r["hidden_a"]],
+                                                       [tuple(map(sp.Rational, v)) for v in r["hidden_b"]])}
     cases["official worked example at ε = 0 (Wang et al.'s code)"] = (
         [(1, sp.Rational(1, 2), 0, 0, 0, 0), (0, 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)],
         [(0, 0, 1, 0, 0, 0), (1, 0, 0, 0, 0, 0), (sp.Rational(1, 2), 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)])

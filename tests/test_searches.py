@@ -94,3 +94,8 @@ def test_random_search_rechecks_reject_non_witnesses():
     assert not recheck_unit_gradients_differ(sym)
     # d = 1: a single row, so the entries of ∇W1 (identical columns) are all equal
     assert not recheck_gradient_entries_differ(sym)
+
+
+def test_random_search_timeout_is_unknown():
+    r = search_constant_init_breaks(seed=0, timeout=0.0)
+    assert r.status == "unknown" and "time limit" in r.note
