@@ -109,7 +109,7 @@ def prove_constant_gradient_all_equal() -> Proof:
     d = Derivation("init.constant-gradient-all-equal", r"\nabla W_1 = c'\mathbf 1",
                    ["symmetric initialisation S (the most favourable case)", "loss ½‖O−Y‖²"])
     g = symmetric_gradients("mse")["W1"]
-    m2, e2 = sp.Symbol("m2", integer=True), sp.Symbol("e2", integer=True)
+    m2 = sp.Symbol("m2", integer=True)
     d.equal("what does hold: columns of ∇W1 are identical (∇W1 = g 1ᵀ)", g, g.subs(M.m, m2))
     d.fact("∇W1[e, m] still depends on the input-feature index e (through X[r, e])",
            r"\partial_{W_1[e,m]} L \ni X_{r e}", "e ∈ free_symbols(∂L/∂W1[e,m] on S)", M.e in g.free_symbols)

@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from proofs import _mlp as M
-from proofs._index import Ranges, normalise, perm_entry, reindex
+from proofs._index import Ranges, normalise, reindex
 from proofs.initialisation import RELU, explicit_gradients, symmetric_gradients
 from proofs.permutation import gradients, permuted_params, pi, prove_orthogonal_commutes
 from proofs.record import Derivation

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity, linear_cka
 from proofs.search_subspace import recheck_zero_match, search_zero_match
-from proofs.subspace import all_matches, johnson_readings, maximum_match, minimal_match, similarity
+from proofs.subspace import all_matches, johnson_readings, maximum_match, minimal_match
 
 OFFICIAL_X = np.array([[1, 0.5, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0]])
 OFFICIAL_Y = np.array([[0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0.5, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0],
