@@ -61,10 +61,16 @@ def _zoo(networks, device, seed, activation):
     return trained_zoo(networks, device, seed, spec)
 
 
+@functools.lru_cache(maxsize=8)
+def _zoo_pieces(networks, device, seed, activation):
+    """The trained zoo and its :func:`agop_pieces`, computed once per activation."""
+    params, X, Y = _zoo(networks, device, seed, activation)
+    return params, X, agop_pieces(params, X, ACTIVATIONS[activation])
+
+
 def check_chain_rule(networks=16, device="cpu", seed=0) -> NumericResult:
     """Per sample: ``J_x = J_p W_1ᵀ`` (the pre-activation form of the chain rule)."""
-    params, X, _ = _zoo(networks, device, seed, SPEC.activation)
-    pc = agop_pieces(params, X, ACTIVATIONS[SPEC.activation])
+    params, X, pc = _zoo_pieces(networks, device, seed, SPEC.activation)
     want = pc["Jp"] @ params["W1"].transpose(1, 2).unsqueeze(1)
     return identity_result("dnfa.chain-rule", rel_err(pc["Jx"], want), tolerance(torch.float64, SPEC.h), networks, device,
                    "max rel |J_x − J_p W_1ᵀ| per sample")
@@ -72,9 +78,7 @@ def check_chain_rule(networks=16, device="cpu", seed=0) -> NumericResult:
 
 def check_chain_rule_naive(networks=16, device="cpu", seed=0) -> NumericResult:
     """The activation-free form ``J_x = J_h W_1ᵀ``: expected to fail for tanh."""
-    params, X, _ = _zoo(networks, device, seed, SPEC.activation)
-    act = ACTIVATIONS[SPEC.activation]
-    pc = agop_pieces(params, X, act)
+    params, X, pc = _zoo_pieces(networks, device, seed, SPEC.activation)
     naive = params["W1"] @ pc["G_naive"] @ params["W1"].transpose(1, 2)
     return identity_result("dnfa.chain-rule-naive", rel_err(naive, pc["AGOP"]), tolerance(torch.float64, SPEC.n * SPEC.h),
                    networks, device, "max rel |W_1 G_naive W_1ᵀ − AGOP| (G from post-activation gradients)",
@@ -84,8 +88,7 @@ def check_chain_rule_naive(networks=16, device="cpu", seed=0) -> NumericResult:
 def _factorisation_errors(networks, device, seed, activations):
     per = {}
     for name in activations:
-        params, X, _ = _zoo(networks, device, seed, name)
-        pc = agop_pieces(params, X, ACTIVATIONS[name])
+        params, X, pc = _zoo_pieces(networks, device, seed, name)
         per[name] = rel_err(params["W1"] @ pc["G"] @ params["W1"].transpose(1, 2), pc["AGOP"])
     return per
 

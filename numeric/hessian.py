@@ -104,6 +104,13 @@ def curvature(theta, X, Y, spec: HessSpec):
     return H, J, R, L
 
 
+@functools.lru_cache(maxsize=16)
+def trained_curvature(networks: int, device: str, seed: int, spec: HessSpec = HessSpec(), trained: bool = True):
+    """``(H, J, R, L)`` at the trained (or initial) parameters of :func:`trained_flat_zoo`, computed once."""
+    th0, th, X, Y = trained_flat_zoo(networks, device, seed, spec)
+    return curvature(th if trained else th0, X, Y, spec)
+
+
 def _fro(A):
     return A.flatten(1).norm(dim=1)
 
@@ -117,10 +124,9 @@ SPEC = HessSpec()
 
 def check_gauss_newton_split(networks=16, device="cpu", seed=0) -> NumericResult:
     """H = JᵀJ + Σ r ∇²f at initialisation and after training (an identity at every θ)."""
-    th0, th, X, Y = trained_flat_zoo(networks, device, seed, SPEC)
     errs = []
-    for t in (th0, th):
-        H, J, R, _ = curvature(t, X, Y, SPEC)
+    for trained in (False, True):
+        H, J, R, _ = trained_curvature(networks, device, seed, SPEC, trained)
         errs.append(_rel(J.transpose(1, 2) @ J + R, H))
     return identity_result("hessian.gauss-newton-split", torch.stack(errs).amax(0), tolerance(F64, SPEC.n * SPEC.P), networks,
                 device, "max rel ‖JᵀJ + R − H‖_F / ‖H‖_F (at init and trained)")
@@ -128,9 +134,8 @@ def check_gauss_newton_split(networks=16, device="cpu", seed=0) -> NumericResult
 
 def check_residual_vanishes(networks=16, device="cpu", seed=0) -> NumericResult:
     """At interpolation ‖R‖/‖H‖ is small, of the order of the residual; at initialisation it is not."""
-    th0, th, X, Y = trained_flat_zoo(networks, device, seed, SPEC)
-    H0, _, R0, L0 = curvature(th0, X, Y, SPEC)
-    H, _, R, L = curvature(th, X, Y, SPEC)
+    H0, _, R0, _ = trained_curvature(networks, device, seed, SPEC, False)
+    H, _, R, L = trained_curvature(networks, device, seed, SPEC)
     ratio = _fro(R) / _fro(H)
     bound = 1e-3  # stated: at a loss ≤ 1e-8 the residual term is below 0.1 % of H
     fitted = L <= 1e-8
@@ -141,8 +146,7 @@ def check_residual_vanishes(networks=16, device="cpu", seed=0) -> NumericResult:
 
 
 def check_feature_gram_at_optimum(networks=16, device="cpu", seed=0) -> NumericResult:
-    th0, th, X, Y = trained_flat_zoo(networks, device, seed, SPEC)
-    H, J, R, L = curvature(th, X, Y, SPEC)
+    H, J, R, L = trained_curvature(networks, device, seed, SPEC)
     errs = _rel(J.transpose(1, 2) @ J, H)
     fitted = L <= 1e-8
     return identity_result("hessian.feature-gram-at-optimum", errs[fitted], 1e-3,
@@ -163,8 +167,7 @@ def _zero_count(H, J, R):
 
 
 def check_zero_eigs_feature_rank(networks=16, device="cpu", seed=0) -> NumericResult:
-    th0, th, X, Y = trained_flat_zoo(networks, device, seed, SPEC)
-    H, J, R, L = curvature(th, X, Y, SPEC)
+    H, J, R, L = trained_curvature(networks, device, seed, SPEC)
     zH, expect = _zero_count(H, J, R)
     mismatch = (zH != expect).to(F64)
     return identity_result("hessian.zero-eigs-feature-rank", mismatch, 0.0, networks, device,
@@ -289,8 +292,7 @@ def check_information_loss_broadness(networks=16, device="cpu", seed=0) -> Numer
     for n in (64, 8):
         for name, dup in (("independent", False), ("shared", True)):
             spec = HessSpec(d=4, n=n, duplicate_inputs=dup)
-            _, th, X, Y = trained_flat_zoo(networks, device, seed, spec)
-            H, J, R, L = curvature(th, X, Y, spec)
+            H, J, R, L = trained_curvature(networks, device, seed, spec)
             counts[(n, name)] = _zero_count(H, J, R)[0].to(F64)
             losses[(n, name)] = float(L.median())
     diff = counts[(64, "shared")] - counts[(64, "independent")]

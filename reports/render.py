@@ -47,12 +47,8 @@ def _text_with_math(text: str) -> str:
     return "".join(out)
 
 
-def _layer_parts(name: str, rec: dict) -> tuple[str, str]:
-    line = _layer_line(name, rec)
-    return rec.get("status", "absent"), line.split("`", 2)[2] if line.count("`") >= 2 else ""
-
-
-def _layer_line(name: str, rec: dict) -> str:
+def layer_summary(name: str, rec: dict) -> tuple[str, str]:
+    """``(status, details)`` of one layer record, shared by the Markdown and HTML renderings."""
     status = rec.get("status", "absent")
     extra = ""
     if name == "symbolic" and "generality" in rec:
@@ -68,6 +64,11 @@ def _layer_line(name: str, rec: dict) -> str:
         extra = f" — bounds {rec['bounds']}; re-checked: {rec.get('rechecked')}; {rec.get('seconds')} s"
     if status == "error":
         extra = f" — {rec.get('error') or (rec.get('details') or {}).get('error')}"
+    return status, extra
+
+
+def _layer_line(name: str, rec: dict) -> str:
+    status, extra = layer_summary(name, rec)
     return f"**{name}**: `{status}`{extra}"
 
 
@@ -160,7 +161,7 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
                         f"{esc(s['description'])}: {to_mathml(s['latex'])} <small>({esc(s['check'])})</small></li>"
                         for s in steps)
         layers = "".join(f"<li><b>{n}</b>: <code>{esc(st)}</code>{esc(rest)}</li>"
-                         for n in LAYERS for st, rest in [_layer_parts(n, c.get(n) or {})])
+                         for n in LAYERS for st, rest in [layer_summary(n, c.get(n) or {})])
         dis = f"<p class='dis'>DISAGREEMENT: {esc(c['disagreement'])}</p>" if c.get("disagreement") else ""
         statement = f"<p class='stmt'>{to_mathml(sym['statement'])}</p>" if sym.get("statement") else ""
         cex = (f"<details><summary>counterexample</summary><pre>{esc(json.dumps(sym['counterexample'], indent=1))}"
