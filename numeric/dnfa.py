@@ -20,6 +20,7 @@ from torch.func import jacrev, vmap
 from proofs.record import NumericResult
 
 from .tolerance import identity_result, rel_err, tolerance
+from .deep import DeepSpec, all_layer_agop, linear_layers, trained_deep_zoo
 from .zoo import ACTIVATIONS, ZooSpec, trained_zoo
 
 __all__ = ["agop_pieces", "check_chain_rule", "check_chain_rule_naive", "check_agop_factorisation",
@@ -107,10 +108,11 @@ def check_any_activation(networks=16, device="cpu", seed=0) -> NumericResult:
                    per_activation={k: float(v.max()) for k, v in per.items()})
 
 
-# --- empirical: the ansatz and the isotropy of G on trained networks ------------------------------
+# --- empirical: the ansatz and the isotropy of G on trained networks, every layer ------------------
 
-FEATURE_SPEC = ZooSpec(d=8, h=32, q=2, n=64, steps=1500, lr=0.05, activation="relu")
-THRESHOLD = 0.9  # "highly correlated": median uncentred cosine at least 0.9
+FEATURE_SPEC = DeepSpec(d=8, widths=(32, 32), q=2, n=64, activation="relu", data="teacher", loss="mse",
+                        optimizer="sgd", lr=0.05, steps=1000)
+THRESHOLD = 0.9  # "highly correlated": at every layer, median uncentred cosine at least 0.9
 
 
 def _cos(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -131,68 +133,80 @@ def _psd_sqrt(M: torch.Tensor) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=4)
 def feature_statistics(networks: int, device: str, seed: int) -> dict:
-    """Train ``networks`` ReLU MLPs on a rank-2 teacher and measure, per network, for the first layer:
-    the ansatz cosine cos(W₁W₁ᵀ, AGOP) (row convention: the notes' WᵀW), its √AGOP and Pearson
-    variants, the same with W − W₀, the isotropy cosine cos(G, I), and cos(P G P, P) with P the
-    projector onto range(W₁ᵀ) — at initialisation and after training."""
-    from .zoo import init_zoo, train_zoo
-
+    """Train ``networks`` two-hidden-layer ReLU MLPs (:data:`FEATURE_SPEC`, the deep zoo) and measure,
+    per network and per layer ``l`` (column convention, :math:`z_l = W_l h_{l-1} + b_l`): the ansatz
+    cosine cos(W_lᵀW_l, AGOP_l), its √AGOP and Pearson variants, the same with W_l − W_l(0), the
+    isotropy cosine cos(G_l, I), cos(P G_l P, P) with P the projector onto range(W_l), and the condition
+    number of G_l — at initialisation and after training.  All layers' AGOP and G come from one pass
+    (:func:`numeric.deep.all_layer_agop`).  Entries are tensors of shape (layers, networks)."""
     spec = FEATURE_SPEC
-    act = ACTIVATIONS[spec.activation]
-    p0, X, Y = init_zoo(networks, spec, seed, device, dtype=torch.float64)
-    p1 = train_zoo(p0, X, Y, spec)
-    loss = vmap(lambda p, x, y: 0.5 * ((act(x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"] - y) ** 2).sum() / x.shape[0])
-    out = {"loss": {"init": loss(p0, X, Y), "trained": loss(p1, X, Y)}}
+    p0, p1, X, losses = trained_deep_zoo(spec, networks, device, seed)
+    names = linear_layers(spec)[:-1]
+    out = {"loss": {"init": losses["before"], "trained": losses["after"]}}
     for tag, p in (("init", p0), ("trained", p1)):
-        pc = agop_pieces(p, X, act)
-        W = p["W1"]
-        WWt = W @ W.transpose(1, 2)
-        dW = W - p0["W1"]
-        eye = torch.eye(spec.h, dtype=W.dtype, device=W.device).expand(networks, -1, -1)
-        Pr = torch.linalg.pinv(W) @ W  # projector onto the row space of W₁ (h×h)
-        out[tag] = {
-            "ansatz_cos": _cos(WWt, pc["AGOP"]),
-            "ansatz_cos_sqrt_agop": _cos(WWt, _psd_sqrt(pc["AGOP"])),
-            "ansatz_pearson": _pearson(WWt, pc["AGOP"]),
-            "ansatz_cos_minus_init": _cos(dW @ dW.transpose(1, 2), pc["AGOP"]) if tag == "trained" else None,
-            "isotropy_cos": _cos(pc["G"], eye),
-            "isotropy_cos_on_range": _cos(Pr @ pc["G"] @ Pr, Pr),
-            "G_condition": torch.linalg.cond(pc["G"]),
-        }
+        pc = all_layer_agop(spec, p, X)
+        rows = {k: [] for k in ("ansatz_cos", "ansatz_cos_sqrt_agop", "ansatz_pearson", "ansatz_cos_minus_init",
+                                "isotropy_cos", "isotropy_cos_on_range", "G_condition")}
+        for l, name in enumerate(names):
+            W, A, G = p[f"{name}.weight"], pc["AGOP"][l], pc["G"][l]
+            WtW = W.transpose(1, 2) @ W
+            dW = W - p0[f"{name}.weight"]
+            eye = torch.eye(G.shape[-1], dtype=W.dtype, device=W.device).expand_as(G)
+            Pr = W @ torch.linalg.pinv(W)  # projector onto range(W_l) ⊆ R^{n_l}
+            rows["ansatz_cos"].append(_cos(WtW, A))
+            rows["ansatz_cos_sqrt_agop"].append(_cos(WtW, _psd_sqrt(A)))
+            rows["ansatz_pearson"].append(_pearson(WtW, A))
+            rows["ansatz_cos_minus_init"].append(_cos(dW.transpose(1, 2) @ dW, A) if tag == "trained"
+                                                 else torch.full_like(rows["ansatz_cos"][-1], float("nan")))
+            rows["isotropy_cos"].append(_cos(G, eye))
+            rows["isotropy_cos_on_range"].append(_cos(Pr @ G @ Pr, Pr))
+            rows["G_condition"].append(torch.linalg.cond(G))
+        out[tag] = {k: torch.stack(v) for k, v in rows.items()}
     return out
 
 
 def _distributions(stats: dict) -> dict:
-    """Per-network ansatz and isotropy cosines, at initialisation and trained (for the report's plots)."""
+    """Per-network ansatz and isotropy cosines per layer, at initialisation and trained (for the plots)."""
     keys = ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
-    return {f"{k} {tag}": stats[tag][k].tolist() for tag in ("init", "trained") for k in keys}
+    return {f"{k} {tag} layer {l + 1}": stats[tag][k][l].tolist()
+            for tag in ("init", "trained") for k in keys for l in range(stats[tag][k].shape[0])}
 
 
 def _summary(stats: dict) -> dict:
     def q(v):
-        return None if v is None else {"median": float(v.median()), "min": float(v.min()), "max": float(v.max())}
+        v = v[~v.isnan()]
+        return {"median": float(v.median()), "min": float(v.min()), "max": float(v.max())} if v.numel() else None
 
-    return {tag: {k: q(v) for k, v in d.items()} for tag, d in stats.items()}
+    out = {"loss": {tag: q(v) for tag, v in stats["loss"].items()}}
+    for tag in ("init", "trained"):
+        out[tag] = {f"layer {l + 1}": {k: q(v[l]) for k, v in stats[tag].items()}
+                    for l in range(stats[tag]["ansatz_cos"].shape[0])}
+    return out
+
+
+def _per_layer_check(claim: str, key: str, what: str, networks, device, seed) -> NumericResult:
+    """Statistic: the least over layers of the median over trained networks of ``key``; supported when
+    at least :data:`THRESHOLD` (the claim is about every layer)."""
+    st = feature_statistics(networks, device, seed)
+    medians = st["trained"][key].median(dim=1).values
+    v = float(medians.min())
+    return NumericResult(claim, "supported" if v >= THRESHOLD else "unsupported",
+                         f"least over layers of the median {what}, trained", v, networks, device,
+                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC),
+                                                       "per_layer_median": [float(m) for m in medians],
+                                                       **_summary(st), "per_network": _distributions(st)})
 
 
 def check_ansatz_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
-    """Median over trained networks of cos(W₁W₁ᵀ, AGOP); supported when ≥ 0.9."""
-    st = feature_statistics(networks, device, seed)
-    v = float(st["trained"]["ansatz_cos"].median())
-    return NumericResult("dnfa.ansatz-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
-                         "median uncentred cosine(W₁W₁ᵀ, AGOP), first layer, trained", v, networks, device,
-                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st),
-                                                                 "per_network": _distributions(st)})
+    """Per layer, median over trained networks of cos(W_lᵀW_l, AGOP_l); supported when every layer's is ≥ 0.9."""
+    return _per_layer_check("dnfa.ansatz-holds-trained", "ansatz_cos", "uncentred cosine(WᵀW, AGOP)",
+                            networks, device, seed)
 
 
 def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
-    """Median over the same trained networks of cos(G, I); supported when ≥ 0.9 (as the ansatz)."""
-    st = feature_statistics(networks, device, seed)
-    v = float(st["trained"]["isotropy_cos"].median())
-    return NumericResult("dnfa.isotropy-holds-trained", "supported" if v >= THRESHOLD else "unsupported",
-                         "median uncentred cosine(G, I), first-layer pre-activation gradients, trained", v, networks,
-                         device, threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC), **_summary(st),
-                                                                 "per_network": _distributions(st)})
+    """Per layer, median over the same trained networks of cos(G_l, I); supported when every layer's is ≥ 0.9."""
+    return _per_layer_check("dnfa.isotropy-holds-trained", "isotropy_cos",
+                            "uncentred cosine(G, I) of the pre-activation gradients", networks, device, seed)
 
 
 # --- the algebraic equivalences on trained weights -------------------------------------------------

@@ -5,22 +5,60 @@ the data while the maximum match at a chosen hidden layer is empty.
 Encoding (exact, integer arithmetic).  ReLU is ``If(z > 0, z, 0)``.  The maximum match is empty iff no
 pair of nonempty subsets ``X``, ``Y`` of *nonzero* neurons has ``span z_X = span z_Y``, and span
 equality is ``rank z_X = rank z_Y = rank z_{X∪Y}``, with ``rank ≥ r`` iff some r×r minor is nonzero.
-Symmetry breaking: data points in strictly increasing lexicographic order (any witness can be
-reordered so).  Every ``found`` is re-checked by :mod:`proofs.subspace` (SymPy ranks, independent of
-this encoding); ``none`` means UNSAT for exactly the stated bounds; a timeout gives ``unknown``.
+
+Methods (``method=``), each exact; a ``none`` is UNSAT of the stated bounds in all three:
+
+``naive``
+    The whole problem in one solver, unbounded integers, no symmetry breaking (the benchmark baseline).
+``whole``
+    The whole problem in one solver, bit-vectors of a width that provably holds every value
+    (:func:`_bit_width`), lex-leader symmetry breaking and the output reduction below.
+``split`` (default)
+    One solver per data set: the data sets are enumerated outside Z3, one per orbit of the signed
+    permutations of the input coordinates (:func:`data_orbits`), and on a fixed data set ``X`` a
+    first-layer neuron's activation vector is one of the finitely many vectors
+    ``relu(w·x_p + b)_p`` with ``w, b`` in the box (:func:`first_layer_table`), so the first layer is a
+    table lookup instead of products and ReLUs.
+
+Why the reductions keep a ``none`` sound (each maps any witness to one the reduced search still admits):
+
+* *Data symmetry.*  For a signed permutation matrix ``S`` (``Sᵀ = S⁻¹``, entries 0, ±1), replacing the
+  data ``x_p`` by ``S x_p`` and the first-layer weights ``W₁`` by ``W₁ Sᵀ`` keeps ``W₁ x_p``, hence every
+  activation, and keeps every weight and data entry in ``[-R, R]`` and the points distinct.
+* *Neuron order and the two networks.*  Permuting the hidden units of a layer (rows of ``W_l``, ``b_l``,
+  columns of ``W_{l+1}``) or swapping the networks changes no condition.  Under one global order of
+  the variables (per network, unit by unit: row ``u`` of ``W₁`` then ``b₁[u]``, for each first-layer
+  unit, then the same for ``W₂, b₂``, …; network ``a`` before ``b``; with the table a first-layer unit's
+  activation vector stands for its row and bias) each adjacent transposition
+  of units compares the units' signatures lexicographically, so requiring ``x ≤_lex g(x)`` for those
+  ``g`` keeps the lex-least member of every orbit (lex-leader constraints).
+* *Outputs.*  The conditions on the outputs are one per output row (row ``k`` of both networks
+  agrees on the data; some row is nonzero), so a witness with ``o`` outputs restricts to its (nonzero)
+  row ``k`` and a witness with one output extends to ``o`` by zero rows: the search runs with one
+  output and the witness is padded with zero rows.
+
+Every ``found`` is re-checked by :mod:`proofs.subspace` at the full requested size (SymPy ranks,
+independent of the encoding); a timeout gives ``unknown`` and says how many data sets were settled.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from itertools import combinations
+from dataclasses import dataclass, replace
+from itertools import combinations, permutations, product
 
+import numpy as np
 import z3
 
 from .record import SearchResult
 from .subspace import activations, maximum_match
 
-__all__ = ["search_zero_match", "recheck_zero_match", "zero_match_exists", "isomorphic_unmatched", "sweep_zero_match"]
+__all__ = ["search_zero_match", "recheck_zero_match", "zero_match_exists", "isomorphic_unmatched",
+           "sweep_zero_match", "data_orbits", "first_layer_table", "METHODS"]
+
+METHODS = ("naive", "whole", "split")
+MAX_DATA_SUBSETS = 5_000_000  # split enumerates the point sets in numpy; beyond this it is refused
 
 
 def _relu(t):
@@ -35,9 +73,9 @@ def _det(M):
 
 
 def _rank_ge(vectors, r):
-    """``rank(vectors) >= r`` as a disjunction of nonzero r×r minors (vectors: lists of Int terms)."""
+    """``rank(vectors) >= r`` as a disjunction of nonzero r×r minors (vectors: lists of terms)."""
     if r > len(vectors) or r > len(vectors[0]):
-        return z3.BoolVal(False)
+        return z3.BoolVal(False, vectors[0][0].ctx)
     return z3.Or([_det([[vectors[i][p] for p in cols] for i in rows]) != 0
                   for rows in combinations(range(len(vectors)), r)
                   for cols in combinations(range(len(vectors[0])), r)])
@@ -49,48 +87,190 @@ def _same_rank(A, B, maxr):
 
 def _lex_less(a, b):
     """Strict lexicographic order of two integer vectors."""
-    conds = []
-    for i in range(len(a)):
-        conds.append(z3.And([a[j] == b[j] for j in range(i)] + [a[i] < b[i]]))
-    return z3.Or(conds)
+    return z3.Or([z3.And([a[j] == b[j] for j in range(i)] + [a[i] < b[i]]) for i in range(len(a))])
 
 
 def _lex_le(a, b):
     return z3.Or(_lex_less(a, b), z3.And([x == y for x, y in zip(a, b)]))
 
 
-def _bit_width(sizes, R, points, biases) -> int:
-    """Signed width that holds every intermediate value exactly: |activations| grow as
-    m_{l+1} = n_l·R·m_l (+R with biases); an r×r minor of hidden values is at most r!·m^r; the
-    outputs are at most the last m.  Two bits of headroom on top of the sign."""
-    import math
+@dataclass(frozen=True)
+class _Spec:
+    """The bounds of one search (sizes = (inputs, *hidden, outputs))."""
 
+    sizes: tuple
+    R: int
+    points: int
+    output_activation: str
+    biases: bool
+    hidden_layer: int
+    isomorphic: bool
+    nonzero_output: bool
+    no_zero_neuron: bool
+
+
+def _bit_width(spec: _Spec, first_peak: int | None = None) -> int:
+    """Signed width that holds every intermediate value exactly: |activations| grow as
+    m_{l+1} = n_l·R·m_l (+R with biases) from m_0 = R (or m_1 = ``first_peak``, the largest entry of a
+    first-layer table); an r×r minor of hidden values is at most r!·m^r; the outputs are at most the
+    last m.  Two bits of headroom on top of the sign."""
+    sizes, R = spec.sizes, spec.R
     m, hidden_peak = R, 0
     for l, n_in in enumerate(sizes[:-1]):
-        m = n_in * R * m + (R if biases else 0)
+        m = first_peak if (l == 0 and first_peak is not None) else n_in * R * m + (R if spec.biases else 0)
         if l < len(sizes) - 2:
             hidden_peak = max(hidden_peak, m)
-    r = min(points, 2 * max(sizes[1:-1]))
+    r = min(spec.points, 2 * max(sizes[1:-1]))
     peak = max(R, m, math.factorial(r) * hidden_peak ** r)
     return peak.bit_length() + 2
 
 
-def _network(prefix, sizes, R, biases, var=z3.Int):
-    Ws = [[[var(f"{prefix}W{l}_{i}_{j}") for j in range(sizes[l])] for i in range(sizes[l + 1])]
-          for l in range(len(sizes) - 1)]
-    bs = [[var(f"{prefix}b{l}_{i}") for i in range(sizes[l + 1])] for l in range(len(sizes) - 1)] if biases else None
-    box = [v for W in Ws for row in W for v in row] + ([v for b in bs for v in b] if bs else [])
-    return Ws, bs, [z3.And(v >= -R, v <= R) for v in box]
+def data_orbits(d: int, R: int, P: int) -> list[list[list[int]]]:
+    r"""One representative of every orbit of the ``P``-point subsets of :math:`\{-R..R\}^d` under the
+    signed permutations of the coordinates (the hyperoctahedral group, :math:`d!\,2^d` elements).
+
+    Each subset is coded by its sorted point indices; the representative is the one whose code is
+    least among its images, so every subset's orbit is represented exactly once.
+    """
+    grid = np.array(list(product(range(-R, R + 1), repeat=d)), dtype=np.int64)  # row index = lex code
+    n = len(grid)
+    if math.comb(n, P) > MAX_DATA_SUBSETS:
+        raise ValueError(f"{math.comb(n, P)} sets of {P} points in [-{R}, {R}]^{d}: too many to enumerate "
+                         f"(limit {MAX_DATA_SUBSETS}); use the method 'whole'")
+    weights = (2 * R + 1) ** np.arange(d - 1, -1, -1)
+    subsets = np.fromiter((i for c in combinations(range(n), P) for i in c), dtype=np.int64).reshape(-1, P)
+    key_w = n ** np.arange(P - 1, -1, -1)
+    own = subsets @ key_w
+    least = own.copy()
+    for perm in permutations(range(d)):
+        for signs in product((1, -1), repeat=d):
+            image = ((grid[:, list(perm)] * np.array(signs)) + R) @ weights
+            least = np.minimum(least, np.sort(image[subsets], axis=1) @ key_w)
+    return [grid[S].tolist() for S in subsets[least == own]]
 
 
-def _forward(Ws, bs, x, output_activation):
-    h, outs = x, []
-    for l, W in enumerate(Ws):
+def first_layer_table(X, R: int, biases: bool) -> dict[tuple, tuple]:
+    """Every activation vector ``(relu(w·x_p + b))_p`` a first-layer neuron can have on the data ``X``
+    with ``w`` (and ``b``) in ``[-R, R]``, mapped to the first ``(w, b)`` that gives it."""
+    table = {}
+    for wb in product(range(-R, R + 1), repeat=len(X[0]) + (1 if biases else 0)):
+        w, b = wb[:len(X[0])], (wb[-1] if biases else 0)
+        table.setdefault(tuple(max(0, sum(a * x for a, x in zip(w, p)) + b) for p in X), (list(w), b))
+    return table
+
+
+def _forward(Ws, bs, h, output_activation, start=0):
+    outs = []
+    for l in range(start, len(Ws)):
+        W = Ws[l]
         z = [z3.Sum([W[i][j] * h[j] for j in range(len(h))]) + (bs[l][i] if bs else 0) for i in range(len(W))]
         last = l == len(Ws) - 1
         h = z if (last and output_activation == "linear") else [_relu(t) for t in z]
         outs.append(h)
     return outs
+
+
+def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
+    """Add the zero-match conditions to solver ``s``.
+
+    ``data``: constant points (else the points are variables, distinct by strict lex order);
+    ``table``: first-layer activation vectors drawn from it (needs ``data``).  Returns the point terms
+    and, per network, ``(Ws, bs, H)`` (``H``: the first layer's activation vectors when tabled).
+    """
+    sizes, R, P = spec.sizes, spec.R, spec.points
+    box = lambda vs: [z3.And(v >= -R, v <= R) for v in vs]  # noqa: E731
+    if data is None:
+        xs = [[var(f"x{p}_{i}") for i in range(sizes[0])] for p in range(P)]
+        s.add(box([v for x in xs for v in x]))
+        s.add([_lex_less(xs[p], xs[p + 1]) for p in range(P - 1)])
+    else:
+        xs = data
+    nets, hidden = {}, {}
+    for name in ("a", "b"):
+        Ws = [[[var(f"{name}W{l}_{i}_{j}") for j in range(sizes[l])] for i in range(sizes[l + 1])]
+              for l in range(len(sizes) - 1)]
+        bs = [[var(f"{name}b{l}_{i}") for i in range(sizes[l + 1])] for l in range(len(sizes) - 1)] if spec.biases else None
+        first = 1 if table is not None else 0
+        s.add(box([v for W in Ws[first:] for row in W for v in row] + [v for b in (bs or [])[first:] for v in b]))
+        if table is not None:
+            H = [[var(f"{name}h{i}_{p}") for p in range(P)] for i in range(sizes[1])]
+            s.add([z3.Or([z3.And([t == c for t, c in zip(h, vec)]) for vec in table]) for h in H])
+            outs = [[[h[p] for h in H]] + _forward(Ws, bs, [h[p] for h in H], spec.output_activation, 1)
+                    for p in range(P)]
+        else:
+            H = None
+            outs = [_forward(Ws, bs, x, spec.output_activation) for x in xs]
+        # one signature per unit, in the global variable order (module docstring)
+        unit = lambda l, u: ((H[u] if (l == 1 and H is not None) else Ws[l - 1][u] + ([bs[l - 1][u]] if bs else []))  # noqa: E731
+                             + [Ws[l][o][u] for o in range(sizes[l + 1])])
+        if symmetry_breaking:
+            for l in range(1, len(sizes) - 1):
+                s.add([_lex_le(unit(l, u), unit(l, u + 1)) for u in range(sizes[l] - 1)])
+        flat = [v for u in range(sizes[1]) for v in (H[u] if H is not None else Ws[0][u] + ([bs[0][u]] if bs else []))]
+        flat += [v for l in range(1, len(sizes) - 1) for u in range(sizes[l + 1])
+                 for v in Ws[l][u] + ([bs[l][u]] if bs else [])]
+        nets[name] = (Ws, bs, H, flat)
+        hidden[name] = [[outs[p][spec.hidden_layer - 1][i] for p in range(P)] for i in range(sizes[spec.hidden_layer])]
+        nets[name] += ([o[-1] for o in outs],)
+    if symmetry_breaking:
+        s.add(_lex_le(nets["a"][3], nets["b"][3]))
+    out_a, out_b = nets["a"][4], nets["b"][4]
+    s.add([x == y for p in range(P) for x, y in zip(out_a[p], out_b[p])])
+    if spec.nonzero_output:
+        s.add(z3.Or([v != 0 for o in out_a for v in o]))
+    ua, ub = hidden["a"], hidden["b"]
+    nz = lambda v: z3.Or([t != 0 for t in v])  # noqa: E731
+    if spec.no_zero_neuron:
+        s.add([nz(v) for v in ua + ub])
+    maxr = min(P, 2 * len(ua))
+    subsets = lambda n: [c for k in range(1, n + 1) for c in combinations(range(n), k)]  # noqa: E731
+    for X in subsets(len(ua)):
+        for Y in subsets(len(ub)):
+            VX, VY = [ua[i] for i in X], [ub[j] for j in Y]
+            span_eq = z3.And(_same_rank(VX, VX + VY, maxr), _same_rank(VY, VX + VY, maxr))
+            s.add(z3.Or(z3.Not(z3.And([nz(v) for v in VX + VY])), z3.Not(span_eq)))
+    if spec.isomorphic:
+        s.add(_same_rank(ua, ub, maxr), _rank_ge(ua, 1))
+    return xs, {n: nets[n][:3] for n in nets}
+
+
+def _solver(spec: _Spec, bv: bool, seed: int, seconds: float, first_peak=None):
+    """A solver in a fresh Z3 context (so that its answer does not depend on what ran before it in the
+    process) and constructors for variables and constants of the chosen sort."""
+    ctx = z3.Context()
+    s = z3.SolverFor("QF_BV", ctx=ctx) if bv else z3.Solver(ctx=ctx)
+    s.set("timeout", max(1, int(seconds * 1000)))
+    s.set("random_seed", seed)
+    if not bv:
+        return s, (lambda name: z3.Int(name, ctx)), (lambda v: z3.IntVal(v, ctx))
+    width = _bit_width(spec, first_peak)
+    return s, (lambda name: z3.BitVec(name, width, ctx)), (lambda v: z3.BitVecVal(v, width, ctx))
+
+
+def _read_witness(m, spec: _Spec, xs, nets, table, outputs: int) -> dict:
+    """The model as a witness at the full requested size (zero output rows added back)."""
+    def val(v):
+        if isinstance(v, int):
+            return v
+        e = m.eval(v, model_completion=True)
+        return e.as_signed_long() if z3.is_bv_value(e) else e.as_long()
+
+    def net(n):
+        Ws, bs, H = nets[n]
+        W = [[[val(v) for v in row] for row in M] for M in Ws]
+        b = [[val(v) for v in bl] for bl in bs] if spec.biases else None
+        if H is not None:
+            first = [table[tuple(val(v) for v in h)] for h in H]
+            W[0] = [w for w, _ in first]
+            if b is not None:
+                b[0] = [c for _, c in first]
+        W[-1] += [[0] * len(W[-1][0]) for _ in range(outputs - len(W[-1]))]
+        if b is not None:
+            b[-1] += [0] * (outputs - len(b[-1]))
+        return {"weights": W, "biases": b}
+
+    return {"inputs": [[val(v) for v in x] for x in xs], "output_activation": spec.output_activation,
+            "hidden_layer": spec.hidden_layer, "net_a": net("a"), "net_b": net("b")}
 
 
 def recheck_zero_match(w: dict, *, isomorphic=False, nonzero_output=False, no_zero_neuron=False) -> bool:
@@ -118,95 +298,92 @@ def recheck_zero_match(w: dict, *, isomorphic=False, nonzero_output=False, no_ze
 def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), outputs: int = 2, points: int = 2,
                       max_weight: int = 1, output_activation: str = "linear", biases: bool = False,
                       hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = False,
-                      no_zero_neuron: bool = False, encoding: str = "bv", symmetry_breaking: bool = True,
+                      no_zero_neuron: bool = False, method: str = "split", jobs: int = 1,
                       seed: int = 0, timeout: float = 60.0) -> SearchResult:
-    """Search for a zero-match pair of networks within the bounds (see the module docstring).
+    """Search for a zero-match pair of networks within the bounds (see the module docstring for the
+    conditions, the three methods and why their reductions keep ``none`` sound).
 
-    ``encoding="int"`` with ``symmetry_breaking=False`` is the naive encoding (unbounded integers, ReLU as
-    If, minors for ranks); the default uses bit-vectors of a width that provably holds every value, and
-    orders the hidden units of each network and the two networks lexicographically (each a symmetry of
-    every condition searched for, so a ``none`` stays sound).
+    ``jobs > 1`` solves the split method's data sets in that many processes; the outcomes are read in
+    data-set order, so the answer and the witness do not depend on ``jobs``.
     """
-    if encoding not in ("int", "bv"):
-        raise ValueError(f"encoding must be int or bv (got {encoding!r})")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
     if min((inputs, outputs, points, max_weight) + hidden) < 1 or not 1 <= hidden_layer <= len(hidden):
         raise ValueError("sizes, points and max_weight must be >= 1 and hidden_layer within the hidden layers")
     if output_activation not in ("linear", "relu"):
         raise ValueError(f"output_activation must be linear or relu (got {output_activation!r})")
-    R = max_weight
-    sizes = (inputs,) + hidden + (outputs,)
-    bounds = {"inputs": inputs, "hidden": list(hidden), "outputs": outputs, "points": points, "max_weight": R,
-              "encoding": encoding, "symmetry_breaking": symmetry_breaking,
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1 (got {jobs})")
+    if points > (2 * max_weight + 1) ** inputs:
+        raise ValueError(f"{points} distinct points do not fit in [-{max_weight}, {max_weight}]^{inputs}")
+    spec = _Spec((inputs,) + hidden + (outputs,), max_weight, points, output_activation, biases, hidden_layer,
+                 isomorphic, nonzero_output, no_zero_neuron)
+    bounds = {"inputs": inputs, "hidden": list(hidden), "outputs": outputs, "points": points, "max_weight": max_weight,
               "output_activation": output_activation, "biases": biases, "hidden_layer": hidden_layer,
-              "isomorphic": isomorphic, "nonzero_output": nonzero_output, "no_zero_neuron": no_zero_neuron}
-    s = z3.SolverFor("QF_BV") if encoding == "bv" else z3.Solver()
-    s.set("timeout", max(1, int(timeout * 1000)))
-    s.set("random_seed", seed)
-    if encoding == "bv":
-        width = _bit_width(sizes, R, points, biases)
-        var = lambda name: z3.BitVec(name, width)  # noqa: E731
-        bounds["bit_width"] = width
-    else:
-        var = z3.Int
-    xs = [[var(f"x{p}_{i}") for i in range(inputs)] for p in range(points)]
-    for x in xs:
-        s.add([z3.And(v >= -R, v <= R) for v in x])
-    for p in range(points - 1):
-        s.add(_lex_less(xs[p], xs[p + 1]))
-    nets = {}
-    for name in ("a", "b"):
-        Ws, bs, box = _network(name, sizes, R, biases, var)
-        s.add(box)
-        nets[name] = (Ws, bs, [_forward(Ws, bs, x, output_activation) for x in xs])
-        if symmetry_breaking:  # hidden units of each layer in lexicographic order of their weights
-            for l in range(1, len(sizes) - 1):
-                sig = [Ws[l - 1][u] + ([bs[l - 1][u]] if bs else []) + [Ws[l][o][u] for o in range(sizes[l + 1])]
-                       for u in range(sizes[l])]
-                s.add([_lex_le(sig[u], sig[u + 1]) for u in range(sizes[l] - 1)])
-    if symmetry_breaking:  # the conditions are symmetric in the two networks
-        flat = lambda n: [v for W in nets[n][0] for row in W for v in row] + (  # noqa: E731
-            [v for b in nets[n][1] for v in b] if biases else [])
-        s.add(_lex_le(flat("a"), flat("b")))
-    outs_a = [o[-1] for o in nets["a"][2]]
-    outs_b = [o[-1] for o in nets["b"][2]]
-    s.add([oa_ == ob_ for p in range(points) for oa_, ob_ in zip(outs_a[p], outs_b[p])])
-    if nonzero_output:
-        s.add(z3.Or([v != 0 for o in outs_a for v in o]))
-    # activation vectors at the chosen hidden layer: neuron i → (value at point 0, …)
-    ua = [[nets["a"][2][p][hidden_layer - 1][i] for p in range(points)] for i in range(hidden[hidden_layer - 1])]
-    ub = [[nets["b"][2][p][hidden_layer - 1][i] for p in range(points)] for i in range(hidden[hidden_layer - 1])]
-    nz = lambda v: z3.Or([t != 0 for t in v])
-    if no_zero_neuron:
-        s.add([nz(v) for v in ua + ub])
-    maxr = min(points, 2 * len(ua))
-    subsets = lambda n: [c for k in range(1, n + 1) for c in combinations(range(n), k)]
-    for X in subsets(len(ua)):
-        for Y in subsets(len(ub)):
-            VX, VY = [ua[i] for i in X], [ub[j] for j in Y]
-            span_eq = z3.And(_same_rank(VX, VX + VY, maxr), _same_rank(VY, VX + VY, maxr))
-            s.add(z3.Or(z3.Not(z3.And([nz(v) for v in VX + VY])), z3.Not(span_eq)))
-    if isomorphic:
-        s.add(_same_rank(ua, ub, maxr), _rank_ge(ua, 1))
+              "isomorphic": isomorphic, "nonzero_output": nonzero_output, "no_zero_neuron": no_zero_neuron,
+              "method": method}
+    flags = dict(isomorphic=isomorphic, nonzero_output=nonzero_output, no_zero_neuron=no_zero_neuron)
     t0 = time.perf_counter()
-    res = s.check()
-    secs = round(time.perf_counter() - t0, 4)
-    if res == z3.sat:
-        m = s.model()
-        def val(v):
-            e = m.eval(v, model_completion=True)
-            return e.as_signed_long() if z3.is_bv_value(e) else e.as_long()
+    elapsed = lambda: round(time.perf_counter() - t0, 4)  # noqa: E731
+    solved = spec if method == "naive" else replace(spec, sizes=spec.sizes[:-1] + (1,))
 
-        net = lambda n: {"weights": [[[val(v) for v in row] for row in W] for W in nets[n][0]],
-                         "biases": [[val(v) for v in b] for b in nets[n][1]] if biases else None}
-        w = {"inputs": [[val(v) for v in x] for x in xs], "output_activation": output_activation,
-             "hidden_layer": hidden_layer, "net_a": net("a"), "net_b": net("b")}
-        ok = recheck_zero_match(w, isomorphic=isomorphic, nonzero_output=nonzero_output, no_zero_neuron=no_zero_neuron)
-        return SearchResult("zero-match", "found", bounds, w, ok, secs)
-    if res == z3.unsat:
-        return SearchResult("zero-match", "none", bounds, seconds=secs,
-                            note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
-    return SearchResult("zero-match", "unknown", bounds, seconds=secs, note=s.reason_unknown())
+    if method in ("naive", "whole"):
+        s, var, _ = _solver(solved, method == "whole", seed, timeout)
+        if method == "whole":
+            bounds["bit_width"] = _bit_width(solved)
+        xs, nets = _encode(s, solved, var, symmetry_breaking=method == "whole")
+        res = s.check()
+        if res == z3.sat:
+            w = _read_witness(s.model(), solved, xs, nets, None, outputs)
+            return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
+        if res == z3.unsat:
+            return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
+                                note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
+        return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), note=s.reason_unknown())
+
+    orbits = data_orbits(inputs, max_weight, points)
+    bounds["data_sets"] = len(orbits)
+    deadline = time.time() + timeout
+    tasks = [(solved, X, seed, deadline, outputs) for X in orbits]
+    if jobs > 1:
+        import multiprocessing
+
+        # fork where there is one: no re-import of __main__ (spawn fails when it is stdin)
+        method_ = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with multiprocessing.get_context(method_).Pool(min(jobs, len(tasks))) as pool:
+            return _first_sat(pool.imap(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed)
+    return _first_sat(map(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed)
+
+
+def _solve_data_set(task) -> tuple[str, dict | None]:
+    """One data set of the split method: ``("sat", witness)``, ``("unsat", None)`` or ``("unknown", None)``.
+    Top level and built from plain data, so that worker processes can run it."""
+    spec, X, seed, deadline, outputs = task
+    left = deadline - time.time()
+    if left <= 0:
+        return "unknown", None
+    table = first_layer_table(X, spec.R, spec.biases)
+    s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table))
+    _, nets = _encode(s, spec, var, [[const(v) for v in x] for x in X], table)
+    res = s.check()
+    if res == z3.sat:
+        return "sat", _read_witness(s.model(), spec, X, nets, table, outputs)
+    return ("unsat" if res == z3.unsat else "unknown"), None
+
+
+def _first_sat(outcomes, n, bounds, flags, elapsed) -> SearchResult:
+    """Read the per-data-set outcomes in data-set order: the first ``sat`` is the answer (the same one
+    whatever the number of processes), ``unknown`` stops, all ``unsat`` is ``none``."""
+    for k, (res, w) in enumerate(outcomes):
+        if res == "sat":
+            return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
+        if res == "unknown":
+            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
+                                note=f"time limit: {k} of {n} data sets settled (UNSAT), the rest not")
+    return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
+                        note=f"UNSAT on each of the {n} data sets (one per orbit of the signed coordinate "
+                             "permutations): no pair of networks and data within these bounds satisfies the conditions")
 
 
 def zero_match_exists(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
@@ -223,10 +400,14 @@ def isomorphic_unmatched(*, seed: int = 0, timeout: float = 60.0) -> SearchResul
     return search_zero_match(points=3, nonzero_output=True, isomorphic=True, seed=seed, timeout=timeout)
 
 
-def sweep_zero_match(*, max_points: int = 3, max_weight: int = 2, timeout: float = 60.0, seed: int = 0, **kw):
-    """Walk sizes (points, then R) upward; return every result, smallest ``found`` first reached."""
-    results = []
-    for R in range(1, max_weight + 1):
-        for points in range(1, max_points + 1):
-            results.append(search_zero_match(points=points, max_weight=R, timeout=timeout, seed=seed, **kw))
-    return results
+def sweep_zero_match(*, max_points: int = 3, max_weight: int = 2, hidden: tuple | list | int = (2,),
+                     timeout: float = 60.0, seed: int = 0, **kw) -> list[SearchResult]:
+    """Walk the bounds upward in the order (R, hidden width, points), every hidden layer of the width
+    ``1..max(hidden)`` with as many hidden layers as ``hidden`` has; return every result in that order,
+    so the first ``found`` is the smallest configuration found and every ``none`` is a proved bound."""
+    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+    return [search_zero_match(points=points, max_weight=R, hidden=(width,) * len(hidden), timeout=timeout,
+                              seed=seed, **kw)
+            for R in range(1, max_weight + 1) for width in range(1, max(hidden) + 1)
+            for points in range(1, max_points + 1)
+            if points <= (2 * R + 1) ** kw.get("inputs", 2)]

@@ -3,14 +3,19 @@
 ``symbolic``: wall time of every proof in the catalogue, in a fresh process (no caches), and the total
 against the 60 s target of the symbolic layer.
 ``numeric``: wall time of every numeric check at ``--networks`` networks on ``--device``.
-``search``: the zero-match search, naive encoding (Int, no symmetry breaking) against the suite's (bit-vectors
-of a proven width, symmetry breaking), same instances, same machine; the naive one is capped at ``--cap`` s.
+``search``: the zero-match search, the naive encoding (Int, no symmetry breaking) against the suite's methods
+(``whole``: bit-vectors of a proven width, symmetry breaking, one output; ``split``: that, one solver per data
+set with the first layer as a table, in one process and in ``--jobs``), same instances, same machine; every
+solver call is capped at ``--cap`` s.
+``zoo``: training ``--networks`` MLPs 32-128-128-10 one at a time, with plain ``vmap`` and with the deep zoo, and
+the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak memory (run it on the GPU).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 import time
 
 from proofs.catalogue import CLAIMS, resolve
@@ -36,36 +41,141 @@ def bench(layer: str, networks: int, device: str) -> None:
     print(f"{'total':<{width}}  {'':<12} {total:8.3f} s   target {target:.0f} s   ratio {total / target:.2f}")
 
 
-SEARCH_CASES = (
-    ("2-2-2, 2 points, R = 1 (find)", dict()),
-    ("2-2-2, 2 points, R = 1, nonzero output", dict(nonzero_output=True)),
-    ("2-2-2, 2 points, R = 1, isomorphic, nonzero output", dict(isomorphic=True, nonzero_output=True)),
-    ("2-2-2, 2 points, R = 2, isomorphic, nonzero output", dict(isomorphic=True, nonzero_output=True, max_weight=2)),
+SEARCH_CASES = (  # (name, options, run the naive encoding too)
+    ("2-2-2, 2 points, R = 1 (find)", dict(), True),
+    ("2-2-2, 2 points, R = 1, nonzero output", dict(nonzero_output=True), True),
+    ("2-2-2, 2 points, R = 1, isomorphic, nonzero output", dict(isomorphic=True, nonzero_output=True), True),
+    ("2-2-2, 2 points, R = 2, isomorphic, nonzero output", dict(isomorphic=True, nonzero_output=True, max_weight=2),
+     True),
+    ("3-3-3, 2 points, R = 2 (find)", dict(inputs=3, hidden=3, outputs=3, max_weight=2), False),
+    ("3-3-3, 2 points, R = 2, nonzero output", dict(inputs=3, hidden=3, outputs=3, max_weight=2,
+                                                   nonzero_output=True), False),
+    ("3-3-3, 3 points, R = 2, isomorphic, nonzero output", dict(inputs=3, hidden=3, outputs=3, max_weight=2, points=3,
+                                                               isomorphic=True, nonzero_output=True), False),
 )
 
 
-def bench_search(cap: float) -> None:
+def bench_search(cap: float, jobs: int) -> None:
+    """Each case with the naive encoding, the suite's whole-problem encoding and the split method (one
+    process, then ``jobs``); ratios are naive time over each, ``>=`` where the naive one hit the cap."""
     from proofs.search_subspace import search_zero_match
 
-    print(f"{'case':<52} {'naive':>16} {'suite':>16} {'ratio':>8}")
-    for name, kw in SEARCH_CASES:
-        naive = search_zero_match(encoding="int", symmetry_breaking=False, timeout=cap, **kw)
-        suite = search_zero_match(timeout=cap, **kw)
-        fmt = lambda r: f"{r.status} {r.seconds:7.2f}s"  # noqa: E731
-        ratio = naive.seconds / max(suite.seconds, 1e-9)
-        sign = ">=" if naive.status == "unknown" else ""
-        print(f"{name:<52} {fmt(naive):>16} {fmt(suite):>16} {sign}{ratio:6.1f}x", flush=True)
+    cols = ["naive", "whole", "split", f"split x{jobs}"]
+    print(f"{'case':<52}" + "".join(f"{c:>18}" for c in cols) + f"{'naive/split':>13}{'naive/split xN':>16}")
+    for name, kw, with_naive in SEARCH_CASES:
+        runs = [search_zero_match(method="naive", timeout=cap, **kw) if with_naive else None,
+                search_zero_match(method="whole", timeout=cap, **kw),
+                search_zero_match(method="split", timeout=cap, **kw),
+                search_zero_match(method="split", jobs=jobs, timeout=cap, **kw)]
+        fmt = lambda r: f"{r.status} {r.seconds:8.2f}s" if r else "(not run)"  # noqa: E731
+        naive = runs[0]
+        ratio = lambda r: (("" if naive.status != "unknown" else ">=")  # noqa: E731
+                           + f"{naive.seconds / max(r.seconds, 1e-9):.1f}x") if naive else "-"
+        print(f"{name:<52}" + "".join(f"{fmt(r):>18}" for r in runs) + f"{ratio(runs[2]):>13}{ratio(runs[3]):>16}",
+              flush=True)
+
+
+ZOO_SPEC = dict(d=32, widths=(128, 128), q=10, n=512, steps=200, lr=0.05, activation="relu", data="random-labels",
+                loss="xent")
+
+
+def _sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _timed(fn, device: str):
+    _sync(device)
+    t0 = time.perf_counter()
+    out = fn()
+    _sync(device)
+    return out, time.perf_counter() - t0
+
+
+def _peak_memory(device: str) -> str:
+    import resource
+
+    import torch
+
+    if device.startswith("cuda"):
+        return f"{torch.cuda.max_memory_allocated() / 2**20:.0f} MiB GPU"
+    return f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10:.0f} MiB RSS (process peak)"
+
+
+def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
+    """The numeric layer's speed figures, side by side in one run: training ``networks`` MLPs
+    32-128-128-10 (512 samples, 200 SGD steps) one at a time (``loop_networks`` of them, scaled up and
+    marked so), with a hand-written ``vmap(grad)`` SGD loop, and with the deep zoo (stacked parameters,
+    one ``torch.optim`` optimizer); then all-layer AGOP in one pass against per-layer ``vmap(jacrev)``."""
+    import dataclasses
+
+    import torch
+    from torch.func import functional_call, grad, vmap
+
+    from numeric.deep import (DeepSpec, _loss_fn, all_layer_agop, init_deep_zoo, make_data, per_layer_agop_jacrev,
+                              train_deep_zoo)
+
+    spec = DeepSpec(**ZOO_SPEC)
+    base, p0 = init_deep_zoo(spec, networks, 0, device)
+    X, Y = make_data(spec, networks, 0)
+    X, Y = X.to(device, torch.float32), Y.to(device)
+    loss = _loss_fn(spec, base)
+
+    def plain_vmap(params, X, Y):
+        g = vmap(grad(loss))
+        for _ in range(spec.steps):
+            params = {k: v - spec.lr * gk for (k, v), gk in zip(params.items(), g(params, X, Y).values())}
+        return params
+
+    def one_at_a_time(k):
+        def run():
+            for i in range(k):
+                params = {n: v[i].clone().requires_grad_(True) for n, v in p0.items()}
+                opt = torch.optim.SGD(params.values(), lr=spec.lr)
+                for _ in range(spec.steps):
+                    opt.zero_grad()
+                    out = functional_call(base, params, (X[i],))
+                    torch.nn.functional.cross_entropy(out, Y[i]).backward()
+                    opt.step()
+        return run
+
+    rows = []
+    _, t_loop = _timed(one_at_a_time(loop_networks), device)
+    rows.append((f"one at a time ({loop_networks} timed, x{networks / loop_networks:g})",
+                 t_loop * networks / loop_networks))
+    _, t_vmap = _timed(lambda: plain_vmap(p0, X, Y), device)
+    rows.append(("plain vmap(grad) SGD", t_vmap))
+    _, t_zoo = _timed(lambda: train_deep_zoo(spec, base, p0, X, Y), device)
+    rows.append(("deep zoo (stacked, torch.optim)", t_zoo))
+    print(f"training {networks} MLPs {spec.d}-{'-'.join(map(str, spec.widths))}-{spec.q}, n={spec.n}, "
+          f"{spec.steps} SGD steps on {device}")
+    for name, t in rows:
+        print(f"  {name:<44} {t:9.3f} s   ratio to plain vmap {t / t_vmap:7.2f}")
+    agop_spec = dataclasses.replace(spec, n=64)
+    Xa = X[:, :64].to(torch.float64)
+    pa = {k: v.to(torch.float64) for k, v in p0.items()}
+    _, t_one = _timed(lambda: all_layer_agop(agop_spec, pa, Xa), device)
+    _, t_per = _timed(lambda: per_layer_agop_jacrev(agop_spec, pa, Xa), device)
+    print(f"AGOP of every layer, {networks} networks, 64 samples, float64: one pass {t_one:.3f} s, "
+          f"per-layer vmap(jacrev) {t_per:.3f} s, speed-up {t_per / t_one:.2f}x")
+    print(f"peak memory: {_peak_memory(device)}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search"], nargs="?", default="symbolic")
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo"], nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="search: processes for split xN")
+    ap.add_argument("--loop-networks", type=int, default=4, help="zoo: networks timed one at a time (scaled up)")
     a = ap.parse_args()
     if a.layer == "search":
-        bench_search(a.cap)
+        bench_search(a.cap, a.jobs)
+    elif a.layer == "zoo":
+        bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     else:
         bench(a.layer, a.networks, a.device)
 

@@ -210,10 +210,9 @@ def _load_nets(path) -> dict:
 @click.option("--nonzero-output", is_flag=True, default=None, help="zero-match: some output nonzero")
 @click.option("--no-zero-neuron", is_flag=True, default=None, help="zero-match: no all-zero hidden neuron")
 @click.option("--denominator", type=int, default=None, help="orthogonal-relu: entries of Q are p/denominator")
-@click.option("--encoding", type=click.Choice(["bv", "int"]), default=None,
-              help="zero-match: bit-vectors of a proven width (default) or unbounded integers")
-@click.option("--no-symmetry-breaking", "symmetry_breaking", flag_value=False, default=None,
-              help="zero-match: drop the symmetry-breaking constraints (the naive encoding with --encoding int)")
+@click.option("--method", type=click.Choice(["split", "whole", "naive"]), default=None,
+              help="zero-match: one solver per data set (default), one solver for all, or the naive encoding")
+@click.option("--jobs", type=int, default=None, help="zero-match: processes for the split method's data sets")
 @click.option("--sweep", is_flag=True, help="zero-match: walk points and R upward, report each configuration")
 @click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
               help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")
@@ -258,12 +257,16 @@ def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
     for result in results:
         out.print(f"{result.name}: [bold]{result.status}[/] ({result.seconds}s) bounds={result.bounds}"
                   + (f" rechecked={result.rechecked}" if result.status == "found" else ""), highlight=False)
+        if result.note:
+            out.print(f"  {result.note}", highlight=False)
     if not sweep and results[0].witness:
         out.print(json.dumps(results[0].witness, default=str), highlight=False, soft_wrap=True)
     if sweep:
         found = [r for r in results if r.status == "found"]
-        out.print(f"smallest found: {found[0].bounds if found else 'none within the sweep'}; "
-                  f"proved none: {[(r.bounds['points'], r.bounds['max_weight']) for r in results if r.status == 'none']}")
+        key = lambda r: f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}"  # noqa: E731
+        out.print(f"smallest found: {key(found[0]) if found else 'none within the sweep'}; "
+                  f"proved none: {[key(r) for r in results if r.status == 'none']}; "
+                  f"unknown: {[key(r) for r in results if r.status == 'unknown']}", highlight=False)
     if json_path:
         payload = {"results": [r.to_json() for r in results]} if sweep else results[0].to_json()
         _write_json(json_path, payload)

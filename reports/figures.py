@@ -48,21 +48,25 @@ def _errors_vs_tolerance(c: dict):
 def _dnfa_cosines(c: dict):
     det = (c.get("numeric") or {}).get("details") or {}
     per = det.get("per_network")
-    if not isinstance(per, dict) or "ansatz_cos trained" not in per:
+    if not isinstance(per, dict) or "ansatz_cos trained layer 1" not in per:
         return None
-    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    layers = sorted({int(k.rsplit(" ", 1)[1]) for k in per})
+    fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 2.8), squeeze=False, sharey=True)
     bins = [i / 40 for i in range(41)]
-    for key, color, style in (("ansatz_cos", "#246", "-"), ("isotropy_cos", "#c60", "-"),
-                              ("isotropy_cos_on_range", "#4a4", "-")):
-        ax.hist(per[f"{key} trained"], bins=bins, histtype="step", color=color, ls=style, label=f"{key} (trained)")
-        ax.hist(per[f"{key} init"], bins=bins, histtype="step", color=color, ls=":", label=f"{key} (init)")
     thr = (c.get("numeric") or {}).get("threshold")
-    if thr is not None:
-        ax.axvline(thr, color="#a00", lw=1, label=f"threshold {thr}")
-    ax.set_xlabel("uncentred cosine")
-    ax.set_ylabel("networks")
-    ax.set_title("DNFA: ansatz vs isotropy of pre-activation gradients, same networks", fontsize=8)
-    ax.legend(fontsize=6, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    for ax, layer in zip(axes[0], layers):
+        for key, color in (("ansatz_cos", "#246"), ("isotropy_cos", "#c60"), ("isotropy_cos_on_range", "#4a4")):
+            ax.hist(per[f"{key} trained layer {layer}"], bins=bins, histtype="step", color=color,
+                    label=f"{key} (trained)")
+            ax.hist(per[f"{key} init layer {layer}"], bins=bins, histtype="step", color=color, ls=":",
+                    label=f"{key} (init)")
+        if thr is not None:
+            ax.axvline(thr, color="#a00", lw=1, label=f"threshold {thr}")
+        ax.set_xlabel("uncentred cosine")
+        ax.set_title(f"layer {layer}", fontsize=8)
+    axes[0][0].set_ylabel("networks")
+    fig.suptitle("DNFA: ansatz vs isotropy of pre-activation gradients, same networks", fontsize=8)
+    axes[0][0].legend(fontsize=6, ncol=4, loc="upper left", bbox_to_anchor=(0.0, -0.22))
     return fig
 
 

@@ -1,0 +1,254 @@
+r"""A zoo of deep MLPs (1–4 hidden layers) built as ``torch.nn`` modules and trained all at once.
+
+``N`` copies of one :class:`torch.nn.Sequential` are stacked with :func:`torch.func.stack_module_state`
+and run with ``vmap`` over :func:`torch.func.functional_call`.  The stacked parameters are ordinary leaf
+tensors, so a stock ``torch.optim`` optimizer steps every network at once: SGD (momentum, weight
+decay) and Adam act elementwise, and the summed loss :math:`\sum_k L_k(\theta_k)` has gradient
+:math:`\nabla_{\theta_k} L_k` in block ``k`` — exactly ``N`` independent optimizers.
+
+Column convention, as in the DNFA notes: :math:`z_l = W_l h_{l-1} + b_l`, :math:`h_l = \sigma(z_l)`,
+:math:`h_0 = x`, output :math:`f = z_{L+1}`.  Data per network: a random teacher (``teacher``), uniformly
+random labels (``random-labels``), or a seeded subset of scikit-learn's bundled handwritten digits
+(``digits``, 8×8 images, 10 classes; no download).  Losses: mean squared error (one-hot targets for
+class data) or softmax cross-entropy.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call, jacrev, stack_module_state, vmap
+
+__all__ = ["DeepSpec", "build_mlp", "make_data", "init_deep_zoo", "train_deep_zoo", "trained_deep_zoo",
+           "linear_layers", "all_layer_agop", "per_layer_agop_jacrev"]
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+FUNCTIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": nn.functional.gelu, "sigmoid": torch.sigmoid}
+DATA = ("teacher", "random-labels", "digits")
+
+
+@dataclass(frozen=True)
+class DeepSpec:
+    """Architecture, data and training of a deep zoo (defaults sized for a CPU test run)."""
+
+    d: int = 8
+    widths: tuple = (16, 16)
+    q: int = 3
+    n: int = 64
+    activation: str = "relu"
+    bias: bool = True
+    dropout: float = 0.0
+    data: str = "teacher"
+    loss: str = "mse"
+    optimizer: str = "sgd"
+    lr: float = 0.05
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    steps: int = 200
+
+    def __post_init__(self):
+        if not 1 <= len(self.widths) <= 4 or min(self.widths + (self.d, self.q, self.n)) < 1:
+            raise ValueError(f"1 to 4 hidden layers and positive sizes (got widths={self.widths}, d={self.d})")
+        for name, value, allowed in (("activation", self.activation, ACTIVATIONS), ("data", self.data, DATA),
+                                     ("loss", self.loss, ("mse", "xent")), ("optimizer", self.optimizer, ("sgd", "adam"))):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+        if self.data == "digits" and (self.d, self.q) != (64, 10):
+            raise ValueError("data='digits' has d=64 inputs and q=10 classes")
+        if self.loss == "xent" and self.data == "teacher" and self.q < 2:
+            raise ValueError("cross-entropy needs q >= 2 classes")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1) (got {self.dropout})")
+
+
+def build_mlp(spec: DeepSpec) -> nn.Sequential:
+    """``Linear, σ, [Dropout], …, Linear`` with PyTorch's default initialisation."""
+    layers, fan_in = [], spec.d
+    for w in spec.widths:
+        layers += [nn.Linear(fan_in, w, bias=spec.bias), ACTIVATIONS[spec.activation]()]
+        if spec.dropout:
+            layers.append(nn.Dropout(spec.dropout))
+        fan_in = w
+    layers.append(nn.Linear(fan_in, spec.q, bias=spec.bias))
+    return nn.Sequential(*layers)
+
+
+def linear_layers(spec: DeepSpec) -> list[str]:
+    """Parameter-name prefixes of the linear layers, input to output."""
+    return [name for name, m in build_mlp(spec).named_modules() if isinstance(m, nn.Linear)]
+
+
+@functools.lru_cache(maxsize=1)
+def _digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = torch.as_tensor(X, dtype=torch.float64)
+    return (X - X.mean(0)) / X.std(0).clamp_min(1e-12), torch.as_tensor(y)
+
+
+def make_data(spec: DeepSpec, networks: int, seed: int):
+    """Per-network inputs ``X (N, n, d)`` and targets: labels ``(N, n)`` for class data with
+    cross-entropy, else real targets ``(N, n, q)`` (one-hot for class data).  float64, CPU."""
+    g = torch.Generator().manual_seed(seed + 104729)
+    N, n, d, q = networks, spec.n, spec.d, spec.q
+    if spec.data == "digits":
+        Xall, yall = _digits()
+        if n > len(yall):
+            raise ValueError(f"n={n} exceeds the {len(yall)} digits")
+        idx = torch.stack([torch.randperm(len(yall), generator=g)[:n] for _ in range(N)])
+        X, labels = Xall[idx], yall[idx]
+    else:
+        X = torch.randn(N, n, d, generator=g, dtype=torch.float64)
+        if spec.data == "teacher":
+            T1 = torch.randn(N, d, 2 * q, generator=g, dtype=torch.float64) / d ** 0.5
+            T2 = torch.randn(N, 2 * q, q, generator=g, dtype=torch.float64) / (2 * q) ** 0.5
+            Yt = torch.tanh(X @ T1) @ T2
+            if spec.loss == "mse":
+                return X, Yt
+            labels = Yt.argmax(-1)
+        else:
+            labels = torch.randint(q, (N, n), generator=g)
+    if spec.loss == "xent":
+        return X, labels
+    return X, nn.functional.one_hot(labels, q).to(torch.float64)
+
+
+def init_deep_zoo(spec: DeepSpec, networks: int, seed: int, device: str, dtype=torch.float32):
+    """The base module (for ``functional_call``) and stacked parameters; network ``k`` is initialised
+    from ``torch.manual_seed(seed * 100003 + k)``."""
+    models = []
+    with torch.random.fork_rng(devices=[]):
+        for k in range(networks):
+            torch.manual_seed(seed * 100003 + k)
+            models.append(build_mlp(spec))
+    params, _ = stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+    return base, {k: v.detach().to(device=device, dtype=dtype) for k, v in params.items()}
+
+
+def _loss_fn(spec: DeepSpec, base: nn.Module):
+    def one(p, x, y):
+        out = functional_call(base, p, (x,))
+        if spec.loss == "xent":
+            return nn.functional.cross_entropy(out, y)
+        return 0.5 * ((out - y) ** 2).sum(-1).mean()
+    return one
+
+
+def train_deep_zoo(spec: DeepSpec, base: nn.Module, params: dict, X, Y, seed: int = 0):
+    """Train every network at once with one stock optimizer over the stacked parameters; returns the
+    trained parameters (detached) and the per-network loss before and after (in eval mode)."""
+    params = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    if spec.optimizer == "adam":
+        opt = torch.optim.Adam(params.values(), lr=spec.lr, weight_decay=spec.weight_decay)
+    else:
+        opt = torch.optim.SGD(params.values(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
+    loss = vmap(_loss_fn(spec, base), randomness="different")
+    base.train(spec.dropout > 0)
+    with torch.random.fork_rng(devices=[X.device] if X.device.type == "cuda" else []):
+        torch.manual_seed(seed + 15485863)  # dropout masks
+        before = None
+        for _ in range(spec.steps):
+            opt.zero_grad(set_to_none=True)
+            per_net = loss(params, X, Y)
+            before = per_net.detach() if before is None else before
+            per_net.sum().backward()
+            opt.step()
+    base.eval()
+    with torch.no_grad():
+        after = vmap(_loss_fn(spec, base))(params, X, Y)
+    return {k: v.detach() for k, v in params.items()}, {"before": before, "after": after}
+
+
+@functools.lru_cache(maxsize=4)
+def trained_deep_zoo(spec: DeepSpec, networks: int, device: str, seed: int):
+    """Initial and trained parameters (float64 copies of the float32 training), data, losses; cached:
+    callers must not modify the tensors in place."""
+    base, p0 = init_deep_zoo(spec, networks, seed, device)
+    X, Y = make_data(spec, networks, seed)
+    Xd = X.to(device=device, dtype=torch.float32)
+    Yd = Y.to(device=device, dtype=torch.float32) if Y.is_floating_point() else Y.to(device)
+    p1, losses = train_deep_zoo(spec, base, p0, Xd, Yd, seed)
+    f64 = lambda p: {k: v.to(torch.float64) for k, v in p.items()}  # noqa: E731
+    return f64(p0), f64(p1), X.to(device), losses
+
+
+def _weights(spec: DeepSpec, params: dict):
+    names = linear_layers(spec)
+    Ws = [params[f"{m}.weight"] for m in names]
+    bs = [params[f"{m}.bias"] for m in names] if spec.bias else [None] * len(names)
+    return Ws, bs
+
+
+def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
+    r"""``G_l`` and ``AGOP_l`` of every hidden layer from one reverse pass per output.
+
+    A zero perturbation :math:`e_l` is added to every hidden pre-activation, :math:`z_l = W_l h_{l-1} +
+    b_l + e_l`; ``jacrev`` with respect to all :math:`e_l` at once gives
+    :math:`J_l = \partial f / \partial z_l` for every layer, and by the chain rule through
+    :math:`z_l = W_l h_{l-1} + b_l`,
+
+    .. math:: G_l = \tfrac1n \sum_x J_l^\top J_l, \qquad
+              \mathrm{AGOP}_l = \tfrac1n \sum_x (J_l W_l)^\top (J_l W_l) = W_l^\top G_l W_l,
+
+    the AGOP of the network as a function of layer ``l``'s input.  Stacked over networks (leading axis).
+    Dropout is off (evaluation).
+    """
+    act = FUNCTIONS[spec.activation]
+    Ws, bs = _weights(spec, params)
+    L = len(spec.widths)
+
+    def f(Wl, bl, x, eps):
+        h = x
+        for l in range(L + 1):
+            z = Wl[l] @ h + (bl[l] if bl[l] is not None else 0)
+            if l < L:
+                h = act(z + eps[l])
+            else:
+                return z
+
+    def per_net(Wl, bl, Xn):
+        zeros = tuple(torch.zeros(w, dtype=Xn.dtype, device=Xn.device) for w in spec.widths)
+        J = vmap(lambda x: jacrev(f, argnums=3)(Wl, bl, x, zeros))(Xn)  # tuple over layers of (n, q, n_l)
+        n = Xn.shape[0]
+        G = [torch.einsum("nqa,nqb->ab", j, j) / n for j in J]
+        return G, [Wl[l].T @ G[l] @ Wl[l] for l in range(L)]
+
+    G, A = vmap(per_net)(Ws, bs, X)
+    return {"G": list(G), "AGOP": list(A)}
+
+
+def per_layer_agop_jacrev(spec: DeepSpec, params: dict, X: torch.Tensor) -> list[torch.Tensor]:
+    r"""The official code's way, for comparison: for each layer ``l`` separately, the network as a
+    function of :math:`h_{l-1}`, ``vmap(jacrev)`` over samples, :math:`\mathrm{AGOP}_l = \tfrac1n\sum J^\top J`."""
+    act = FUNCTIONS[spec.activation]
+    Ws, bs = _weights(spec, params)
+    L = len(spec.widths)
+
+    def tail(Wl, bl, h, start):
+        for l in range(start, L + 1):
+            z = Wl[l] @ h + (bl[l] if bl[l] is not None else 0)
+            h = act(z) if l < L else z
+        return h
+
+    out = []
+    for l in range(L):
+        def per_net(Wl, bl, Xn, l=l):
+            H = vmap(lambda x: _head(Wl, bl, x, l, act))(Xn)
+            J = vmap(jacrev(lambda h: tail(Wl, bl, h, l)))(H)
+            return torch.einsum("nqa,nqb->ab", J, J) / Xn.shape[0]
+        out.append(vmap(per_net)(Ws, bs, X))
+    return out
+
+
+def _head(Wl, bl, x, stop, act):
+    """:math:`h_{stop}`: the input to layer ``stop`` (0-based), i.e. the first ``stop`` layers applied."""
+    h = x
+    for l in range(stop):
+        h = act(Wl[l] @ h + (bl[l] if bl[l] is not None else 0))
+    return h

@@ -1,0 +1,93 @@
+"""The deep zoo: stacked training equals one-at-a-time training, the one-pass all-layer AGOP equals the
+per-layer jacrev AGOP, the specs reject bad input, and the data sets are what they say."""
+
+import pytest
+import torch
+from torch.func import functional_call
+
+from numeric.deep import (DeepSpec, all_layer_agop, build_mlp, init_deep_zoo, make_data, per_layer_agop_jacrev,
+                          train_deep_zoo, trained_deep_zoo)
+from numeric.tolerance import rel_err, tolerance
+
+pytestmark = pytest.mark.numeric
+
+SPECS = [
+    DeepSpec(widths=(6,), steps=5),
+    DeepSpec(widths=(6, 5), activation="tanh", optimizer="adam", lr=0.01, weight_decay=1e-3, steps=5),
+    DeepSpec(widths=(5, 4, 3, 4), activation="gelu", loss="xent", data="random-labels", momentum=0.9, steps=5),
+    DeepSpec(d=64, q=10, n=20, widths=(8,), activation="sigmoid", bias=False, data="digits", loss="xent", steps=5),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: f"{len(s.widths)}x{s.activation}-{s.optimizer}-{s.data}")
+def test_stacked_training_equals_one_network_at_a_time(spec):
+    """One optimizer over the stacked parameters is N independent optimizers (float64, 5 steps): each
+    network trained alone from the same start on its own data ends at the same parameters."""
+    base, p0 = init_deep_zoo(spec, 3, 0, "cpu", dtype=torch.float64)
+    X, Y = make_data(spec, 3, 0)
+    together, _ = train_deep_zoo(spec, base, p0, X, Y)
+    tol = tolerance(torch.float64, spec.n * max(spec.widths + (spec.d,)) * spec.steps)
+    for k in range(3):
+        alone, _ = train_deep_zoo(spec, base, {n: v[k:k + 1] for n, v in p0.items()}, X[k:k + 1], Y[k:k + 1])
+        for n in p0:
+            assert float(rel_err(alone[n], together[n][k:k + 1])) <= tol, (k, n)
+
+
+def test_stacked_forward_equals_the_module():
+    spec = DeepSpec(widths=(7, 5))
+    base, p = init_deep_zoo(spec, 2, 3, "cpu", dtype=torch.float64)
+    X, _ = make_data(spec, 2, 3)
+    with torch.random.fork_rng():
+        torch.manual_seed(3 * 100003 + 1)
+        module = build_mlp(spec).double()  # network 1 of the zoo, built on its own
+    assert torch.equal(module(X[1]), functional_call(base, {n: v[1] for n, v in p.items()}, (X[1],)))
+
+
+@pytest.mark.parametrize("spec", [DeepSpec(widths=(9, 7), steps=50), DeepSpec(widths=(6, 5, 4), activation="tanh",
+                                                                                 steps=50)])
+def test_all_layer_agop_equals_per_layer_jacrev(spec):
+    """AGOP_l = W_lᵀ G_l W_l from one pass equals the official per-layer vmap(jacrev), float64."""
+    _, p1, X, _ = trained_deep_zoo(spec, 4, "cpu", 0)
+    one_pass = all_layer_agop(spec, p1, X)["AGOP"]
+    per_layer = per_layer_agop_jacrev(spec, p1, X)
+    assert len(one_pass) == len(per_layer) == len(spec.widths)
+    tol = tolerance(torch.float64, spec.n * max(spec.widths + (spec.d,)))
+    for a, b in zip(one_pass, per_layer):
+        assert float(rel_err(a, b).max()) <= tol
+
+
+def test_training_lowers_the_loss_and_is_seeded():
+    spec = DeepSpec(widths=(16, 16), steps=100)
+    a = trained_deep_zoo(spec, 4, "cpu", 1)
+    b = trained_deep_zoo.__wrapped__(spec, 4, "cpu", 1)  # recomputed, not the cached copy
+    assert bool((a[3]["after"] < a[3]["before"]).all())
+    for n in a[1]:
+        assert torch.equal(a[1][n], b[1][n])
+
+
+def test_dropout_masks_differ_per_network():
+    """With dropout and identical networks on identical data, the trained networks must differ
+    (vmap randomness='different'); without dropout they stay identical."""
+    for dropout, differ in ((0.5, True), (0.0, False)):
+        spec = DeepSpec(widths=(8,), dropout=dropout, steps=3)
+        base, p = init_deep_zoo(spec, 1, 0, "cpu", dtype=torch.float64)
+        p = {n: v.expand(2, *v.shape[1:]).clone() for n, v in p.items()}
+        X, Y = make_data(spec, 1, 0)
+        out, _ = train_deep_zoo(spec, base, p, X.expand(2, -1, -1), Y.expand(2, -1, -1))
+        assert (not torch.equal(out["0.weight"][0], out["0.weight"][1])) == differ
+
+
+def test_digits_are_the_bundled_data_set():
+    X, y = make_data(DeepSpec(d=64, q=10, n=100, data="digits", loss="xent"), 2, 0)
+    assert X.shape == (2, 100, 64) and y.shape == (2, 100) and set(y.flatten().tolist()) <= set(range(10))
+    assert abs(float(X.mean())) < 0.2  # standardised features
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(widths=()), "1 to 4 hidden layers"), (dict(widths=(3,) * 5), "1 to 4 hidden layers"),
+    (dict(activation="swish"), "activation"), (dict(data="mnist"), "data"), (dict(optimizer="lbfgs"), "optimizer"),
+    (dict(data="digits"), "d=64"), (dict(dropout=1.0), "dropout"), (dict(d=0), "positive sizes"),
+])
+def test_spec_rejects_bad_input(kw, match):
+    with pytest.raises(ValueError, match=match):
+        DeepSpec(**kw)
