@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, jacrev, stack_module_state, vmap
+from torch.func import functional_call, jacrev, jvp, stack_module_state, vmap
 
 __all__ = ["DeepSpec", "build_mlp", "make_data", "init_deep_zoo", "train_deep_zoo", "trained_deep_zoo",
            "linear_layers", "all_layer_agop", "per_layer_agop_jacrev"]
@@ -186,41 +186,37 @@ def _weights(spec: DeepSpec, params: dict):
 
 
 def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
-    r"""``G_l`` and ``AGOP_l`` of every hidden layer from one reverse pass per output.
+    r"""``G_l`` and ``AGOP_l`` of every hidden layer in one forward and one backward sweep of batched
+    matrix products (no autograd through the network).
 
-    A zero perturbation :math:`e_l` is added to every hidden pre-activation, :math:`z_l = W_l h_{l-1} +
-    b_l + e_l`; ``jacrev`` with respect to all :math:`e_l` at once gives
-    :math:`J_l = \partial f / \partial z_l` for every layer, and by the chain rule through
-    :math:`z_l = W_l h_{l-1} + b_l`,
+    With :math:`D_l = \operatorname{diag}\sigma'(z_l)` (``σ'`` by one forward-mode ``jvp`` of the activation,
+    so any elementwise activation works), the Jacobians of the output with respect to the
+    pre-activations obey :math:`J_L = W_{L+1} D_L`, :math:`J_{l} = J_{l+1} W_{l+1} D_{l}`, and by the
+    chain rule through :math:`z_l = W_l h_{l-1} + b_l`
 
     .. math:: G_l = \tfrac1n \sum_x J_l^\top J_l, \qquad
               \mathrm{AGOP}_l = \tfrac1n \sum_x (J_l W_l)^\top (J_l W_l) = W_l^\top G_l W_l,
 
-    the AGOP of the network as a function of layer ``l``'s input.  Stacked over networks (leading axis).
-    Dropout is off (evaluation).
+    the AGOP of the network as a function of layer ``l``'s input.  Stacked over networks (leading axis);
+    dropout is off (evaluation).  Memory: one ``(N, n·q, n_l)`` tensor per layer.
     """
     act = FUNCTIONS[spec.activation]
     Ws, bs = _weights(spec, params)
     L = len(spec.widths)
-
-    def f(Wl, bl, x, eps):
-        h = x
-        for l in range(L + 1):
-            z = Wl[l] @ h + (bl[l] if bl[l] is not None else 0)
-            if l < L:
-                h = act(z + eps[l])
-            else:
-                return z
-
-    def per_net(Wl, bl, Xn):
-        zeros = tuple(torch.zeros(w, dtype=Xn.dtype, device=Xn.device) for w in spec.widths)
-        J = vmap(lambda x: jacrev(f, argnums=3)(Wl, bl, x, zeros))(Xn)  # tuple over layers of (n, q, n_l)
-        n = Xn.shape[0]
-        G = [torch.einsum("nqa,nqb->ab", j, j) / n for j in J]
-        return G, [Wl[l].T @ G[l] @ Wl[l] for l in range(L)]
-
-    G, A = vmap(per_net)(Ws, bs, X)
-    return {"G": list(G), "AGOP": list(A)}
+    h, D = X, []
+    for l in range(L):
+        z = h @ Ws[l].transpose(1, 2) + (bs[l][:, None, :] if bs[l] is not None else 0)
+        h, d = jvp(act, (z,), (torch.ones_like(z),))
+        D.append(d)
+    N, n, q = X.shape[0], X.shape[1], spec.q
+    # J_l stored flat as (N, n·q, n_l): rows are (sample, output) pairs, so every step is one bmm
+    J = (Ws[L][:, None] * D[L - 1][:, :, None, :]).reshape(N, n * q, -1)
+    Js = [J]
+    for l in range(L - 1, 0, -1):
+        J = (J @ Ws[l]) * D[l - 1].repeat_interleave(q, dim=1)
+        Js.insert(0, J)
+    G = [j.transpose(1, 2) @ j / n for j in Js]
+    return {"G": G, "AGOP": [Ws[l].transpose(1, 2) @ G[l] @ Ws[l] for l in range(L)]}
 
 
 def per_layer_agop_jacrev(spec: DeepSpec, params: dict, X: torch.Tensor) -> list[torch.Tensor]:
