@@ -90,6 +90,7 @@ H, NH = "proofs.hessian", "numeric.hessian"
 S, NS = "proofs.subspace", "numeric.subspace"
 SS = "proofs.search_subspace"
 SR = "proofs.search_random"
+SH = "proofs.search_hessian"
 
 CLAIMS: tuple[Claim, ...] = (
     # --- Permutation symmetry and initialisation (001) -------------------------------------
@@ -434,6 +435,7 @@ CLAIMS: tuple[Claim, ...] = (
         "re-expressing the adjacent weight matrices in it leaves the network's function unchanged.",
         established="conditional",
         proof=f"{H}:prove_layer_orthogonal_basis",
+        search=f"{SH}:search_basis_change",
         numeric=f"{NH}:check_layer_orthogonal_basis",
     ),
     _hess(

@@ -7,17 +7,18 @@ proves no witness exists within the stated bounds, ``unknown`` on timeout.
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 
 import sympy as sp
 import z3
 
-from .record import SearchResult
+from ._z3 import finish, rational_orthogonal, relu, solver
+from .search_hessian import search_basis_change
 from .search_equivalence import search_equivalent
 from .search_subspace import search_zero_match
 
-__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match", "search_equivalent"]
+__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match", "search_equivalent",
+           "search_basis_change"]
 
 
 def _frac(v: z3.ExprRef) -> Fraction:
@@ -43,44 +44,23 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
     (entries in ``[-max_weight, max_weight]``) with :math:`\mathrm{relu}(ZQ) \ne \mathrm{relu}(Z)Q`,
     where Q is *not* a permutation matrix (perm.orthogonal-commutes)."""
     bounds = {"size": size, "max_weight": max_weight, "denominator": denominator}
-    s = z3.Solver()
-    s.set("timeout", int(timeout * 1000))
-    s.set("random_seed", seed)
-    P = [[z3.Int(f"p{i}{j}") for j in range(size)] for i in range(size)]
-    Zv = [z3.Int(f"z{j}") for j in range(size)]
+    s = solver(seed, timeout)
     D = denominator
-    for row in P:
-        for p in row:
-            s.add(p >= -D, p <= D)
-    for zv in Zv:
-        s.add(zv >= -max_weight, zv <= max_weight)
-    for a in range(size):  # QᵀQ = I, i.e. PᵀP = D² I
-        for b in range(size):
-            s.add(z3.Sum([P[k][a] * P[k][b] for k in range(size)]) == (D * D if a == b else 0))
-    s.add(z3.Or([z3.And(p != 0, p != D, p != -D) for row in P for p in row]))  # not a (signed) permutation
-    relu = lambda t: z3.If(t > 0, t, 0)
+    P = rational_orthogonal(s, size, D)
+    Zv = [z3.Int(f"z{j}") for j in range(size)]
+    s.add([z3.And(zv >= -max_weight, zv <= max_weight) for zv in Zv])
     # D·relu(ZQ)_j = relu(Σ_k z_k p_kj);  D·(relu(Z)Q)_j = Σ_k relu(z_k) p_kj
     s.add(z3.Or([relu(z3.Sum([Zv[k] * P[k][j] for k in range(size)])) != z3.Sum([relu(Zv[k]) * P[k][j] for k in range(size)])
                  for j in range(size)]))
-    t0 = time.perf_counter()
-    res = s.check()
-    secs = round(time.perf_counter() - t0, 4)
-    if res == z3.sat:
-        mdl = s.model()
-        w = {
-            "Q": [[str(Fraction(mdl.eval(p).as_long(), D)) for p in row] for row in P],
-            "Z": [[str(mdl.eval(zv).as_long()) for zv in Zv]],
-            "activation": "relu",
-        }
-        return SearchResult("orthogonal-relu", "found", bounds, w, recheck_orthogonal_relu(w), secs)
-    if res == z3.unsat:
-        return SearchResult("orthogonal-relu", "none", bounds, seconds=secs,
-                            note="no rational orthogonal Q with these denominators and integer Z exists")
-    return SearchResult("orthogonal-relu", "unknown", bounds, seconds=secs, note=s.reason_unknown())
+    witness = lambda m: {"Q": [[str(Fraction(m.eval(p).as_long(), D)) for p in row] for row in P],  # noqa: E731
+                         "Z": [[str(m.eval(zv).as_long()) for zv in Zv]], "activation": "relu"}
+    return finish(s, "orthogonal-relu", bounds, witness, recheck_orthogonal_relu,
+                  "no rational orthogonal Q with these denominators and integer Z exists")
 
 
 SEARCHES = {
     "orthogonal-relu": search_orthogonal_relu,
+    "basis-change": search_basis_change,
     "zero-match": search_zero_match,
     "equivalent": search_equivalent,
 }

@@ -137,7 +137,7 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
         if cex:
             return (
                 Verdict.CONDITIONAL,
-                f"true only if {proof.condition}; bare form refuted ({cex[0]})",
+                f"true only if {proof.condition}; bare form refuted ({'; '.join(cex)})",
                 None,
             )
         return Verdict.OPEN, f"proved under '{proof.condition}', but no counterexample to the bare form", None
@@ -149,7 +149,7 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
             tail = f"; numeric max error {numeric.value:.2e} <= tol {numeric.tolerance:.1e} on {numeric.networks} networks"
         return Verdict.TRUE, f"proved ({proof.generality}){tail}", None
     if cex:
-        return Verdict.FALSE, f"refuted by {cex[0]}", None
+        return Verdict.FALSE, f"refuted by {'; '.join(cex)}", None
     if isinstance(numeric, NumericResult) and numeric.status == "consistent":
         return Verdict.OPEN, "numerically consistent but not proved", None
     return Verdict.OPEN, "no layer has settled it yet", None

@@ -2,6 +2,7 @@
 
 import pytest
 
+from proofs.search_hessian import recheck_basis_change, search_basis_change
 from proofs.searches import recheck_orthogonal_relu, search_orthogonal_relu
 
 pytestmark = pytest.mark.search
@@ -99,3 +100,16 @@ def test_random_search_rechecks_reject_non_witnesses():
 def test_random_search_timeout_is_unknown():
     r = search_constant_init_breaks(seed=0, timeout=0.0)
     assert r.status == "unknown" and "time limit" in r.note
+
+
+@pytest.mark.search
+def test_basis_change_planted_sat_and_unsat():
+    """hessian.layer-orthogonal-basis: with denominators 5 an eigenbasis change that alters the outputs
+    exists (3-4-5 rotation); with denominators 2 the only rational orthogonal matrices are signed
+    permutations, which the search excludes, so it must be UNSAT."""
+    r = search_basis_change()
+    assert r.status == "found" and r.rechecked
+    bad = dict(r.witness, w2=[[0], [0]])  # zero output weights: both networks output 0, re-check must fail
+    assert not recheck_basis_change(bad)
+    assert search_basis_change(denominator=2).status == "none"
+    assert search_basis_change(timeout=0.001, points=3).status == "unknown"
