@@ -10,8 +10,11 @@ import z3
 from .record import SearchResult
 
 
-def solver(seed: int, timeout: float) -> z3.Solver:
-    s = z3.Solver()
+def solver(seed: int, timeout: float, logic: str | None = None) -> z3.Solver:
+    """A solver in a fresh context (``s.ctx``: build every term in it), so that its answer does not depend on
+    what else the process built before."""
+    ctx = z3.Context()
+    s = z3.SolverFor(logic, ctx=ctx) if logic else z3.Solver(ctx=ctx)
     s.set("timeout", max(1, int(timeout * 1000)))
     s.set("random_seed", seed)
     return s
@@ -25,7 +28,7 @@ def rational_orthogonal(s: z3.Solver, size: int, denominator: int, prefix: str =
     """Integer ``P`` with ``Q = P / denominator`` orthogonal (``PᵀP = D²I``) and *not* a signed permutation
     (some entry other than 0 and ±D); the constraints are added to ``s``."""
     D = denominator
-    P = [[z3.Int(f"{prefix}{i}_{j}") for j in range(size)] for i in range(size)]
+    P = [[z3.Int(f"{prefix}{i}_{j}", s.ctx) for j in range(size)] for i in range(size)]
     s.add([z3.And(p >= -D, p <= D) for row in P for p in row])
     s.add([z3.Sum([P[k][a] * P[k][b] for k in range(size)]) == (D * D if a == b else 0)
            for a in range(size) for b in range(size)])

@@ -91,6 +91,7 @@ S, NS = "proofs.subspace", "numeric.subspace"
 SS = "proofs.search_subspace"
 SR = "proofs.search_random"
 SH = "proofs.search_hessian"
+SDN = "proofs.search_dnfa"
 
 CLAIMS: tuple[Claim, ...] = (
     # --- Permutation symmetry and initialisation (001) -------------------------------------
@@ -343,6 +344,7 @@ CLAIMS: tuple[Claim, ...] = (
         "by variance of the gradients.",
         established="false",
         proof=f"{D}:prove_svd_form",
+        search=f"{SDN}:search_svd_form",
         numeric=f"{ND}:check_svd_form",
     ),
     _dnfa(
@@ -380,6 +382,7 @@ CLAIMS: tuple[Claim, ...] = (
         "(the reason is checked as well as the conclusion).",
         established="conditional",
         proof=f"{H}:prove_residual_vanishes",
+        search=f"{SH}:search_residual_at_optimum",
         numeric=f"{NH}:check_residual_vanishes",
     ),
     _hess(

@@ -13,12 +13,13 @@ import sympy as sp
 import z3
 
 from ._z3 import finish, rational_orthogonal, relu, solver
-from .search_hessian import search_basis_change
+from .search_dnfa import search_svd_form
+from .search_hessian import search_basis_change, search_residual_at_optimum
 from .search_equivalence import search_equivalent
 from .search_subspace import search_zero_match
 
 __all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match", "search_equivalent",
-           "search_basis_change"]
+           "search_basis_change", "search_svd_form", "search_residual_at_optimum"]
 
 
 def _frac(v: z3.ExprRef) -> Fraction:
@@ -47,7 +48,7 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
     s = solver(seed, timeout)
     D = denominator
     P = rational_orthogonal(s, size, D)
-    Zv = [z3.Int(f"z{j}") for j in range(size)]
+    Zv = [z3.Int(f"z{j}", s.ctx) for j in range(size)]
     s.add([z3.And(zv >= -max_weight, zv <= max_weight) for zv in Zv])
     # D·relu(ZQ)_j = relu(Σ_k z_k p_kj);  D·(relu(Z)Q)_j = Σ_k relu(z_k) p_kj
     s.add(z3.Or([relu(z3.Sum([Zv[k] * P[k][j] for k in range(size)])) != z3.Sum([relu(Zv[k]) * P[k][j] for k in range(size)])
@@ -61,6 +62,8 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
 SEARCHES = {
     "orthogonal-relu": search_orthogonal_relu,
     "basis-change": search_basis_change,
+    "svd-form": search_svd_form,
+    "residual-at-optimum": search_residual_at_optimum,
     "zero-match": search_zero_match,
     "equivalent": search_equivalent,
 }
