@@ -49,6 +49,8 @@ class DeepSpec:
     momentum: float = 0.0
     weight_decay: float = 0.0
     steps: int = 200
+    init_scale: float = 1.0  # every initial weight and bias times this (small: the feature-learning regime)
+    teacher_rank: int = 0  # teacher data: hidden width of the teacher, i.e. the rank of its input map (0: 2q)
 
     def __post_init__(self):
         if not 1 <= len(self.widths) <= 4 or min(self.widths + (self.d, self.q, self.n)) < 1:
@@ -61,6 +63,8 @@ class DeepSpec:
             raise ValueError("data='digits' has d=64 inputs and q=10 classes")
         if self.loss == "xent" and self.data == "teacher" and self.q < 2:
             raise ValueError("cross-entropy needs q >= 2 classes")
+        if self.init_scale <= 0 or self.teacher_rank < 0:
+            raise ValueError(f"init_scale must be > 0 and teacher_rank >= 0 (got {self.init_scale}, {self.teacher_rank})")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1) (got {self.dropout})")
 
@@ -105,8 +109,9 @@ def make_data(spec: DeepSpec, networks: int, seed: int):
     else:
         X = torch.randn(N, n, d, generator=g, dtype=torch.float64)
         if spec.data == "teacher":
-            T1 = torch.randn(N, d, 2 * q, generator=g, dtype=torch.float64) / d ** 0.5
-            T2 = torch.randn(N, 2 * q, q, generator=g, dtype=torch.float64) / (2 * q) ** 0.5
+            r = spec.teacher_rank or 2 * q
+            T1 = torch.randn(N, d, r, generator=g, dtype=torch.float64) / d ** 0.5
+            T2 = torch.randn(N, r, q, generator=g, dtype=torch.float64) / r ** 0.5
             Yt = torch.tanh(X @ T1) @ T2
             if spec.loss == "mse":
                 return X, Yt
@@ -120,7 +125,7 @@ def make_data(spec: DeepSpec, networks: int, seed: int):
 
 def init_deep_zoo(spec: DeepSpec, networks: int, seed: int, device: str, dtype=torch.float32):
     """The base module (for ``functional_call``) and stacked parameters; network ``k`` is initialised
-    from ``torch.manual_seed(seed * 100003 + k)``."""
+    from ``torch.manual_seed(seed * 100003 + k)`` (PyTorch's default initialisation, times ``init_scale``)."""
     models = []
     with torch.random.fork_rng(devices=[]):
         for k in range(networks):
@@ -128,7 +133,7 @@ def init_deep_zoo(spec: DeepSpec, networks: int, seed: int, device: str, dtype=t
             models.append(build_mlp(spec))
     params, _ = stack_module_state(models)
     base = copy.deepcopy(models[0]).to("meta")
-    return base, {k: v.detach().to(device=device, dtype=dtype) for k, v in params.items()}
+    return base, {k: (v.detach() * spec.init_scale).to(device=device, dtype=dtype) for k, v in params.items()}
 
 
 def _loss_fn(spec: DeepSpec, base: nn.Module):

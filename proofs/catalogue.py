@@ -352,7 +352,7 @@ CLAIMS: tuple[Claim, ...] = (
         "Then their Deep Neural Feature Ansatz says that",
         "In trained networks W_iᵀW_i is highly correlated with AGOP_i (the paper's empirical claim).",
         kind="empirical",
-        established="unsupported",
+        established="conditional",
         numeric=f"{ND}:check_ansatz_holds_trained",
     ),
     _dnfa(

@@ -13,6 +13,7 @@ import sympy as sp
 import z3
 
 from ._z3 import finish, rational_orthogonal, relu, solver
+from .record import SearchResult
 from .search_dnfa import search_svd_form
 from .search_hessian import search_basis_change, search_residual_at_optimum
 from .search_equivalence import search_equivalent

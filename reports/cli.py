@@ -221,7 +221,7 @@ def _load_nets(path) -> dict:
 def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
     """Run a named counterexample search; prints found / none / unknown.
 
-    Names: orthogonal-relu, zero-match, equivalent."""
+    Names: zero-match, equivalent, orthogonal-relu, basis-change, svd-form, residual-at-optimum."""
     import inspect
 
     from proofs.searches import SEARCHES

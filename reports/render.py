@@ -67,6 +67,17 @@ def layer_summary(name: str, rec: dict) -> tuple[str, str]:
     return status, extra
 
 
+CONDITION_HEAD = ("condition", "statistic", "status", "per layer, trained", "per layer, init", "median loss")
+
+
+def condition_rows(c: dict) -> list[tuple[str, ...]]:
+    """The numeric statistic under each designed condition (``details["conditions"]``), as table rows."""
+    conds = ((c.get("numeric") or {}).get("details") or {}).get("conditions") or {}
+    return [(name, f"{d['value']:.4g}", d["status"], ", ".join(f"{v:.3g}" for v in d.get("per_layer_trained", [])),
+             ", ".join(f"{v:.3g}" for v in d.get("per_layer_init", [])), f"{d.get('loss_median', float('nan')):.3g}")
+            for name, d in conds.items()]
+
+
 def _layer_line(name: str, rec: dict) -> str:
     status, extra = layer_summary(name, rec)
     return f"**{name}**: `{status}`{extra}"
@@ -99,6 +110,11 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
             for n, s in enumerate(steps, 1):
                 mark = "✓" if s["holds"] else "✗"
                 lines.append(f"{n}. {mark} {s['description']}: $`{s['latex']}`$ ({s['check']})")
+        rows = condition_rows(c)
+        if rows:
+            lines += ["", "The same statistic under designed conditions:", "",
+                      "| " + " | ".join(CONDITION_HEAD) + " |", "|" + "---|" * len(CONDITION_HEAD)]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
         cex = (c.get("symbolic") or {}).get("counterexample")
         if cex:
             lines += ["", "Counterexample:", "", "```json", json.dumps(cex, indent=1), "```"]
@@ -169,13 +185,18 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
         wit = c.get("search") or {}
         witness = (f"<details open><summary>search witness (re-checked: {esc(str(wit.get('rechecked')))})</summary>"
                    f"{_witness_html(wit['witness'])}</details>") if wit.get("witness") else ""
+        crow = condition_rows(c)
+        conds = ("<p>The same statistic under designed conditions:</p><table><tr>"
+                 + "".join(f"<th>{esc(h)}</th>" for h in CONDITION_HEAD) + "</tr>"
+                 + "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>" for r in crow)
+                 + "</table>") if crow else ""
         imgs = "".join(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                        f"<figcaption>{esc(name)}</figcaption></figure>" for name, data in figures.get(c["id"], []))
         sections.append(
             f"<section id='{esc(c['id'])}'><h2>{esc(c['id'])} <span class='v {esc(c['verdict'])}'>"
             f"{esc(c['verdict'])}</span></h2><blockquote>{_text_with_math(c['quote'])}</blockquote><p>{esc(c['statement'])}</p>"
             f"{statement}<p><b>Verdict: {esc(c['verdict'])}</b> — {esc(c['evidence'])}</p>{dis}<ul>{layers}</ul>"
-            f"{'<ol>' + items + '</ol>' if items else ''}{cex}{witness}{imgs}</section>")
+            f"{conds}{'<ol>' + items + '</ol>' if items else ''}{cex}{witness}{imgs}</section>")
     prov = payload.get("provenance") or {}
     prov_rows = "".join(f"<tr><td>{esc(k)}</td><td><code>{esc(json.dumps(v))}</code></td></tr>" for k, v in prov.items())
     style = ("body{font-family:sans-serif;max-width:72em;margin:auto;padding:0 1em}td{padding:2px 6px;"

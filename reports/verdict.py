@@ -12,8 +12,10 @@ The rules (``decide``), for an **identity** claim:
   loud ``disagreement`` (a bug or a discovery, never averaged away);
 * anything else (a proof for bounded sizes only, no layer ran, a layer errored) → ``open``.
 
-For an **empirical** claim the numeric layer's ``supported``/``unsupported`` is the verdict;
-without it the verdict is ``open``.
+For an **empirical** claim the numeric layer's ``supported``/``unsupported`` is the verdict, except that
+an ``unsupported`` statistic that is ``supported`` under one of the designed conditions the numeric record
+lists in ``details["conditions"]`` (e.g. a smaller initialisation) → ``conditional``, naming the
+condition(s); without a statistic the verdict is ``open``.
 """
 
 from __future__ import annotations
@@ -106,12 +108,14 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
     if claim.kind == "empirical":
         if isinstance(numeric, NumericResult) and numeric.status in ("supported", "unsupported"):
             cmp = ">=" if numeric.status == "supported" else "<"
-            return (
-                Verdict(numeric.status),
-                f"{numeric.statistic} = {numeric.value:.4g} {cmp} threshold {numeric.threshold:g} "
-                f"over {numeric.networks} networks",
-                None,
-            )
+            line = (f"{numeric.statistic} = {numeric.value:.4g} {cmp} threshold {numeric.threshold:g} "
+                    f"over {numeric.networks} networks")
+            holds = {name: c["value"] for name, c in (numeric.details.get("conditions") or {}).items()
+                     if c.get("status") == "supported"}
+            if numeric.status == "unsupported" and holds:
+                where = "; ".join(f"{name}: {v:.4g}" for name, v in holds.items())
+                return Verdict.CONDITIONAL, f"{line}; supported under {where}", None
+            return Verdict(numeric.status), line, None
         return Verdict.OPEN, "no numeric statistic yet", None
 
     if claim.form == "exists":

@@ -107,11 +107,26 @@ def test_cli_search_zero_match_json(tmp_path, capsys):
         (["search", "orthogonal-relu", "--points", "2"], "does not take --points"),
         (["search", "zero-match", "--hidden", "0"], "--hidden widths must be at least 1"),
         (["search", "zero-match", "--points", "0"], "must be >= 1"),
+        (["search", "zero-match", "--jobs", "0"], "jobs must be >= 1"),
+        (["search", "zero-match", "--inputs", "1", "--points", "4"], "do not fit"),
+        (["search", "zero-match", "--inputs", "6", "--max-weight", "3", "--points", "4"], "too many to enumerate"),
+        (["search", "svd-form", "--points", "0"], "must be >= 1"),
+        (["search", "basis-change", "--nonzero-output"], "does not take --nonzero-output"),
     ],
 )
 def test_cli_search_bad_options(capsys, argv, needle):
     code, _, err = run(capsys, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_search_help_names_every_search(capsys):
+    from click.testing import CliRunner
+
+    from proofs.searches import SEARCHES
+    from reports.cli import app
+
+    text = CliRunner().invoke(app, ["search", "--help"]).output
+    assert all(name in text for name in SEARCHES)
 
 
 @pytest.mark.search

@@ -96,3 +96,26 @@ def test_dnfa_cosines_negative_control():
     B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
     assert float(_cos(A, A)) == pytest.approx(1.0)
     assert float(_cos(A, B)) == pytest.approx(1 / 3 ** 0.5)
+
+
+def test_vmapped_curvature_matches_autograd_tape_oracle():
+    """The vmapped forward-over-reverse curvature (numeric.hessian.curvature) against an independent oracle:
+    per network, torch.autograd.functional (tape-based reverse-over-reverse) Hessian of the loss, Jacobian of
+    the outputs and Hessians of each output, float64, at the initial and the trained parameters."""
+    from torch.autograd.functional import hessian as tape_hessian
+    from torch.autograd.functional import jacobian as tape_jacobian
+
+    from numeric.hessian import SPEC, curvature, mse, net, trained_flat_zoo
+
+    th0, th1, X, Y = trained_flat_zoo(2, "cpu", 0)
+    tol = tolerance(torch.float64, SPEC.P * SPEC.n)
+    for th, k in ((th0, 0), (th0, 1), (th1, 0), (th1, 1)):  # initial (large residuals) and trained
+        H, J, R, _ = curvature(th, X, Y, SPEC)
+        Hk = tape_hessian(lambda t: mse(t, X[k], Y[k], SPEC), th[k])
+        Jk = tape_jacobian(lambda t: net(t, X[k], SPEC).reshape(-1), th[k])
+        r = (net(th[k], X[k], SPEC) - Y[k]).reshape(-1)
+        Rk = sum(r[i] * tape_hessian(lambda t: net(t, X[k], SPEC).reshape(-1)[i], th[k]) for i in range(r.numel()))
+        for ours, oracle in ((H[k], Hk), (J[k], Jk)):
+            assert float(rel_err(ours[None], oracle[None])) <= tol
+        # at interpolation R is a sum of tiny residuals times ∇²f: measure its error on the scale of H
+        assert float((R[k] - Rk).abs().max() / Hk.abs().max()) <= tol

@@ -80,3 +80,16 @@ def test_verify_claim_without_layers_is_open():
     out = verify(IDENTITY)
     assert out.verdict is Verdict.OPEN
     assert out.to_json()["numeric"] == {"status": "absent"}
+
+
+def test_decide_empirical_conditional_on_a_designed_condition():
+    cond = lambda status, value: {"value": value, "status": status}  # noqa: E731
+    rec = dataclasses.replace(numeric("unsupported", 0.3),
+                              details={"conditions": {"small init": cond("supported", 0.97),
+                                                      "rank-1": cond("unsupported", 0.4)}})
+    verdict, line, _ = decide(EMPIRICAL, numeric=rec)
+    assert verdict is Verdict.CONDITIONAL and "small init: 0.97" in line and "rank-1" not in line
+    none_hold = dataclasses.replace(rec, details={"conditions": {"rank-1": cond("unsupported", 0.4)}})
+    assert decide(EMPIRICAL, numeric=none_hold)[0] is Verdict.UNSUPPORTED
+    # a statistic supported on the main zoo stays supported whatever the conditions say
+    assert decide(EMPIRICAL, numeric=dataclasses.replace(rec, status="supported", value=0.9))[0] is Verdict.SUPPORTED
