@@ -67,14 +67,16 @@ def layer_summary(name: str, rec: dict) -> tuple[str, str]:
     return status, extra
 
 
-CONDITION_HEAD = ("condition", "statistic", "status", "per layer, trained", "per layer, init", "median loss")
+CONDITION_HEAD = ("condition", "statistic", "status", "per layer, trained", "per layer, init", "median loss",
+                  "variants (least per-layer median)")
 
 
 def condition_rows(c: dict) -> list[tuple[str, ...]]:
     """The numeric statistic under each designed condition (``details["conditions"]``), as table rows."""
     conds = ((c.get("numeric") or {}).get("details") or {}).get("conditions") or {}
     return [(name, f"{d['value']:.4g}", d["status"], ", ".join(f"{v:.3g}" for v in d.get("per_layer_trained", [])),
-             ", ".join(f"{v:.3g}" for v in d.get("per_layer_init", [])), f"{d.get('loss_median', float('nan')):.3g}")
+             ", ".join(f"{v:.3g}" for v in d.get("per_layer_init", [])), f"{d.get('loss_median', float('nan')):.3g}",
+             ", ".join(f"{k} {v:.3g}" for k, v in (d.get("variants") or {}).items()))
             for name, d in conds.items()]
 
 
