@@ -1,4 +1,5 @@
-"""Small Z3 helpers shared by the searches: rational orthogonal matrices and the found/none/unknown ending."""
+"""Small Z3 helpers shared by the searches: a solver in a fresh context, ReLU, lexicographic order, rational
+orthogonal matrices and the found/none/unknown ending."""
 
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def solver(seed: int, timeout: float, logic: str | None = None) -> z3.Solver:
 
 def relu(t):
     return z3.If(t > 0, t, 0)
+
+
+def lex_less(a, b):
+    """Strict lexicographic order of two integer vectors."""
+    return z3.Or([z3.And([a[j] == b[j] for j in range(i)] + [a[i] < b[i]]) for i in range(len(a))])
+
+
+def lex_le(a, b):
+    return z3.Or(lex_less(a, b), z3.And([x == y for x, y in zip(a, b)]))
 
 
 def rational_orthogonal(s: z3.Solver, size: int, denominator: int, prefix: str = "p") -> list[list[z3.ArithRef]]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import sympy as sp
 import z3
 
-from ._z3 import finish, solver
+from ._z3 import finish, lex_less, solver
 from .record import SearchResult
 
 __all__ = ["search_svd_form", "recheck_svd_form", "agop_exact"]
@@ -90,8 +90,7 @@ def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = T
     v = [z3.BitVec(f"v{i}", width, s.ctx) for i in range(k)]
     X = [[z3.BitVec(f"x{p}_{j}", width, s.ctx) for j in range(k)] for p in range(points)]
     s.add([z3.And(t >= -R, t <= R) for t in [t for row in W + X for t in row] + v])
-    s.add([z3.Or([X[p][j] < X[p + 1][j] if j == 0 else z3.And(X[p][0] == X[p + 1][0], X[p][1] < X[p + 1][1])
-                  for j in range(k)]) for p in range(points - 1)])  # distinct, in lexicographic order
+    s.add([lex_less(X[p], X[p + 1]) for p in range(points - 1)])  # distinct, in lexicographic order
     M = [[0] * k for _ in range(k)]
     for x in X:
         z = [z3.Sum([W[i][j] * x[j] for j in range(k)]) for i in range(k)]
@@ -107,11 +106,12 @@ def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = T
                 M[1][1] * A[0][1] != M[0][1] * A[1][1]))  # α ≠ 0: vec M, vec A independent
     if full_rank:
         s.add(M[0][0] * M[1][1] != M[0][1] * M[0][1])
-    val = lambda m, t: m.eval(t, model_completion=True).as_signed_long()  # noqa: E731
-    witness = lambda m: {"W": [[val(m, t) for t in row] for row in W], "v": [[val(m, t)] for t in v],  # noqa: E731
-                         "inputs": [[val(m, t) for t in x] for x in X], "activation": "relu",
-                         "AGOP": [[str(e) for e in row] for row in agop_exact(
-                             [[val(m, t) for t in row] for row in W], [[val(m, t)] for t in v],
-                             [[val(m, t) for t in x] for x in X]).tolist()]}
+    def witness(m):
+        val = lambda t: m.eval(t, model_completion=True).as_signed_long()  # noqa: E731
+        w = {"W": [[val(t) for t in row] for row in W], "v": [[val(t)] for t in v],
+             "inputs": [[val(t) for t in x] for x in X], "activation": "relu"}
+        w["AGOP"] = [[str(e) for e in row] for row in agop_exact(w["W"], w["v"], w["inputs"]).tolist()]
+        return w
+
     return finish(s, "svd-form", bounds, witness, recheck_svd_form,
                   "UNSAT: within these bounds every AGOP with WᵀW's eigenvectors in the same order is ∝ WᵀW")

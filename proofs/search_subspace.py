@@ -51,6 +51,7 @@ from itertools import combinations, permutations, product
 import numpy as np
 import z3
 
+from ._z3 import lex_le, lex_less, relu, solver
 from .record import SearchResult
 from .subspace import activations, maximum_match
 
@@ -59,10 +60,6 @@ __all__ = ["search_zero_match", "recheck_zero_match", "zero_match_exists", "isom
 
 METHODS = ("naive", "whole", "split")
 MAX_DATA_SUBSETS = 5_000_000  # split enumerates the point sets in numpy; beyond this it is refused
-
-
-def _relu(t):
-    return z3.If(t > 0, t, 0)
 
 
 def _det(M):
@@ -83,15 +80,6 @@ def _rank_ge(vectors, r):
 
 def _same_rank(A, B, maxr):
     return z3.And([_rank_ge(A, r) == _rank_ge(B, r) for r in range(1, maxr + 1)])
-
-
-def _lex_less(a, b):
-    """Strict lexicographic order of two integer vectors."""
-    return z3.Or([z3.And([a[j] == b[j] for j in range(i)] + [a[i] < b[i]]) for i in range(len(a))])
-
-
-def _lex_le(a, b):
-    return z3.Or(_lex_less(a, b), z3.And([x == y for x, y in zip(a, b)]))
 
 
 @dataclass(frozen=True)
@@ -165,7 +153,7 @@ def _forward(Ws, bs, h, output_activation, start=0):
         W = Ws[l]
         z = [z3.Sum([W[i][j] * h[j] for j in range(len(h))]) + (bs[l][i] if bs else 0) for i in range(len(W))]
         last = l == len(Ws) - 1
-        h = z if (last and output_activation == "linear") else [_relu(t) for t in z]
+        h = z if (last and output_activation == "linear") else [relu(t) for t in z]
         outs.append(h)
     return outs
 
@@ -182,7 +170,7 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
     if data is None:
         xs = [[var(f"x{p}_{i}") for i in range(sizes[0])] for p in range(P)]
         s.add(box([v for x in xs for v in x]))
-        s.add([_lex_less(xs[p], xs[p + 1]) for p in range(P - 1)])
+        s.add([lex_less(xs[p], xs[p + 1]) for p in range(P - 1)])
     else:
         xs = data
     nets, hidden = {}, {}
@@ -205,7 +193,7 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
                              + [Ws[l][o][u] for o in range(sizes[l + 1])])
         if symmetry_breaking:
             for l in range(1, len(sizes) - 1):
-                s.add([_lex_le(unit(l, u), unit(l, u + 1)) for u in range(sizes[l] - 1)])
+                s.add([lex_le(unit(l, u), unit(l, u + 1)) for u in range(sizes[l] - 1)])
         flat = [v for u in range(sizes[1]) for v in (H[u] if H is not None else Ws[0][u] + ([bs[0][u]] if bs else []))]
         flat += [v for l in range(1, len(sizes) - 1) for u in range(sizes[l + 1])
                  for v in Ws[l][u] + ([bs[l][u]] if bs else [])]
@@ -213,7 +201,7 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
         hidden[name] = [[outs[p][spec.hidden_layer - 1][i] for p in range(P)] for i in range(sizes[spec.hidden_layer])]
         nets[name] += ([o[-1] for o in outs],)
     if symmetry_breaking:
-        s.add(_lex_le(nets["a"][3], nets["b"][3]))
+        s.add(lex_le(nets["a"][3], nets["b"][3]))
     out_a, out_b = nets["a"][4], nets["b"][4]
     s.add([x == y for p in range(P) for x, y in zip(out_a[p], out_b[p])])
     if spec.nonzero_output:
@@ -235,12 +223,10 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
 
 
 def _solver(spec: _Spec, bv: bool, seed: int, seconds: float, first_peak=None):
-    """A solver in a fresh Z3 context (so that its answer does not depend on what ran before it in the
-    process) and constructors for variables and constants of the chosen sort."""
-    ctx = z3.Context()
-    s = z3.SolverFor("QF_BV", ctx=ctx) if bv else z3.Solver(ctx=ctx)
-    s.set("timeout", max(1, int(seconds * 1000)))
-    s.set("random_seed", seed)
+    """A solver in a fresh Z3 context (:func:`proofs._z3.solver`) and constructors for variables and constants
+    of the chosen sort."""
+    s = solver(seed, seconds, "QF_BV" if bv else None)
+    ctx = s.ctx
     if not bv:
         return s, (lambda name: z3.Int(name, ctx)), (lambda v: z3.IntVal(v, ctx))
     width = _bit_width(spec, first_peak)
