@@ -23,11 +23,12 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev, jvp, stack_module_state, vmap
 
+from .zoo import ACTIVATIONS
+
 __all__ = ["DeepSpec", "build_mlp", "make_data", "init_deep_zoo", "train_deep_zoo", "trained_deep_zoo",
            "linear_layers", "all_layer_agop", "per_layer_agop_jacrev"]
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
-FUNCTIONS = {"relu": torch.relu, "tanh": torch.tanh, "gelu": nn.functional.gelu, "sigmoid": torch.sigmoid}
+MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}  # same keys as ACTIVATIONS
 DATA = ("teacher", "random-labels", "digits")
 
 
@@ -55,7 +56,7 @@ class DeepSpec:
     def __post_init__(self):
         if not 1 <= len(self.widths) <= 4 or min(self.widths + (self.d, self.q, self.n)) < 1:
             raise ValueError(f"1 to 4 hidden layers and positive sizes (got widths={self.widths}, d={self.d})")
-        for name, value, allowed in (("activation", self.activation, ACTIVATIONS), ("data", self.data, DATA),
+        for name, value, allowed in (("activation", self.activation, MODULES), ("data", self.data, DATA),
                                      ("loss", self.loss, ("mse", "xent")), ("optimizer", self.optimizer, ("sgd", "adam"))):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
@@ -73,7 +74,7 @@ def build_mlp(spec: DeepSpec) -> nn.Sequential:
     """``Linear, σ, [Dropout], …, Linear`` with PyTorch's default initialisation."""
     layers, fan_in = [], spec.d
     for w in spec.widths:
-        layers += [nn.Linear(fan_in, w, bias=spec.bias), ACTIVATIONS[spec.activation]()]
+        layers += [nn.Linear(fan_in, w, bias=spec.bias), MODULES[spec.activation]()]
         if spec.dropout:
             layers.append(nn.Dropout(spec.dropout))
         fan_in = w
@@ -205,7 +206,7 @@ def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
     the AGOP of the network as a function of layer ``l``'s input.  Stacked over networks (leading axis);
     dropout is off (evaluation).  Memory: one ``(N, n·q, n_l)`` tensor per layer.
     """
-    act = FUNCTIONS[spec.activation]
+    act = ACTIVATIONS[spec.activation]
     Ws, bs = _weights(spec, params)
     L = len(spec.widths)
     h, D = X, []
@@ -227,7 +228,7 @@ def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
 def per_layer_agop_jacrev(spec: DeepSpec, params: dict, X: torch.Tensor) -> list[torch.Tensor]:
     r"""The official code's way, for comparison: for each layer ``l`` separately, the network as a
     function of :math:`h_{l-1}`, ``vmap(jacrev)`` over samples, :math:`\mathrm{AGOP}_l = \tfrac1n\sum J^\top J`."""
-    act = FUNCTIONS[spec.activation]
+    act = ACTIVATIONS[spec.activation]
     Ws, bs = _weights(spec, params)
     L = len(spec.widths)
 

@@ -131,9 +131,8 @@ def _psd_sqrt(M: torch.Tensor) -> torch.Tensor:
     return V @ torch.diag_embed(ev.clamp_min(0).sqrt()) @ V.transpose(1, 2)
 
 
-@functools.lru_cache(maxsize=4)
 def feature_statistics(networks: int, device: str, seed: int) -> dict:
-    """:func:`spec_feature_statistics` on :data:`FEATURE_SPEC`."""
+    """:func:`spec_feature_statistics` (cached) on :data:`FEATURE_SPEC`."""
     return spec_feature_statistics(FEATURE_SPEC, networks, device, seed)
 
 
@@ -204,20 +203,23 @@ def _least_layer_median(st: dict, key: str) -> tuple[float, list[float]]:
     return float(medians.min()), [round(float(m), 4) for m in medians]
 
 
+def _regime(st: dict, key: str) -> dict:
+    """One zoo's statistic: the least over layers of the median over trained networks of ``key``, its status
+    against :data:`THRESHOLD`, the same for the :data:`VARIANTS` (Pearson, √AGOP, W − W₀, isotropy on
+    range(W)), per-layer medians (trained and at initialisation) and the median final loss."""
+    v, per_layer = _least_layer_median(st, key)
+    return {"value": v, "status": "supported" if v >= THRESHOLD else "unsupported",
+            "variants": {k: round(_least_layer_median(st, k)[0], 4) for k in VARIANTS},
+            "per_layer_trained": per_layer,
+            "per_layer_init": [round(float(m), 4) for m in st["init"][key].median(dim=1).values],
+            "loss_median": float(st["loss"]["trained"].median())}
+
+
 def condition_statistics(key: str, networks: int, device: str, seed: int) -> dict:
-    """The statistic of :func:`_per_layer_check` on the zoo changed by each of :data:`CONDITIONS`: value,
-    status against :data:`THRESHOLD`, the same least per-layer median for the :data:`VARIANTS` (Pearson,
-    √AGOP, W − W₀, isotropy on range(W)), per-layer medians (trained and at initialisation), median loss."""
-    out = {}
-    for name, change in CONDITIONS.items():
-        st = spec_feature_statistics(dataclasses.replace(FEATURE_SPEC, **change), networks, device, seed)
-        v, per_layer = _least_layer_median(st, key)
-        out[name] = {"value": v, "status": "supported" if v >= THRESHOLD else "unsupported",
-                     "variants": {k: round(_least_layer_median(st, k)[0], 4) for k in VARIANTS},
-                     "per_layer_trained": per_layer,
-                     "per_layer_init": [round(float(m), 4) for m in st["init"][key].median(dim=1).values],
-                     "loss_median": float(st["loss"]["trained"].median()), "change": change}
-    return out
+    """:func:`_regime` on the zoo changed by each of :data:`CONDITIONS` (with the change recorded)."""
+    return {name: {**_regime(spec_feature_statistics(dataclasses.replace(FEATURE_SPEC, **change), networks, device,
+                                                     seed), key), "change": change}
+            for name, change in CONDITIONS.items()}
 
 
 def _per_layer_check(claim: str, key: str, what: str, networks, device, seed) -> NumericResult:
@@ -225,15 +227,13 @@ def _per_layer_check(claim: str, key: str, what: str, networks, device, seed) ->
     at least :data:`THRESHOLD` (the claim is about every layer).  The same statistic under each of
     :data:`CONDITIONS` goes into ``details["conditions"]`` (the verdict reads it: see reports.verdict)."""
     st = feature_statistics(networks, device, seed)
-    v, per_layer = _least_layer_median(st, key)
-    return NumericResult(claim, "supported" if v >= THRESHOLD else "unsupported",
-                         f"least over layers of the median {what}, trained", v, networks, device,
-                         threshold=THRESHOLD, details={"spec": dataclasses.asdict(FEATURE_SPEC),
-                                                       "per_layer_median": per_layer,
-                                                       "variants": {k: round(_least_layer_median(st, k)[0], 4)
-                                                                    for k in VARIANTS},
-                                                       "conditions": condition_statistics(key, networks, device, seed),
-                                                       **_summary(st), "per_network": _distributions(st)})
+    main = _regime(st, key)
+    return NumericResult(claim, main["status"], f"least over layers of the median {what}, trained", main["value"],
+                         networks, device, threshold=THRESHOLD,
+                         details={"spec": dataclasses.asdict(FEATURE_SPEC), "per_layer_median": main["per_layer_trained"],
+                                  "variants": main["variants"],
+                                  "conditions": condition_statistics(key, networks, device, seed),
+                                  **_summary(st), "per_network": _distributions(st)})
 
 
 def check_ansatz_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
