@@ -112,7 +112,7 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     import dataclasses
 
     import torch
-    from torch.func import functional_call, grad, vmap
+    from torch.func import grad, vmap
 
     from numeric.deep import (DeepSpec, _loss_fn, all_layer_agop, init_deep_zoo, make_data, per_layer_agop_jacrev,
                               train_deep_zoo)
@@ -136,8 +136,7 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
                 opt = torch.optim.SGD(params.values(), lr=spec.lr)
                 for _ in range(spec.steps):
                     opt.zero_grad()
-                    out = functional_call(base, params, (X[i],))
-                    torch.nn.functional.cross_entropy(out, Y[i]).backward()
+                    loss(params, X[i], Y[i]).backward()
                     opt.step()
         return run
 

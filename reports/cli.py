@@ -213,7 +213,7 @@ def _load_nets(path) -> dict:
 @click.option("--method", type=click.Choice(["split", "whole", "naive"]), default=None,
               help="zero-match: one solver per data set (default), one solver for all, or the naive encoding")
 @click.option("--jobs", type=int, default=None, help="zero-match: processes for the split method's data sets")
-@click.option("--sweep", is_flag=True, help="zero-match: walk points and R upward, report each configuration")
+@click.option("--sweep", is_flag=True, help="zero-match: walk R, hidden width and points upward, report each configuration")
 @click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
               help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")
 @click.option("--box", type=float, default=None, help="equivalent: inputs in [-box, box]^d")
