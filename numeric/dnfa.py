@@ -17,7 +17,7 @@ import functools
 import torch
 from torch.func import jacrev, vmap
 
-from proofs.record import NumericResult
+from nnclaims.proofs.record import NumericResult
 
 from .tolerance import identity_result, rel_err, tolerance
 from .deep import DeepSpec, all_layer_agop, linear_layers, trained_deep_zoo

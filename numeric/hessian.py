@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import grad, hessian, jacrev, vmap
 
-from proofs.record import NumericResult
+from nnclaims.proofs.record import NumericResult
 
 from .tolerance import identity_result, tolerance
 from .zoo import ACTIVATIONS, ZooSpec

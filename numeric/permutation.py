@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch.func import grad, vmap
 
-from proofs.record import NumericResult
+from nnclaims.proofs.record import NumericResult
 
 from .tolerance import identity_result, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, forward, mse, perm_matrices, permute_params, random_permutations, trained_zoo

@@ -13,8 +13,8 @@ import dataclasses
 import numpy as np
 import torch
 
-from proofs.record import NumericResult
-from proofs.subspace import prune_to_maximum_match
+from nnclaims.proofs.record import NumericResult
+from nnclaims.proofs.subspace import prune_to_maximum_match
 
 from .zoo import ACTIVATIONS, ZooSpec, init_zoo, train_zoo
 
@@ -54,7 +54,7 @@ def eps_maximum_match(ZX: np.ndarray, ZY: np.ndarray, eps: float) -> tuple[list[
 
 def eps_minimal_match(ZX, ZY, side: int, v: int, eps: float):
     """Greedy v-minimal ε-match (same greedy order as the exact version)."""
-    from proofs.subspace import minimal_match
+    from nnclaims.proofs.subspace import minimal_match
 
     return minimal_match(ZX, ZY, side, v, match_fn=lambda A, B: eps_maximum_match(np.asarray(A), np.asarray(B), eps))
 
@@ -151,20 +151,20 @@ def _witness_check(claim_id, search_fn, seed, device, isomorphic):
 
 
 def check_zero_match_exists(networks=16, device="cpu", seed=0) -> NumericResult:
-    from proofs.search_subspace import zero_match_exists
+    from nnclaims.proofs.search_subspace import zero_match_exists
 
     return _witness_check("subspace.zero-match-exists", zero_match_exists, seed, device, False)
 
 
 def check_isomorphic_unmatched(networks=16, device="cpu", seed=0) -> NumericResult:
-    from proofs.search_subspace import isomorphic_unmatched
+    from nnclaims.proofs.search_subspace import isomorphic_unmatched
 
     return _witness_check("subspace.isomorphic-unmatched", isomorphic_unmatched, seed, device, True)
 
 
 def check_johnson_example(networks=16, device="cpu", seed=0) -> NumericResult:
     """Example 3.1 in float64 (column convention, linear output): do the outputs agree?"""
-    from proofs.subspace import JOHNSON
+    from nnclaims.proofs.subspace import JOHNSON
 
     A = _np_forward([JOHNSON["W1"], JOHNSON["W2"]], None, JOHNSON["inputs"], "linear")
     B = _np_forward([JOHNSON["W1_tilde"], JOHNSON["W2_tilde"]], None, JOHNSON["inputs"], "linear")

@@ -33,7 +33,7 @@ def identity_result(claim_id: str, errs: torch.Tensor, tol: float, networks: int
     """The numeric record of an identity check: ``consistent`` when the worst per-network error is within
     ``tol``, ``violated`` (with the worst network as witness) otherwise, ``error`` when no network met the
     check's precondition.  The per-network errors are kept for the report's distribution plots."""
-    from proofs.record import NumericResult
+    from nnclaims.proofs.record import NumericResult
 
     if networks == 0 or errs.numel() == 0:
         return NumericResult(claim_id, "error", statistic, None, 0, device, tolerance=tol,

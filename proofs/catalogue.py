@@ -82,16 +82,16 @@ def _hess(id, quote, statement, **kw):
     return Claim(id, SEEDS["hessian"], quote, statement, **kw)
 
 
-P, N = "proofs.permutation", "numeric.permutation"
-I = "proofs.initialisation"
-NI = "numeric.initialisation"
-D, ND = "proofs.dnfa", "numeric.dnfa"
-H, NH = "proofs.hessian", "numeric.hessian"
-S, NS = "proofs.subspace", "numeric.subspace"
-SS = "proofs.search_subspace"
-SR = "proofs.search_random"
-SH = "proofs.search_hessian"
-SDN = "proofs.search_dnfa"
+P, N = "nnclaims.proofs.permutation", "nnclaims.numeric.permutation"
+I = "nnclaims.proofs.initialisation"
+NI = "nnclaims.numeric.initialisation"
+D, ND = "nnclaims.proofs.dnfa", "nnclaims.numeric.dnfa"
+H, NH = "nnclaims.proofs.hessian", "nnclaims.numeric.hessian"
+S, NS = "nnclaims.proofs.subspace", "nnclaims.numeric.subspace"
+SS = "nnclaims.proofs.search_subspace"
+SR = "nnclaims.proofs.search_random"
+SH = "nnclaims.proofs.search_hessian"
+SDN = "nnclaims.proofs.search_dnfa"
 
 CLAIMS: tuple[Claim, ...] = (
     # --- Permutation symmetry and initialisation (001) -------------------------------------
@@ -109,7 +109,7 @@ CLAIMS: tuple[Claim, ...] = (
         r"\(\mathbf{P} \mathbf{P}^T = \mathbf{I}\)",
         "(probe) σ(Z)P = σ(ZP) for any orthogonal P; the suite must say for which σ and P it fails.",
         proof=f"{P}:prove_orthogonal_commutes",
-        search="proofs.searches:search_orthogonal_relu",
+        search="nnclaims.proofs.searches:search_orthogonal_relu",
         numeric=f"{N}:check_orthogonal_commutes",
         established="conditional",
     ),

@@ -116,7 +116,7 @@ def prove_agop_factorisation() -> Proof:
     d = Derivation("dnfa.agop-factorisation", r"\mathrm{AGOP}_i = W_i^\top G_{i+1} W_i",
                    ["∇f_i(h_i(x)) = W_iᵀ g_x with g_x the pre-activation gradient (dnfa.chain-rule)"])
     ch = prove_chain_rule()
-    d.fact("chain rule (dnfa.chain-rule)", r"\nabla f_i = W_i^\top g_x", "proofs.dnfa.prove_chain_rule",
+    d.fact("chain rule (dnfa.chain-rule)", r"\nabla f_i = W_i^\top g_x", "nnclaims.proofs.dnfa.prove_chain_rule",
            ch.outcome == "proved")
     _agop_steps(d, "")
     return d.close(generality=GENERAL + "; explicit supplement k = 2, k' = 3, N = 3", general=True)

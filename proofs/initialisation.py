@@ -134,7 +134,7 @@ def prove_dropout_breaks_symmetry() -> Proof:
                    ["symmetric set S as in init.constant-symmetry", "inverted dropout, p = 1/2 (scale 2)"])
     sym = prove_constant_symmetry()
     d.fact("minibatch SGD keeps S for every minibatch (init.constant-symmetry, conditional form)",
-           r"\theta_t \in S", "proofs.initialisation.prove_constant_symmetry", sym.outcome == "proved")
+           r"\theta_t \in S", "nnclaims.proofs.initialisation.prove_constant_symmetry", sym.outcome == "proved")
     X, Y = sp.Matrix([[1]]), sp.Matrix([[0]])
     W1, b1, W2, b2 = sp.ones(1, 2), sp.zeros(1, 2), sp.ones(2, 1), sp.zeros(1, 1)
     G = explicit_gradients(X, Y, W1, b1, W2, b2, RELU, mask=sp.Matrix([[2, 0]]))

@@ -426,7 +426,7 @@ def prove_sgd_equivariance() -> Proof:
                     "optimiser state initialised equivariantly (e.g. zero)"])
     grad = prove_gradient_equivariance()
     d.fact("gradient equivariance g'_k = g_{τ(k)} (perm.gradient-equivariance)",
-           r"\nabla L(\theta_P) = (\nabla L(\theta))_P", "proofs.permutation.prove_gradient_equivariance",
+           r"\nabla L(\theta_P) = (\nabla L(\theta))_P", "nnclaims.proofs.permutation.prove_gradient_equivariance",
            grad.outcome == "proved")
     tau = sp.Function("tau")
     kk, state, rules = _update_rules()
@@ -459,7 +459,7 @@ def prove_nonunique_minima() -> Proof:
                    ["hidden units u_j pairwise distinct", "the loss as in perm.loss-invariance"])
     inv = prove_loss_invariance()
     d.fact("every permuted copy has the same loss (perm.loss-invariance)", r"L(\theta_P) = L(\theta)",
-           "proofs.permutation.prove_loss_invariance", inv.outcome == "proved")
+           "nnclaims.proofs.permutation.prove_loss_invariance", inv.outcome == "proved")
     Unit, Idx = z3.DeclareSort("Unit"), z3.DeclareSort("Idx")
     uf = z3.Function("u", Idx, Unit)
     p1, p2 = z3.Function("pi", Idx, Idx), z3.Function("rho", Idx, Idx)

@@ -1,4 +1,4 @@
-"""Benchmarks that print figures side by side (run: ``python -m reports.bench [symbolic|numeric|search]``).
+"""Benchmarks that print figures side by side (run: ``python -m nnclaims.reports.bench [symbolic|numeric|search]``).
 
 ``symbolic``: wall time of every proof in the catalogue, in a fresh process (no caches), and the total
 against the 60 s target of the symbolic layer.
@@ -18,7 +18,7 @@ import functools
 import os
 import time
 
-from proofs.catalogue import CLAIMS, resolve
+from nnclaims.proofs.catalogue import CLAIMS, resolve
 
 
 def bench(layer: str, networks: int, device: str) -> None:
@@ -58,7 +58,7 @@ SEARCH_CASES = (  # (name, options, run the naive encoding too)
 def bench_search(cap: float, jobs: int) -> None:
     """Each case with the naive encoding, the suite's whole-problem encoding and the split method (one
     process, then ``jobs``); ratios are naive time over each, ``>=`` where the naive one hit the cap."""
-    from proofs.search_subspace import search_zero_match
+    from nnclaims.proofs.search_subspace import search_zero_match
 
     cols = ["naive", "whole", "split", f"split x{jobs}"]
     print(f"{'case':<52}" + "".join(f"{c:>18}" for c in cols) + f"{'naive/split':>13}{'naive/split xN':>16}")
@@ -114,7 +114,7 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     import torch
     from torch.func import grad, vmap
 
-    from numeric.deep import (DeepSpec, _loss_fn, all_layer_agop, init_deep_zoo, make_data, per_layer_agop_jacrev,
+    from nnclaims.numeric.deep import (DeepSpec, _loss_fn, all_layer_agop, init_deep_zoo, make_data, per_layer_agop_jacrev,
                               train_deep_zoo)
 
     spec = DeepSpec(**ZOO_SPEC)
@@ -160,7 +160,7 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     _, t_per = _timed(lambda: per_layer_agop_jacrev(agop_spec, pa, Xa), device)
     print(f"AGOP of every layer, {networks} networks, 64 samples, float64, second call: one pass {t_one:.3f} s, "
           f"per-layer vmap(jacrev) {t_per:.3f} s, speed-up {t_per / t_one:.2f}x")
-    from numeric.hessian import HessSpec, curvature, mse, net
+    from nnclaims.numeric.hessian import HessSpec, curvature, mse, net
 
     hs = HessSpec()
     g = torch.Generator().manual_seed(0)

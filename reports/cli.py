@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from proofs.catalogue import CLAIMS, UnknownClaimError, get_claim
+from nnclaims.proofs.catalogue import CLAIMS, UnknownClaimError, get_claim
 
 from . import provenance
 from .verdict import LAYERS, NumericConfig, verify
@@ -224,8 +224,8 @@ def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
     Names: zero-match, equivalent, orthogonal-relu, basis-change, svd-form, residual-at-optimum."""
     import inspect
 
-    from proofs.searches import SEARCHES
-    from proofs.search_subspace import sweep_zero_match
+    from nnclaims.proofs.searches import SEARCHES
+    from nnclaims.proofs.search_subspace import sweep_zero_match
 
     if name not in SEARCHES:
         raise UserError(f"unknown search {name!r}: choose from {', '.join(sorted(SEARCHES))}")

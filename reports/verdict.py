@@ -26,8 +26,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from proofs.catalogue import CLAIMS, Claim, get_claim, resolve
-from proofs.record import NumericResult, Proof, SearchResult
+from nnclaims.proofs.catalogue import CLAIMS, Claim, get_claim, resolve
+from nnclaims.proofs.record import NumericResult, Proof, SearchResult
 
 __all__ = ["Verdict", "Outcome", "decide", "verify", "verify_many", "LAYERS", "NumericConfig"]
 

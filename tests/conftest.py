@@ -31,7 +31,7 @@ def claims_md() -> str:
 @pytest.fixture(scope="session")
 def outcomes():
     """Verify each claim at most once per session (all layers, CPU, small zoo)."""
-    from reports.verdict import NumericConfig, verify
+    from nnclaims.reports.verdict import NumericConfig, verify
 
     cache = {}
     config = NumericConfig(networks=NETWORKS, device="cpu", seed=0)

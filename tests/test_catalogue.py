@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from proofs.catalogue import CLAIMS, SEEDS, UnknownClaimError, get_claim, resolve
+from nnclaims.proofs.catalogue import CLAIMS, SEEDS, UnknownClaimError, get_claim, resolve
 
 
 def _norm(s: str) -> str:

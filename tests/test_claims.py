@@ -3,8 +3,8 @@ established one (a regression guard: the recorded verdict is never an input to t
 
 import pytest
 
-from proofs.catalogue import CLAIMS
-from proofs.record import Proof
+from nnclaims.proofs.catalogue import CLAIMS
+from nnclaims.proofs.record import Proof
 
 
 def _marks(claim):

@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from proofs.catalogue import CLAIMS
-from reports.cli import main
+from nnclaims.proofs.catalogue import CLAIMS
+from nnclaims.reports.cli import main
 
 
 def run(capsys, *argv):
@@ -122,8 +122,8 @@ def test_cli_search_bad_options(capsys, argv, needle):
 def test_cli_search_help_names_every_search(capsys):
     from click.testing import CliRunner
 
-    from proofs.searches import SEARCHES
-    from reports.cli import app
+    from nnclaims.proofs.searches import SEARCHES
+    from nnclaims.reports.cli import app
 
     text = CliRunner().invoke(app, ["search", "--help"]).output
     assert all(name in text for name in SEARCHES)

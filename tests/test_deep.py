@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from numeric.deep import (DeepSpec, all_layer_agop, build_mlp, init_deep_zoo, make_data, per_layer_agop_jacrev,
+from nnclaims.numeric.deep import (DeepSpec, all_layer_agop, build_mlp, init_deep_zoo, make_data, per_layer_agop_jacrev,
                           train_deep_zoo, trained_deep_zoo)
-from numeric.tolerance import rel_err, tolerance
+from nnclaims.numeric.tolerance import rel_err, tolerance
 
 pytestmark = pytest.mark.numeric
 

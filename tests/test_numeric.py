@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from numeric.permutation import check_forward_invariance, check_orthogonal_commutes
-from numeric.tolerance import rel_err, tolerance
-from numeric.zoo import ZooSpec, forward, init_zoo, perm_matrices, permute_params, random_permutations, train_zoo
+from nnclaims.numeric.permutation import check_forward_invariance, check_orthogonal_commutes
+from nnclaims.numeric.tolerance import rel_err, tolerance
+from nnclaims.numeric.zoo import ZooSpec, forward, init_zoo, perm_matrices, permute_params, random_permutations, train_zoo
 
 
 pytestmark = pytest.mark.numeric
@@ -69,7 +69,7 @@ def test_hessian_oracle_matches_closed_form_quadratic():
 
 
 def test_zero_count_uses_weyl_threshold():
-    from numeric.hessian import _zero_count
+    from nnclaims.numeric.hessian import _zero_count
 
     J = torch.tensor([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]], dtype=torch.float64)  # rank 1, P = 3
     H = J.transpose(1, 2) @ J
@@ -83,14 +83,14 @@ def test_zero_count_uses_weyl_threshold():
 
 
 def test_hessian_precondition_unmet_is_error_not_pass():
-    from numeric.tolerance import identity_result
+    from nnclaims.numeric.tolerance import identity_result
 
     r = identity_result("x", torch.zeros(0), 1e-3, 0, "cpu", "stat")
     assert r.status == "error"
 
 
 def test_dnfa_cosines_negative_control():
-    from numeric.dnfa import _cos
+    from nnclaims.numeric.dnfa import _cos
 
     A = torch.eye(3, dtype=torch.float64)[None]
     B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
@@ -105,7 +105,7 @@ def test_vmapped_curvature_matches_autograd_tape_oracle():
     from torch.autograd.functional import hessian as tape_hessian
     from torch.autograd.functional import jacobian as tape_jacobian
 
-    from numeric.hessian import SPEC, curvature, mse, net, trained_flat_zoo
+    from nnclaims.numeric.hessian import SPEC, curvature, mse, net, trained_flat_zoo
 
     th0, th1, X, Y = trained_flat_zoo(2, "cpu", 0)
     tol = tolerance(torch.float64, SPEC.P * SPEC.n)

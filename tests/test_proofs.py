@@ -4,11 +4,11 @@ re-checks of the counterexamples the proofs carry."""
 import pytest
 import sympy as sp
 
-from proofs import _mlp as M
-from proofs._index import Ranges, normalise, reindex
-from proofs.initialisation import RELU, explicit_gradients, symmetric_gradients
-from proofs.permutation import gradients, permuted_params, pi, prove_orthogonal_commutes
-from proofs.record import Derivation
+from nnclaims.proofs import _mlp as M
+from nnclaims.proofs._index import Ranges, normalise, reindex
+from nnclaims.proofs.initialisation import RELU, explicit_gradients, symmetric_gradients
+from nnclaims.proofs.permutation import gradients, permuted_params, pi, prove_orthogonal_commutes
+from nnclaims.proofs.record import Derivation
 
 pytestmark = pytest.mark.symbolic
 

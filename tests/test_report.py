@@ -8,10 +8,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from proofs.catalogue import get_claim
-from reports.cli import results_payload
-from reports.render import to_mathml, write_report
-from reports.verdict import LAYERS, NumericConfig
+from nnclaims.proofs.catalogue import get_claim
+from nnclaims.reports.cli import results_payload
+from nnclaims.reports.render import to_mathml, write_report
+from nnclaims.reports.verdict import LAYERS, NumericConfig
 
 CLAIMS = ("perm.elementwise-commutes", "dnfa.ansatz-holds-trained", "subspace.zero-match-exists")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,7 +52,7 @@ def test_write_report_is_atomic(tmp_path, monkeypatch):
     def boom(_):
         raise RuntimeError("crash while drawing")
 
-    monkeypatch.setattr("reports.render.figures_for", boom)
+    monkeypatch.setattr("nnclaims.reports.render.figures_for", boom)
     with pytest.raises(RuntimeError):
         write_report({"claims": [{"id": "x"}], "counts": {}}, out)
     assert (out / "index.html").read_text() == before

@@ -3,10 +3,10 @@
 import pytest
 import sympy
 
-from proofs.search_dnfa import agop_exact, recheck_svd_form, search_svd_form
-from proofs.search_hessian import (recheck_basis_change, recheck_residual_at_optimum, search_basis_change,
+from nnclaims.proofs.search_dnfa import agop_exact, recheck_svd_form, search_svd_form
+from nnclaims.proofs.search_hessian import (recheck_basis_change, recheck_residual_at_optimum, search_basis_change,
                                    search_residual_at_optimum)
-from proofs.searches import recheck_orthogonal_relu, search_orthogonal_relu
+from nnclaims.proofs.searches import recheck_orthogonal_relu, search_orthogonal_relu
 
 pytestmark = pytest.mark.search
 
@@ -35,8 +35,8 @@ def test_recheck_rejects_bad_witnesses():
     assert not recheck_orthogonal_relu(commuting)
 
 
-from proofs.search_equivalence import NetworkFormatError, search_equivalent, validate_network  # noqa: E402
-from proofs.search_random import (  # noqa: E402
+from nnclaims.proofs.search_equivalence import NetworkFormatError, search_equivalent, validate_network  # noqa: E402
+from nnclaims.proofs.search_random import (  # noqa: E402
     search_constant_gradient_entries,
     search_constant_init_breaks,
     search_input_rows_unchanged,
@@ -83,7 +83,7 @@ def test_random_searches_find_rechecked_witnesses_deterministically(search):
 
 
 def test_random_search_rechecks_reject_non_witnesses():
-    from proofs.search_random import (
+    from nnclaims.proofs.search_random import (
         recheck_gradient_entries_differ,
         recheck_naive_chain_rule,
         recheck_unit_gradients_differ,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity, linear_cka
-from proofs.search_subspace import (data_orbits, first_layer_table, recheck_zero_match, search_zero_match,
+from nnclaims.numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity, linear_cka
+from nnclaims.proofs.search_subspace import (data_orbits, first_layer_table, recheck_zero_match, search_zero_match,
                                      sweep_zero_match)
-from proofs.subspace import all_matches, johnson_readings, maximum_match, minimal_match
+from nnclaims.proofs.subspace import all_matches, johnson_readings, maximum_match, minimal_match
 
 OFFICIAL_X = np.array([[1, 0.5, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0]])
 OFFICIAL_Y = np.array([[0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0.5, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0],

@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from proofs.catalogue import Claim
-from proofs.record import NumericResult, Proof, SearchResult
-from reports.verdict import Verdict, decide, verify
+from nnclaims.proofs.catalogue import Claim
+from nnclaims.proofs.record import NumericResult, Proof, SearchResult
+from nnclaims.reports.verdict import Verdict, decide, verify
 
 IDENTITY = Claim("x.identity", "s.txt", "q", "st")
 EMPIRICAL = Claim("x.emp", "s.txt", "q", "st", kind="empirical")
@@ -69,7 +69,7 @@ def test_decide_empirical_follows_statistic():
 
 
 def test_verify_layer_error_is_recorded_not_passed():
-    broken = dataclasses.replace(IDENTITY, proof="proofs.permutation:no_such_function")
+    broken = dataclasses.replace(IDENTITY, proof="nnclaims.proofs.permutation:no_such_function")
     out = verify(broken, layers=("symbolic",))
     assert out.verdict is Verdict.OPEN
     assert out.records["symbolic"]["status"] == "error"

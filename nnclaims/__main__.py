@@ -1,0 +1,3 @@
+from nnclaims.reports.cli import run
+
+run()
