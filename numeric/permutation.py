@@ -11,7 +11,7 @@ from torch.func import grad, vmap
 
 from nnclaims.proofs.record import NumericResult
 
-from .tolerance import identity_result, rel_err, tolerance
+from .tolerance import as_stated_from, identity_result, negative_control, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, forward, mse, perm_matrices, permute_params, random_permutations, trained_zoo
 
 __all__ = [
@@ -27,21 +27,43 @@ ACT = ACTIVATIONS[SPEC.activation]
 
 def _setup(networks, device, seed):
     params, X, Y = trained_zoo(networks, device, seed, SPEC)
-    P = perm_matrices(random_permutations(networks, SPEC.h, seed, device))
+    P = nontrivial(perm_matrices(random_permutations(networks, SPEC.h, seed, device)))
     return params, X, Y, P
+
+
+def nontrivial(P: torch.Tensor) -> torch.Tensor:
+    """``P`` if every matrix is a permutation matrix other than the identity (a check with P = I tests
+    nothing); otherwise a ValueError, which the verdict records as a layer error."""
+    eye = torch.eye(P.shape[-1], dtype=P.dtype, device=P.device)
+    is_perm = ((P == 0) | (P == 1)).all() and (P.sum(-1) == 1).all() and (P.sum(-2) == 1).all()
+    if not is_perm or (P == eye).flatten(1).all(1).any():
+        raise ValueError("the sampled matrices must be permutations other than the identity")
+    return P
 
 
 def _preacts(params, X):
     return X @ params["W1"] + params["b1"]
 
 
+def wrong_permutations(P: torch.Tensor) -> torch.Tensor:
+    """``P`` followed by a cyclic shift of the units: a permutation matrix that is never ``P`` (size ≥ 2),
+    for negative controls."""
+    return P.roll(1, dims=2)
+
+
 def check_elementwise_commutes(networks=16, device="cpu", seed=0) -> NumericResult:
-    """``max |σ(Z)P − σ(ZP)|`` on trained pre-activations, every activation in the zoo's list."""
+    """``max |σ(Z)P − σ(ZP)|`` on trained pre-activations, every activation in the zoo's list.
+
+    Negative control: the same error with a wrong permutation on one side, ``σ(Z)P`` against ``σ(ZP')``."""
     params, X, Y, P = _setup(networks, device, seed)
     Z = _preacts(params, X)
+    tol = tolerance(torch.float64, SPEC.h)
     errs = torch.stack([rel_err(a(Z) @ P, a(Z @ P)) for a in ACTIVATIONS.values()]).amax(0)
-    return identity_result("perm.elementwise-commutes", errs, tolerance(torch.float64, SPEC.h),
-                            networks, device, "max rel |σ(Z)P − σ(ZP)|", activations=list(ACTIVATIONS))
+    wrong = torch.stack([rel_err(a(Z) @ P, a(Z @ wrong_permutations(P))) for a in ACTIVATIONS.values()]).amin(0)
+    return identity_result("perm.elementwise-commutes", errs, tol, networks, device, "max rel |σ(Z)P − σ(ZP)|",
+                           as_stated=as_stated_from(errs, tol),
+                           control=negative_control("σ(Z)P against σ(ZP') with a wrong permutation P'", wrong, tol),
+                           activations=list(ACTIVATIONS))
 
 
 def check_orthogonal_commutes(networks=16, device="cpu", seed=0) -> NumericResult:

@@ -28,20 +28,39 @@ def rel_err(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return diff / scale
 
 
+def as_stated_from(errs: torch.Tensor, tol: float) -> str:
+    """``holds`` when every error is within ``tol``, else ``violated`` (errors of the claim as stated)."""
+    return "holds" if float(errs.detach().max()) <= tol else "violated"
+
+
+def negative_control(description: str, errs: torch.Tensor, tol: float) -> dict:
+    """The record of a negative control: the same statistic on cases built to violate the identity; it
+    ``fails`` (as it must) when *every* case exceeds ``tol``."""
+    errs = errs.detach().to("cpu", torch.float64).flatten()
+    return {"description": description, "value": float(errs.min()), "fails": bool((errs > tol).all())}
+
+
 def identity_result(claim_id: str, errs: torch.Tensor, tol: float, networks: int, device: str, statistic: str,
-                    **details):
+                    *, as_stated: str, control: dict, **details):
     """The numeric record of an identity check: ``consistent`` when the worst per-network error is within
     ``tol``, ``violated`` (with the worst network as witness) otherwise, ``error`` when no network met the
-    check's precondition.  The per-network errors are kept for the report's distribution plots."""
+    check's precondition or when the negative ``control`` (:func:`negative_control`) did not fail — a check
+    that cannot fail is no check.  ``as_stated`` is the check's reading of the claim as the seed states it
+    (:func:`as_stated_from` where the errors measure the statement itself).  The per-network errors are kept
+    for the report's distribution plots."""
     from nnclaims.proofs.record import NumericResult
 
     if networks == 0 or errs.numel() == 0:
-        return NumericResult(claim_id, "error", statistic, None, 0, device, tolerance=tol,
+        return NumericResult(claim_id, "error", statistic, None, 0, device, tolerance=tol, control=control,
                              details={"error": "no network met the precondition (e.g. loss ≤ 1e-8)", **details})
     errs = errs.detach().to("cpu", torch.float64).flatten()
     worst = float(errs.max())
     status = "consistent" if worst <= tol else "violated"
     witness = None if status == "consistent" else {"network": int(errs.argmax()), "relative_error": worst}
+    if not control.get("fails"):
+        status = "error"
+        details = {"error": f"the negative control ({control['description']}) did not fail: the check cannot fail",
+                   **details}
     return NumericResult(claim_id, status, statistic, worst, networks, device, tolerance=tol,
                          details={"median": float(errs.median()), "per_network": errs.tolist(), **details},
-                         witness=witness)
+                         witness=witness, as_stated=as_stated, control=control)

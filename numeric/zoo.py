@@ -82,9 +82,20 @@ def trained_zoo(networks: int, device: str, seed: int, spec: ZooSpec = ZooSpec()
 
 
 def random_permutations(networks: int, size: int, seed: int, device: str) -> torch.Tensor:
-    """One random permutation of ``range(size)`` per network (``perm[k, j] = π_k(j)``)."""
+    """One random permutation of ``range(size)`` per network (``perm[k, j] = π_k(j)``), never the identity
+    (redrawn until it moves some unit; ``size`` must be at least 2)."""
+    if size < 2:
+        raise ValueError("a permutation other than the identity needs at least 2 units")
     g = torch.Generator(device="cpu").manual_seed(seed + 7919)
-    return torch.stack([torch.randperm(size, generator=g) for _ in range(networks)]).to(device)
+    ident = torch.arange(size)
+
+    def draw():
+        p = torch.randperm(size, generator=g)
+        while torch.equal(p, ident):
+            p = torch.randperm(size, generator=g)
+        return p
+
+    return torch.stack([draw() for _ in range(networks)]).to(device)
 
 
 def perm_matrices(perms: torch.Tensor, dtype=torch.float64) -> torch.Tensor:

@@ -1,11 +1,11 @@
 """Symbolic proofs (SymPy), exact searches (Z3) and the claim catalogue."""
 
-from .catalogue import CLAIMS, Claim, get_claim
-from .record import NumericResult, Proof, SearchResult
+from .catalogue import CLAIMS, Claim, Mutation, Preregistration, claims, get_claim, register
+from .record import Chain, Derivation, NumericResult, Proof, SearchResult
 
 __all__ = [
     # catalogue
-    "CLAIMS", "Claim", "get_claim",
+    "CLAIMS", "Claim", "Mutation", "Preregistration", "claims", "get_claim", "register",
     # records
-    "Proof", "SearchResult", "NumericResult",
+    "Proof", "Derivation", "Chain", "SearchResult", "NumericResult",
 ]

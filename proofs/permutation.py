@@ -53,11 +53,11 @@ def prove_elementwise_commutes(act=sigma) -> Proof:
     d = Derivation("perm.elementwise-commutes", r"\sigma(Z)P = \sigma(ZP)",
                    ["σ applied element-wise", "P_{kj} = δ_{k,π(j)} for a permutation π of {0..n-1}"])
     R = Ranges({i: mm, j: nn}, perms={pi: nn})
-    left = sp.Sum(act(Z[i, k]) * perm_entry(pi, k, j), (k, 0, nn - 1))
-    right = act(sp.Sum(Z[i, k] * perm_entry(pi, k, j), (k, 0, nn - 1)))
-    d.equal("column j of σ(Z)P is column π(j) of σ(Z)", normalise(left, R), act(Z[i, pi(j)]))
-    d.equal("column j of ZP is column π(j) of Z, then σ entry-wise", normalise(right, R), act(Z[i, pi(j)]))
-    d.equal("hence σ(Z)P = σ(ZP) entry by entry", normalise(left, R), normalise(right, R))
+    entry_left = sp.Sum(act(Z[i, k]) * perm_entry(pi, k, j), (k, 0, nn - 1))  # (σ(Z)P)_{ij}
+    entry_right = act(sp.Sum(Z[i, k] * perm_entry(pi, k, j), (k, 0, nn - 1)))  # σ(ZP)_{ij}
+    (d.chain(entry_left)
+     .by("(σ(Z)P)_{ij}: the delta picks k = π(j), column π(j) of σ(Z)", normalise, R)
+     .then(entry_right, "= σ of column π(j) of Z, which is σ(ZP)_{ij}", via=functools.partial(normalise, ranges=R)))
     return d.close(generality=GENERAL, general=True)
 
 

@@ -6,28 +6,40 @@ records in :mod:`reports.verdict` and never stored in them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import sympy as sp
 
+from . import _index
 from ._index import canonical as _canonical
 
-__all__ = ["Step", "Proof", "Derivation", "SearchResult", "NumericResult"]
+__all__ = ["AsStated", "Step", "Proof", "Derivation", "Chain", "equal", "sound_rewrite", "doit", "SearchResult", "NumericResult"]
 
 ProofOutcome = Literal["proved", "refuted", "not proved"]
 SearchStatus = Literal["found", "none", "unknown"]
 NumericStatus = Literal["consistent", "violated", "supported", "unsupported", "error"]
 
 
+StepRole = Literal["derives", "assumes", "fact", "refutes"]
+
+
 @dataclass(frozen=True)
 class Step:
-    """One checked step of a derivation: ``lhs = rhs`` (or a fact) and how it was checked."""
+    """One checked step of a derivation and how it was checked.
+
+    ``role`` says what the step does: ``derives`` (an equality in a chain: the previous expression equals
+    the next), ``assumes`` (the next expression is the previous one under a stated hypothesis), ``fact``
+    (a computed boolean, e.g. a rank test or a Z3 answer) or ``refutes`` (a checked counterexample: ``holds``
+    means the counterexample is confirmed, so the step refutes the bare claim).
+    """
 
     description: str
     latex: str
     check: str
     holds: bool
+    role: StepRole = "derives"
 
 
 @dataclass(frozen=True)
@@ -61,11 +73,129 @@ class Proof:
         return d
 
 
+def _is_matrix(x) -> bool:
+    return isinstance(x, (sp.MatrixBase, sp.MatrixExpr))
+
+
+def equal(a: Any, b: Any, via: Callable | None = None) -> bool:
+    """Exact equality of two SymPy expressions or matrices, after the rewrite ``via`` (if given) on both.
+
+    Scalars are compared after renaming bound summation variables (:func:`proofs._index.canonical`), so
+    alpha-equivalent sums agree; the difference must simplify to exactly 0.  Explicit matrices must agree
+    entry by entry; matrix expressions at symbolic size must simplify to the zero matrix.
+    """
+    if via is not None:
+        a, b = via(a), via(b)
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)) or a.shape != b.shape:
+            return False
+        return all(sp.simplify(_canonical(sp.sympify(x)) - _canonical(sp.sympify(y))) == 0 for x, y in zip(a, b))
+    if isinstance(a, sp.MatrixExpr) or isinstance(b, sp.MatrixExpr):
+        return isinstance(sp.simplify((a - b).doit()), sp.ZeroMatrix)
+    return sp.simplify(_canonical(sp.sympify(a)) - _canonical(sp.sympify(b))) == 0
+
+
+SOUND_REWRITES: dict[Callable, str] = {}
+"""Operations whose result equals their input by construction, with the reason (checked by their own tests).
+A chain step made by one of them holds without a further check; any other operation is checked with
+:func:`equal`."""
+
+
+def sound_rewrite(reason: str):
+    """Register a rewrite as equality-preserving (``reason`` says why), for :meth:`Chain.by`."""
+    def register(fn):
+        SOUND_REWRITES[fn] = reason
+        return fn
+    return register
+
+
+for _fn, _why in ((sp.expand, "algebraic expansion"), (sp.expand_mul, "distributivity"),
+                  (sp.factor, "factorisation"), (sp.together, "common denominator"), (sp.cancel, "cancellation"),
+                  (sp.powsimp, "power laws"), (sp.simplify, "SymPy simplification")):
+    SOUND_REWRITES[_fn] = _why
+
+
+def _doit(expr):
+    """Evaluate unevaluated objects (derivatives, sums of deltas, matrix products)."""
+    return expr.doit()
+
+
+SOUND_REWRITES[_doit] = "evaluation of unevaluated derivatives, sums and products"
+doit = _doit
+SOUND_REWRITES[_index.normalise] = ("Kronecker-delta sums evaluated; a range guard dropped only when the index "
+                                    "ranges imply it; δ(π(a), π(b)) = δ(a, b) for a bijection π")
+SOUND_REWRITES[_index.reindex] = "Σ_j f(π(j)) = Σ_u f(u) for a bijection π of the summation range"
+SOUND_REWRITES[_index.canonical] = "renaming bound summation variables"
+
+
+def _name(op: Callable) -> str:
+    if isinstance(op, functools.partial):
+        return _name(op.func)
+    return getattr(op, "__name__", type(op).__name__).lstrip("_")
+
+
+def _show(arg) -> str:
+    return "ranges" if isinstance(arg, _index.Ranges) else sp.sstr(arg)
+
+
+class Chain:
+    r"""A chain of equalities :math:`e_0 = e_1 = \dots = e_n`: each step's left side is the previous step's
+    right side, so no step has sides written separately from the chain.
+
+    Start it with :meth:`Derivation.chain` at an expression computed from the definitions, then either
+    compute the next expression from the previous one (:meth:`by`) or state it (:meth:`then`, checked with
+    :func:`equal`).  :meth:`assuming` substitutes a stated hypothesis (a conditional step).
+
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> d = Derivation("demo", "(x+1)^2 = x^2+2x+1", [])
+    >>> c = d.chain((x + 1) ** 2).by("expand the square", sp.expand).then(x ** 2 + 2 * x + 1, "the claimed form")
+    >>> [s.holds for s in d.steps], c.expr == x ** 2 + 2 * x + 1
+    ([True, True], True)
+    >>> _ = d.chain((x + 1) ** 2).then(x ** 2 + 1, "a wrong form")
+    >>> d.steps[-1].holds
+    False
+    """
+
+    def __init__(self, derivation: "Derivation", start: Any):
+        self._d = derivation
+        self.expr = start
+
+    def _step(self, description: str, new: Any, check: str, holds: bool, role: StepRole = "derives",
+              rel: str = "=") -> "Chain":
+        latex = f"{sp.latex(self.expr)} {rel} {sp.latex(new)}"
+        self._d.steps.append(Step(description, latex, check, bool(holds), role))
+        self.expr = new
+        return self
+
+    def by(self, description: str, op: Callable, *args, **kwargs) -> "Chain":
+        """Next expression ``op(previous, *args)``.  Holds by construction for a registered sound rewrite
+        (:data:`SOUND_REWRITES`); otherwise ``previous = next`` is checked with :func:`equal`."""
+        new = op(self.expr, *args, **kwargs)
+        shown = ", ".join(["previous"] + [_show(a) for a in args])
+        if (op.func if isinstance(op, functools.partial) else op) in SOUND_REWRITES:
+            return self._step(description, new, f"next = {_name(op)}({shown}): {SOUND_REWRITES[op]}", True)
+        return self._step(description, new, f"next = {_name(op)}({shown}); simplify(previous − next) == 0",
+                          equal(self.expr, new))
+
+    def then(self, stated: Any, description: str, *, via: Callable | None = None) -> "Chain":
+        """Next expression stated; holds when ``previous = stated`` (:func:`equal`, after ``via`` on both)."""
+        check = "simplify(previous − next) == 0" if via is None else f"{_name(via)}(previous) = {_name(via)}(next)"
+        return self._step(description, stated, check, equal(self.expr, stated, via))
+
+    def assuming(self, description: str, substitution: dict) -> "Chain":
+        """Substitute a hypothesis of the claim (e.g. ℓ' = 0 at an optimum): a conditional step."""
+        new = self.expr.subs(substitution) if not isinstance(self.expr, sp.MatrixBase) else self.expr.subs(substitution)
+        hyp = ", ".join(f"{sp.latex(k)} = {sp.latex(v)}" for k, v in substitution.items())
+        return self._step(description, new, f"substitute the hypothesis {hyp}", True, "assumes",
+                          rf"\overset{{{hyp}}}{{=}}")
+
+
 class Derivation:
     """Accumulates checked steps for one claim and closes into a :class:`Proof`.
 
-    Each ``equal`` step asserts ``simplify(lhs - rhs) == 0`` (or exact matrix equality); each
-    ``fact`` step records a boolean computed by the caller together with the check it ran.
+    Equalities are proved as chains (:meth:`chain`); :meth:`fact` records a boolean computed by the caller
+    together with the check it ran; :meth:`differ` records a counterexample (two computed values differ).
     A proof is ``proved`` only if every step holds.
     """
 
@@ -75,31 +205,26 @@ class Derivation:
         self.assumptions = tuple(assumptions)
         self.steps: list[Step] = []
 
+    def chain(self, start: Any) -> Chain:
+        """A chain of equalities starting at ``start`` (computed from the definitions)."""
+        return Chain(self, start)
+
     def equal(self, description: str, lhs: Any, rhs: Any, *, simplify=sp.simplify) -> bool:
-        """Record ``lhs = rhs``; it holds when the simplified difference is exactly zero."""
-        if not isinstance(lhs, (sp.MatrixBase, sp.MatrixExpr)):
-            lhs, rhs = (_canonical(sp.sympify(x)) for x in (lhs, rhs))
-        diff = lhs - rhs
-        if isinstance(diff, sp.MatrixBase):
-            zero = all(simplify(e) == 0 for e in diff)
-        elif isinstance(diff, sp.MatrixExpr):  # matrix-symbol algebra at symbolic size
-            zero = isinstance(simplify(diff.doit()), sp.ZeroMatrix)
-        else:
-            zero = simplify(diff) == 0
-        latex = f"{sp.latex(lhs)} = {sp.latex(rhs)}"
-        self.steps.append(Step(description, latex, f"{simplify.__name__}(lhs - rhs) == 0", bool(zero)))
-        return bool(zero)
+        """Deprecated: a one-step chain ``lhs = rhs``.  Use :meth:`chain` (kept while proofs are converted)."""
+        self.chain(lhs).then(rhs, description)
+        return self.steps[-1].holds
 
     def differ(self, description: str, lhs: Any, rhs: Any) -> bool:
-        """Record ``lhs != rhs`` for exact values (a counterexample step): holds when they differ."""
+        """Record a counterexample ``lhs ≠ rhs`` for exact values computed from it: holds when they differ."""
         diff = sp.simplify(lhs - rhs)
         nonzero = (any(e != 0 for e in diff) if isinstance(diff, sp.MatrixBase) else diff != 0)
         latex = f"{sp.latex(lhs)} \\neq {sp.latex(rhs)}"
-        self.steps.append(Step(description, latex, "simplify(lhs - rhs) != 0 (exact)", bool(nonzero)))
+        self.steps.append(Step(description, latex, "simplify(lhs - rhs) != 0 (exact)", bool(nonzero), "refutes"))
         return bool(nonzero)
 
-    def fact(self, description: str, latex: str, check: str, holds: bool) -> bool:
-        self.steps.append(Step(description, latex, check, bool(holds)))
+    def fact(self, description: str, latex: str, check: str, holds: bool, *, refutes: bool = False) -> bool:
+        """A boolean the caller computed (rank test, Z3 answer, another claim's proof), with the check it ran."""
+        self.steps.append(Step(description, latex, check, bool(holds), "refutes" if refutes else "fact"))
         return bool(holds)
 
     @property
@@ -156,12 +281,26 @@ class SearchResult:
         return asdict(self)
 
 
+AsStated = Literal["holds", "violated", "not checked"]
+
+
 @dataclass(frozen=True)
 class NumericResult:
     """The numeric layer's record.
 
-    For an identity: ``consistent`` (worst error within ``tolerance``) or ``violated`` (beyond it).
-    For an empirical claim: ``supported`` / ``unsupported`` (``statistic`` against ``threshold``).
+    ``status`` is the check of what the suite holds true.  For an identity: ``consistent`` (worst error within
+    ``tolerance``) or ``violated`` (beyond it) — of the statement for a true claim, of the conditional form for a
+    conditional one.  For an empirical claim: ``supported`` / ``unsupported`` (``statistic``, with its
+    ``interval``, against the claim's preregistered ``threshold``).
+
+    ``as_stated`` is the numeric layer's own reading of the claim *as the seed states it*, on every instance the
+    check ran (random networks, and float64 replays of the symbolic and search counterexamples): ``holds``,
+    ``violated`` (some instance violates it) or ``not checked``.  The verdict compares it with the other layers
+    in both directions (:func:`nnclaims.reports.verdict.decide`).
+
+    ``control`` is the negative control that shows the statistic can fail: the same statistic on a case built to
+    violate it (a wrong permutation, a non-optimum, a non-isotropic G), ``{"description", "value", "fails"}``.
+    A record whose control does not fail carries no evidence.
     """
 
     claim_id: str
@@ -174,6 +313,14 @@ class NumericResult:
     threshold: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
     witness: dict[str, Any] | None = None
+    as_stated: AsStated = "not checked"
+    control: dict[str, Any] | None = None
+    interval: tuple[float, float] | None = None
+
+    @property
+    def control_fails(self) -> bool | None:
+        """Whether the negative control failed as it must (None: no control)."""
+        return None if self.control is None else bool(self.control.get("fails"))
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from nnclaims.proofs.catalogue import CLAIMS, UnknownClaimError, get_claim
+from nnclaims.proofs.catalogue import ClaimRegistrationError, UnknownClaimError, claims, get_claim, load_claims_module
 
 from . import provenance
 from .verdict import LAYERS, NumericConfig, verify
@@ -68,6 +68,22 @@ def _check_ids(ids: List[str]) -> List[str]:
     return ids
 
 
+def _link_name(link) -> str | None:
+    """A layer link for display: the ``module:function`` string, or the callable's qualified name."""
+    if link is None or isinstance(link, str):
+        return link
+    return f"{getattr(link, '__module__', '?')}:{getattr(link, '__qualname__', repr(link))}"
+
+
+def _load_claims(specs) -> None:
+    """Import the ``--claims`` modules (each registers claims); a failure is one line and exit 2."""
+    for spec in specs or ():
+        try:
+            load_claims_module(spec)
+        except ClaimRegistrationError as e:
+            raise UserError(str(e)) from None
+
+
 def _write_json(path: Path, payload: dict) -> None:
     """Write atomically: a crash never leaves a half-written file that looks whole."""
     path = Path(path)
@@ -77,18 +93,27 @@ def _write_json(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
+def claims_option(fn):
+    """``--claims MODULE`` (repeatable): import a module or .py file that registers its own claims."""
+    return click.option("--claims", "claim_modules", multiple=True, metavar="MODULE", expose_value=False,
+                        is_eager=True, callback=lambda ctx, param, value: _load_claims(value),
+                        help="a module path or .py file that registers claims (repeatable); installed plug-ins "
+                             "(entry points 'nnclaims.claims') load by themselves")(fn)
+
+
 @app.command("list")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@claims_option
 def list_claims(as_json: bool):
-    """List every claim: id, seed, statement."""
-    rows = [{"id": c.id, "seed": c.seed, "kind": c.kind, "statement": c.statement,
-             "quote": c.quote, **{k: v for k, v in c.layers().items()}} for c in CLAIMS]
+    """List every claim: id, source, statement."""
+    rows = [{"id": c.id, "source": c.source, "kind": c.kind, "statement": c.statement,
+             "quote": c.quote, **{k: _link_name(v) for k, v in c.layers().items()}} for c in claims()]
     if as_json:
         click.echo(json.dumps({"claims": rows}, indent=2))
         return
-    t = Table("id", "seed", "statement", show_lines=False)
+    t = Table("id", "source", "statement", show_lines=False)
     for r in rows:
-        t.add_row(r["id"], r["seed"], r["statement"])
+        t.add_row(r["id"], r["source"], r["statement"])
     out.print(t)
 
 
@@ -100,7 +125,7 @@ def run_verify(ids, layers, networks, device, seed, progress=True):
     dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
     ids = _check_ids(list(ids))
     config = NumericConfig(networks=networks, device=dev, seed=seed)
-    chosen = [get_claim(i) for i in ids] if ids else list(CLAIMS)
+    chosen = [get_claim(i) for i in ids] if ids else list(claims())
     outcomes = []
     from rich.progress import Progress
 
@@ -130,6 +155,7 @@ def results_payload(outcomes, config, layers) -> dict:
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
 @click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write results JSON here")
+@claims_option
 def verify_cmd(ids, layers, networks, device, seed, json_path):
     """Run the chosen layers on the chosen claims and print their verdicts."""
     outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed)
@@ -280,6 +306,7 @@ def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
 @click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
 @click.option("--from", "from_json", type=click.Path(path_type=Path), default=None,
               help="render from a results.json instead of running")
+@claims_option
 def report_cmd(out_dir, networks, device, seed, from_json):
     """Run every claim (or read --from) and write results.json, report.md and index.html."""
     from .render import write_report
@@ -302,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns user errors into one line on stderr and exit 2."""
     try:
         rv = app.main(args=argv, standalone_mode=False, prog_name="nnclaims")
-    except UserError as e:
+    except (UserError, ClaimRegistrationError, UnknownClaimError) as e:
         err.print(f"nnclaims: error: {e}", highlight=False, markup=False, soft_wrap=True)
         return 2
     except click.exceptions.Exit as e:

@@ -98,7 +98,7 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
     lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines += ["", "| claim | seed | verdict | evidence |", "|---|---|---|---|"]
     for c in claims:
-        lines.append(f"| [{c['id']}](#{c['id'].replace('.', '')}) | {c['seed']} | **{c['verdict']}** | {c['evidence']} |")
+        lines.append(f"| [{c['id']}](#{c['id'].replace('.', '')}) | {c['source']} | **{c['verdict']}** | {c['evidence']} |")
     for c in claims:
         lines += ["", f"## {c['id']}", "", f"> {c['quote']}", "", f"*Statement:* {c['statement']}", "",
                   f"**Verdict: {c['verdict']}** — {c['evidence']}"]
@@ -168,7 +168,7 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
     esc = html.escape
     counts = payload.get("counts") or {}
     rows = "".join(
-        f"<tr><td><a href='#{esc(c['id'])}'>{esc(c['id'])}</a></td><td>{esc(c['seed'])}</td>"
+        f"<tr><td><a href='#{esc(c['id'])}'>{esc(c['id'])}</a></td><td>{esc(c['source'])}</td>"
         f"<td class='v {esc(c['verdict'])}'>{esc(c['verdict'])}</td><td>{esc(c['evidence'])}</td></tr>"
         for c in payload["claims"])
     sections = []

@@ -1,21 +1,23 @@
 r"""Verdicts: computed from what the layers return, never written by hand.
 
-The rules (``decide``), for an **identity** claim:
+**Identity claims** (``decide``) are settled by one table, :data:`IDENTITY_RULES`, over three summaries:
 
-* a *counterexample* is a symbolic ``refuted`` record, a search ``found`` whose witness passed the
-  independent re-check, or a numeric ``violated`` record;
-* an unconditional symbolic ``proved`` with general sizes and no counterexample → ``true``;
-* a proof that holds only under a ``condition`` the seed omits, together with a counterexample to
-  the bare form → ``conditional``;
-* a counterexample without a proof → ``false``;
-* a proof *and* a counterexample, or a search witness that fails its re-check → ``open`` with a
-  loud ``disagreement`` (a bug or a discovery, never averaged away);
-* anything else (a proof for bounded sizes only, no layer ran, a layer errored) → ``open``.
+* *proof*: ``proved`` (every step holds, general sizes, no condition), ``conditional`` (proved under a condition
+  the seed omits) or ``none``;
+* *counterexample*: a symbolic counterexample or a search witness that passed its independent exact re-check;
+* *numeric*: the numeric layer's reading of the claim **as stated** (``holds`` / ``violated`` / ``not checked``),
+  on random networks and on float64 replays of the counterexamples.
 
-For an **empirical** claim the numeric layer's ``supported``/``unsupported`` is the verdict, except that
-an ``unsupported`` statistic that is ``supported`` under one of the designed conditions the numeric record
-lists in ``details["conditions"]`` (e.g. a smaller initialisation) → ``conditional``, naming the
-condition(s); without a statistic the verdict is ``open``.
+A proof with a counterexample or a numeric violation, and a refutation whose numeric replay finds the claim
+holding, both give ``open`` with a loud ``disagreement`` — in both directions, never averaged away.  So does a
+search witness that fails its re-check, a numeric check that violates a proved conditional form, and a numeric
+record that contradicts itself (a status that does not follow from its own value and tolerance, or interval and
+threshold).  A numeric record whose negative control did not fail is no evidence at all.
+
+**Existence claims**: a re-checked witness (or a constructive proof) → ``true``, unless the numeric replay of
+the witness contradicts it.  **Empirical claims**: the claim's preregistered statistic; ``supported`` needs the
+whole 95 % interval above the preregistered threshold; an unsupported statistic that is supported under one of
+the *preregistered* conditions → ``conditional``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from nnclaims.proofs.catalogue import CLAIMS, Claim, get_claim, resolve
+from nnclaims.proofs.catalogue import Claim, claims, get_claim, resolve
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
 
-__all__ = ["Verdict", "Outcome", "decide", "verify", "verify_many", "LAYERS", "NumericConfig"]
+__all__ = ["Verdict", "Outcome", "decide", "verify", "verify_many", "LAYERS", "NumericConfig", "IDENTITY_RULES"]
 
 LAYERS = ("symbolic", "search", "numeric")
 
@@ -67,7 +69,7 @@ class Outcome:
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "id": self.claim.id,
-            "seed": self.claim.seed,
+            "source": self.claim.source,
             "quote": self.claim.quote,
             "statement": self.claim.statement,
             "kind": self.claim.kind,
@@ -80,6 +82,8 @@ class Outcome:
             rec = self.records.get(layer)
             if rec is None:
                 d[layer] = {"status": "absent" if self.claim.layers()[layer] is None else "not run"}
+                if layer == "numeric":
+                    d[layer]["as_stated"] = "not checked"
             elif isinstance(rec, dict):
                 d[layer] = rec
             else:
@@ -87,90 +91,172 @@ class Outcome:
         return d
 
 
-def _counterexamples(symbolic, search, numeric) -> list[str]:
+def _numeric_consistent(num: NumericResult, claim: Claim) -> str | None:
+    """Recompute the record's status from its own numbers; a mismatch is reported (an inverted status, a wrong
+    threshold) instead of being believed."""
+    if num.status in ("consistent", "violated") and num.value is not None and num.tolerance is not None:
+        want = "consistent" if num.value <= num.tolerance else "violated"
+        if want != num.status:
+            return f"numeric status '{num.status}' contradicts its value {num.value:.3g} against tolerance {num.tolerance:.3g}"
+    if num.status in ("supported", "unsupported"):
+        pre = claim.preregistered
+        if pre is not None and num.threshold != pre.threshold:
+            return f"numeric threshold {num.threshold} is not the preregistered {pre.threshold}"
+        if num.interval is None:
+            return "an empirical statistic without an interval"
+        want = "supported" if num.interval[0] >= num.threshold else "unsupported"
+        if want != num.status:
+            return (f"numeric status '{num.status}' contradicts its interval [{num.interval[0]:.3g}, "
+                    f"{num.interval[1]:.3g}] against threshold {num.threshold}")
+    return None
+
+
+def _numeric_usable(numeric) -> NumericResult | None:
+    """The numeric record if it can serve as evidence: not an error, and its negative control failed."""
+    if not isinstance(numeric, NumericResult) or numeric.status == "error":
+        return None
+    if numeric.control_fails is False:
+        return None
+    return numeric
+
+
+# proof × counterexample × numeric-as-stated → (verdict, disagreement?).  First matching row wins; "*" matches any.
+#   proof:          "proved" (general sizes, no condition), "conditional" (proved under a condition the seed omits),
+#                   "none" (refuted, not proved, bounded sizes only, or no symbolic layer)
+#   counterexample: "yes" when a checked counterexample to the claim as stated exists (symbolic, or a search
+#                   witness that passed its independent re-check)
+#   numeric:        the numeric record's as_stated ("holds" / "violated" / "not checked")
+IDENTITY_RULES: tuple[tuple[str, str, str, Verdict, bool], ...] = (
+    ("proved",      "no",  "holds",       Verdict.TRUE,        False),
+    ("proved",      "no",  "not checked", Verdict.TRUE,        False),
+    ("proved",      "*",   "*",           Verdict.OPEN,        True),   # a proof and a counterexample or violation
+    ("conditional", "*",   "holds",       Verdict.OPEN,        True),   # bare form refuted, numeric replay holds it
+    ("conditional", "yes", "*",           Verdict.CONDITIONAL, False),
+    ("conditional", "no",  "violated",    Verdict.CONDITIONAL, False),
+    ("conditional", "no",  "not checked", Verdict.OPEN,        False),  # bare form not refuted yet
+    ("none",        "yes", "holds",       Verdict.OPEN,        True),   # counterexample, numeric replay holds it
+    ("none",        "yes", "*",           Verdict.FALSE,       False),
+    ("none",        "no",  "violated",    Verdict.FALSE,       False),
+    ("none",        "no",  "*",           Verdict.OPEN,        False),
+)
+
+
+def _rule(proof: str, cex: str, numeric: str) -> tuple[Verdict, bool]:
+    for p, c, n, verdict, dis in IDENTITY_RULES:
+        if p in ("*", proof) and c in ("*", cex) and n in ("*", numeric):
+            return verdict, dis
+    raise AssertionError("the rule table covers every case")
+
+
+def _counterexamples(symbolic, search) -> list[str]:
     found = []
-    if isinstance(symbolic, Proof) and symbolic.outcome == "refuted":
-        found.append("symbolic counterexample")
-    if isinstance(symbolic, Proof) and symbolic.condition and symbolic.counterexample:
+    if isinstance(symbolic, Proof) and (symbolic.outcome == "refuted" or (symbolic.condition and symbolic.counterexample)):
         found.append("symbolic counterexample")
     if isinstance(search, SearchResult) and search.status == "found" and search.rechecked:
-        found.append("search witness (re-checked)")
-    if isinstance(numeric, NumericResult) and numeric.status == "violated":
-        found.append("numeric violation beyond tolerance")
+        found.append(f"search witness '{search.name}' (re-checked)")
     return found
 
 
 def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verdict, str, str | None]:
     """Compute ``(verdict, one line of evidence, disagreement or None)`` from layer records.
 
-    Records that are ``None`` or plain dicts (a layer that errored) carry no evidence.
+    Records that are ``None``, plain dicts (a layer that errored) or numeric records whose negative control did
+    not fail carry no evidence.  The rules are :data:`IDENTITY_RULES` (identity claims), :func:`_decide_exists`
+    and :func:`_decide_empirical`.
     """
+    num = _numeric_usable(numeric)
+    if num is not None:
+        problem = _numeric_consistent(num, claim)
+        if problem:
+            return Verdict.OPEN, "the numeric record contradicts itself", problem
     if claim.kind == "empirical":
-        if isinstance(numeric, NumericResult) and numeric.status in ("supported", "unsupported"):
-            cmp = ">=" if numeric.status == "supported" else "<"
-            line = (f"{numeric.statistic} = {numeric.value:.4g} {cmp} threshold {numeric.threshold:g} "
-                    f"over {numeric.networks} networks")
-            holds = {name: c["value"] for name, c in (numeric.details.get("conditions") or {}).items()
-                     if c.get("status") == "supported"}
-            if numeric.status == "unsupported" and holds:
-                where = "; ".join(f"{name}: {v:.4g}" for name, v in holds.items())
-                return Verdict.CONDITIONAL, f"{line}; supported under {where}", None
-            return Verdict(numeric.status), line, None
-        return Verdict.OPEN, "no numeric statistic yet", None
-
-    if claim.form == "exists":
-        return _decide_exists(symbolic, search)
-
+        return _decide_empirical(claim, num)
     if isinstance(search, SearchResult) and search.status == "found" and search.rechecked is False:
-        return (
-            Verdict.OPEN,
-            "search witness failed its independent re-check",
-            f"search '{search.name}' reported a witness that the exact re-check rejects",
-        )
-
-    cex = _counterexamples(symbolic, search, numeric)
-    proof = symbolic if isinstance(symbolic, Proof) else None
-    proved = proof is not None and proof.outcome == "proved"
-    if proved and not proof.condition and cex:
-        return (
-            Verdict.OPEN,
-            "proof and counterexample disagree",
-            f"symbolic layer proved the claim ({proof.generality}) but found: {', '.join(cex)}",
-        )
-    if proved and proof.condition:
-        if cex:
-            return (
-                Verdict.CONDITIONAL,
-                f"true only if {proof.condition}; bare form refuted ({'; '.join(cex)})",
-                None,
-            )
-        return Verdict.OPEN, f"proved under '{proof.condition}', but no counterexample to the bare form", None
-    if proved:
-        if not proof.general:
-            return Verdict.OPEN, f"proved only for {proof.generality}", None
-        tail = ""
-        if isinstance(numeric, NumericResult) and numeric.status == "consistent":
-            tail = f"; numeric max error {numeric.value:.2e} <= tol {numeric.tolerance:.1e} on {numeric.networks} networks"
-        return Verdict.TRUE, f"proved ({proof.generality}){tail}", None
-    if cex:
-        return Verdict.FALSE, f"refuted by {'; '.join(cex)}", None
-    if isinstance(numeric, NumericResult) and numeric.status == "consistent":
-        return Verdict.OPEN, "numerically consistent but not proved", None
-    return Verdict.OPEN, "no layer has settled it yet", None
-
-
-def _decide_exists(symbolic, search):
-    """An existence claim is proved by a witness that passes the independent exact re-check."""
-    if isinstance(search, SearchResult) and search.status == "found":
-        if search.rechecked:
-            return Verdict.TRUE, f"witness found by search '{search.name}' and re-checked exactly ({search.bounds})", None
         return (Verdict.OPEN, "search witness failed its independent re-check",
                 f"search '{search.name}' reported a witness that the exact re-check rejects")
+    if claim.form == "exists":
+        return _decide_exists(symbolic, search, num)
+
+    proof = symbolic if isinstance(symbolic, Proof) else None
+    proved = proof is not None and proof.outcome == "proved" and proof.general
+    p = ("conditional" if proof.condition else "proved") if proved else "none"
+    cex = _counterexamples(symbolic, search)
+    as_stated = num.as_stated if num is not None else "not checked"
+    if p == "conditional" and num is not None and num.status == "violated":
+        return (Verdict.OPEN, "numeric check violates the proved conditional form",
+                f"symbolic layer proved the claim under '{proof.condition}', numeric: {num.statistic} = "
+                f"{num.value:.3g} > tolerance {num.tolerance:.3g}")
+    verdict, dis = _rule(p, "yes" if cex else "no", as_stated)
+    numeric_note = _numeric_note(num)
+    if dis:
+        return verdict, "the layers disagree", _disagreement(p, proof, cex, num)
+    if verdict is Verdict.TRUE:
+        return verdict, f"proved ({proof.generality}); {numeric_note}", None
+    if verdict is Verdict.CONDITIONAL:
+        why = "; ".join(cex + (["numeric: the claim as stated is violated"] if as_stated == "violated" else []))
+        return verdict, f"true only if {proof.condition}; bare form refuted ({why}); {numeric_note}", None
+    if verdict is Verdict.FALSE:
+        why = "; ".join(cex + (["numeric: the claim as stated is violated"] if as_stated == "violated" else []))
+        return verdict, f"refuted by {why}; {numeric_note}", None
+    if proof is not None and proof.outcome == "proved" and not proof.general:
+        return verdict, f"proved only for {proof.generality}; {numeric_note}", None
+    if p == "conditional":
+        return verdict, f"proved under '{proof.condition}', but no counterexample to the bare form; {numeric_note}", None
+    if as_stated == "holds":
+        return verdict, f"numerically consistent but not proved; {numeric_note}", None
+    return verdict, f"no layer has settled it yet; {numeric_note}", None
+
+
+def _numeric_note(num: NumericResult | None) -> str:
+    if num is None:
+        return "numeric: no usable record"
+    return f"numeric: as stated {num.as_stated} on {num.networks} networks ({num.status})"
+
+
+def _disagreement(p: str, proof: Proof | None, cex: list[str], num: NumericResult | None) -> str:
+    as_stated = num.as_stated if num is not None else "not checked"
+    if p == "proved":
+        found = cex + (["a numeric violation of the claim as stated"] if as_stated == "violated" else [])
+        return f"symbolic layer proved the claim ({proof.generality}) but found: {', '.join(found)}"
+    what = ", ".join(cex) if cex else "the symbolic layer"
+    return (f"{what} refutes the claim as stated, but the numeric layer finds it holding on every instance it "
+            f"checked ({num.statistic})")
+
+
+def _decide_exists(symbolic, search, num):
+    """An existence claim is proved by a witness that passes the independent exact re-check (or a constructive
+    proof); a numeric replay that contradicts the witness is a disagreement."""
+    if num is not None and num.as_stated == "violated":
+        return (Verdict.OPEN, "the layers disagree",
+                f"the numeric replay of the witness contradicts it: {num.statistic} = {num.value}")
+    if isinstance(search, SearchResult) and search.status == "found" and search.rechecked:
+        return (Verdict.TRUE, f"witness found by search '{search.name}' and re-checked exactly ({search.bounds}); "
+                f"{_numeric_note(num)}", None)
     if isinstance(symbolic, Proof) and symbolic.outcome == "proved":
-        return Verdict.TRUE, f"constructive proof ({symbolic.generality})", None
+        return Verdict.TRUE, f"constructive proof ({symbolic.generality}); {_numeric_note(num)}", None
     if isinstance(search, SearchResult) and search.status == "none":
         return Verdict.OPEN, f"no witness within the bounds {search.bounds} (UNSAT)", None
     return Verdict.OPEN, "no witness yet", None
+
+
+def _decide_empirical(claim: Claim, num: NumericResult | None):
+    """The preregistered statistic: ``supported`` when its interval lies above the threshold; an unsupported
+    statistic that is supported under one of the *preregistered* conditions → ``conditional``."""
+    if num is None or num.status not in ("supported", "unsupported"):
+        return Verdict.OPEN, "no usable numeric statistic yet", None
+    lo, hi = num.interval
+    cmp = ">=" if num.status == "supported" else "<"
+    line = (f"{num.statistic} = {num.value:.4g} (95% interval [{lo:.3g}, {hi:.3g}]) {cmp} threshold "
+            f"{num.threshold:g} over {num.networks} networks")
+    allowed = set(claim.preregistered.conditions) if claim.preregistered else set()
+    holds = {name: c for name, c in (num.details.get("conditions") or {}).items()
+             if name in allowed and c.get("status") == "supported"
+             and c.get("interval") is not None and c["interval"][0] >= num.threshold}
+    if num.status == "unsupported" and holds:
+        where = "; ".join(f"{name}: {c['value']:.4g} [{c['interval'][0]:.3g}, {c['interval'][1]:.3g}]"
+                          for name, c in holds.items())
+        return Verdict.CONDITIONAL, f"{line}; supported under {where}", None
+    return Verdict(num.status), line, None
 
 
 def _run_layer(claim: Claim, layer: str, config: NumericConfig):
@@ -183,6 +269,27 @@ def _run_layer(claim: Claim, layer: str, config: NumericConfig):
     if layer == "search":
         return fn(seed=config.seed, timeout=config.timeout)
     return fn()
+
+
+RECORD_TYPES = {"symbolic": Proof, "search": SearchResult, "numeric": NumericResult}
+
+
+def _checked_record(claim: Claim, layer: str, rec):
+    """A layer must return its record type, about this claim (a search record names its search instead)."""
+    if rec is None or isinstance(rec, dict):
+        return rec
+    kind = RECORD_TYPES[layer]
+    problem = None
+    if not isinstance(rec, kind):
+        problem = f"the {layer} layer returned {type(rec).__name__}, not a {kind.__name__}"
+    elif layer != "search" and rec.claim_id != claim.id:
+        problem = f"the {layer} layer returned a record about {rec.claim_id!r}, not {claim.id!r}"
+    if problem is None:
+        return rec
+    out = {"status": "error", "error": problem}
+    if layer == "numeric":
+        out["as_stated"] = "not checked"
+    return out
 
 
 def verify(
@@ -208,6 +315,9 @@ def verify(
                 "error": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(limit=4),
             }
+            if layer == "numeric":
+                rec["as_stated"] = "not checked"
+        rec = _checked_record(claim, layer, rec)
         seconds[layer] = round(time.perf_counter() - t0, 4)
         if rec is not None:
             records[layer] = rec
@@ -219,6 +329,6 @@ def verify(
 
 def verify_many(ids: Iterable[str] | None = None, layers=LAYERS, config=NumericConfig()):
     """Yield :class:`Outcome` for each claim ID (all claims by default), in catalogue order."""
-    claims = [get_claim(i) for i in ids] if ids else list(CLAIMS)
-    for claim in claims:
+    chosen = [get_claim(i) for i in ids] if ids else list(claims())
+    for claim in chosen:
         yield verify(claim, layers, config)

@@ -20,7 +20,7 @@ def test_cli_list_json_has_every_claim(capsys):
     assert code == 0
     rows = json.loads(out)["claims"]
     assert [r["id"] for r in rows] == [c.id for c in CLAIMS]
-    assert all(r["seed"] and r["quote"] for r in rows)
+    assert all(r["source"] and r["quote"] for r in rows)
 
 
 def test_cli_verify_json(tmp_path, capsys):

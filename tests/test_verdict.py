@@ -1,71 +1,135 @@
-"""Verdict rules, on hand-made layer records (including the disagreement cases)."""
+"""Verdict rules, on hand-made layer records: every row of the identity table, disagreement in both
+directions, self-contradicting numeric records, negative controls, empirical intervals."""
 
 import dataclasses
 
-from nnclaims.proofs.catalogue import Claim
-from nnclaims.proofs.record import NumericResult, Proof, SearchResult
-from nnclaims.reports.verdict import Verdict, decide, verify
+import pytest
 
-IDENTITY = Claim("x.identity", "s.txt", "q", "st")
-EMPIRICAL = Claim("x.emp", "s.txt", "q", "st", kind="empirical")
+from nnclaims.proofs.catalogue import Claim, Preregistration
+from nnclaims.proofs.record import NumericResult, Proof, SearchResult
+from nnclaims.reports.verdict import IDENTITY_RULES, Verdict, decide, verify
+
+PRE = Preregistration("stat", 0.5, "interval above", "2026-12-01", conditions=("small init",))
+IDENTITY = Claim("x.identity", "q", "st", source="s.txt")
+EXISTS = Claim("x.exists", "q", "st", source="s.txt", form="exists")
+EMPIRICAL = Claim("x.emp", "q", "st", source="s.txt", kind="empirical", numeric="m:f", preregistered=PRE)
+
+CONTROL_FAILS = {"description": "wrong permutation", "value": 1.0, "fails": True}
 
 
 def proof(outcome="proved", general=True, condition=None, cex=None):
-    return Proof("x", "s", (), (), outcome, "g", general, condition, cex)
+    return Proof("x.identity", "s", (), (), outcome, "g", general, condition, cex)
 
 
-def numeric(status, value=0.0):
-    return NumericResult("x", status, "stat", value, 4, "cpu", tolerance=1e-12, threshold=0.5)
+def numeric(as_stated="holds", status="consistent", control=CONTROL_FAILS):
+    value = 0.0 if status == "consistent" else 1.0
+    return NumericResult("x.identity", status, "stat", value, 4, "cpu", tolerance=1e-12, as_stated=as_stated,
+                         control=control)
 
 
-def test_decide_proved_general_is_true():
-    assert decide(IDENTITY, proof())[0] is Verdict.TRUE
-    assert decide(IDENTITY, proof(), numeric=numeric("consistent"))[0] is Verdict.TRUE
+def empirical(status, lo, hi, conditions=None, threshold=0.5):
+    return NumericResult("x.emp", status, "stat", (lo + hi) / 2, 8, "cpu", threshold=threshold, interval=(lo, hi),
+                         as_stated="holds" if status == "supported" else "violated", control=CONTROL_FAILS,
+                         details={"conditions": conditions or {}})
 
 
-def test_decide_bounded_proof_is_open():
-    assert decide(IDENTITY, proof(general=False))[0] is Verdict.OPEN
+FOUND = SearchResult("s", "found", {}, {"w": 1}, rechecked=True)
+REFUTED = proof("refuted", cex={"a": 1})
+CONDITIONAL = proof(condition="c", cex={"a": 1})
+CONDITIONAL_BARE = proof(condition="c")
+
+# (symbolic, search, numeric) → (verdict, disagreement?)
+TABLE = [
+    (proof(), None, numeric("holds"), Verdict.TRUE, False),
+    (proof(), None, None, Verdict.TRUE, False),
+    (proof(), None, numeric("violated", "violated"), Verdict.OPEN, True),  # proof vs numeric violation
+    (proof(), FOUND, numeric("holds"), Verdict.OPEN, True),  # proof vs re-checked witness
+    (proof(general=False), None, numeric("holds"), Verdict.OPEN, False),  # bounded sizes only
+    (CONDITIONAL, None, numeric("violated"), Verdict.CONDITIONAL, False),
+    (CONDITIONAL, None, None, Verdict.CONDITIONAL, False),
+    (CONDITIONAL, None, numeric("holds"), Verdict.OPEN, True),  # refutation whose numeric replay holds
+    (CONDITIONAL, None, numeric("violated", "violated"), Verdict.OPEN, True),  # numeric breaks the proved form
+    (CONDITIONAL_BARE, None, numeric("violated"), Verdict.CONDITIONAL, False),
+    (CONDITIONAL_BARE, None, None, Verdict.OPEN, False),
+    (REFUTED, None, numeric("violated"), Verdict.FALSE, False),
+    (REFUTED, None, None, Verdict.FALSE, False),
+    (REFUTED, None, numeric("holds"), Verdict.OPEN, True),  # refutation whose numeric replay holds
+    (None, FOUND, None, Verdict.FALSE, False),
+    (None, FOUND, numeric("holds"), Verdict.OPEN, True),
+    (None, None, numeric("violated", "violated"), Verdict.FALSE, False),
+    (None, None, numeric("holds"), Verdict.OPEN, False),
+    (None, None, None, Verdict.OPEN, False),
+    (None, SearchResult("s", "none", {}), None, Verdict.OPEN, False),
+    (None, SearchResult("s", "unknown", {}), None, Verdict.OPEN, False),
+    (REFUTED, SearchResult("s", "found", {}, {"w": 1}, rechecked=False), None, Verdict.OPEN, True),
+]
 
 
-def test_decide_refuted_is_false():
-    assert decide(IDENTITY, proof("refuted", cex={"a": 1}))[0] is Verdict.FALSE
+@pytest.mark.parametrize("symbolic, search, num, verdict, disagreement", TABLE)
+def test_decide_identity_table(symbolic, search, num, verdict, disagreement):
+    got, _, dis = decide(IDENTITY, symbolic, search, num)
+    assert got is verdict
+    assert (dis is not None) == disagreement, dis
 
 
-def test_decide_search_witness_alone_is_false():
-    found = SearchResult("s", "found", {}, {"w": 1}, rechecked=True)
-    assert decide(IDENTITY, None, found)[0] is Verdict.FALSE
+def test_identity_rules_cover_every_case():
+    for p in ("proved", "conditional", "none"):
+        for c in ("yes", "no"):
+            for n in ("holds", "violated", "not checked"):
+                assert any(r[0] in ("*", p) and r[1] in ("*", c) and r[2] in ("*", n) for r in IDENTITY_RULES)
 
 
-def test_decide_conditional_needs_counterexample():
-    assert decide(IDENTITY, proof(condition="c", cex={"a": 1}))[0] is Verdict.CONDITIONAL
-    assert decide(IDENTITY, proof(condition="c"))[0] is Verdict.OPEN
-    assert decide(IDENTITY, proof(condition="c"), numeric=numeric("violated"))[0] is Verdict.CONDITIONAL
+def test_numeric_status_contradicting_its_value_is_flagged():
+    inverted = dataclasses.replace(numeric("holds"), status="violated")  # value 0 ≤ tolerance, status says violated
+    verdict, _, dis = decide(IDENTITY, proof(), None, inverted)
+    assert verdict is Verdict.OPEN and "contradicts its value" in dis
 
 
-def test_decide_proof_and_violation_disagree_loudly():
-    v, _, dis = decide(IDENTITY, proof(), numeric=numeric("violated"))
-    assert v is Verdict.OPEN and "numeric violation" in dis
+def test_numeric_control_that_does_not_fail_is_no_evidence():
+    blind = numeric("violated", control={"description": "c", "value": 0.0, "fails": False})
+    assert decide(IDENTITY, None, None, blind)[0] is Verdict.OPEN  # the violation is not believed
+    assert decide(IDENTITY, None, None, numeric("violated"))[0] is Verdict.FALSE
 
 
-def test_decide_witness_failing_recheck_is_disagreement():
-    bad = SearchResult("s", "found", {}, {"w": 1}, rechecked=False)
-    v, _, dis = decide(IDENTITY, proof("refuted", cex={"a": 1}), bad)
+def test_numeric_error_is_no_evidence():
+    err = dataclasses.replace(numeric("violated"), status="error")
+    assert decide(IDENTITY, proof(), None, err)[0] is Verdict.TRUE
+
+
+def test_decide_exists():
+    assert decide(EXISTS, None, FOUND)[0] is Verdict.TRUE
+    assert decide(EXISTS, None, FOUND, numeric("holds"))[0] is Verdict.TRUE
+    v, _, dis = decide(EXISTS, None, FOUND, numeric("violated"))
     assert v is Verdict.OPEN and dis
+    assert decide(EXISTS, None, SearchResult("s", "none", {}))[0] is Verdict.OPEN
+    assert decide(EXISTS, None, SearchResult("s", "found", {}, {"w": 1}, rechecked=False))[0] is Verdict.OPEN
 
 
-def test_decide_unknown_and_none_searches_are_not_evidence():
-    for status in ("none", "unknown"):
-        assert decide(IDENTITY, None, SearchResult("s", status, {}))[0] is Verdict.OPEN
-
-
-def test_decide_numeric_consistent_alone_is_open():
-    assert decide(IDENTITY, numeric=numeric("consistent"))[0] is Verdict.OPEN
-
-
-def test_decide_empirical_follows_statistic():
-    assert decide(EMPIRICAL, numeric=numeric("supported", 0.9))[0] is Verdict.SUPPORTED
-    assert decide(EMPIRICAL, numeric=numeric("unsupported", 0.1))[0] is Verdict.UNSUPPORTED
+def test_decide_empirical_needs_the_interval_above_the_threshold():
+    assert decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8))[0] is Verdict.SUPPORTED
+    assert decide(EMPIRICAL, numeric=empirical("unsupported", 0.4, 0.8))[0] is Verdict.UNSUPPORTED
+    # a median above the threshold with the interval reaching below it is not support; the status must say so
+    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.4, 0.8))
+    assert v is Verdict.OPEN and "contradicts its interval" in dis
     assert decide(EMPIRICAL)[0] is Verdict.OPEN
+
+
+def test_decide_empirical_threshold_must_be_the_preregistered_one():
+    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8, threshold=0.1))
+    assert v is Verdict.OPEN and "preregistered" in dis
+
+
+def test_decide_empirical_conditional_only_on_a_preregistered_condition():
+    cond = lambda status, lo, hi: {"value": (lo + hi) / 2, "status": status, "interval": (lo, hi)}  # noqa: E731
+    rec = empirical("unsupported", 0.2, 0.3, {"small init": cond("supported", 0.9, 0.95),
+                                               "rank-1": cond("unsupported", 0.3, 0.4)})
+    verdict, line, _ = decide(EMPIRICAL, numeric=rec)
+    assert verdict is Verdict.CONDITIONAL and "small init" in line and "rank-1" not in line
+    post_hoc = empirical("unsupported", 0.2, 0.3, {"found afterwards": cond("supported", 0.9, 0.95)})
+    assert decide(EMPIRICAL, numeric=post_hoc)[0] is Verdict.UNSUPPORTED
+    # a condition whose status says supported but whose interval does not is not believed
+    lying = empirical("unsupported", 0.2, 0.3, {"small init": cond("supported", 0.4, 0.95)})
+    assert decide(EMPIRICAL, numeric=lying)[0] is Verdict.UNSUPPORTED
 
 
 def test_verify_layer_error_is_recorded_not_passed():
@@ -76,20 +140,13 @@ def test_verify_layer_error_is_recorded_not_passed():
     assert out.to_json()["symbolic"]["status"] == "error"
 
 
+def test_verify_rejects_a_record_about_another_claim():
+    other = dataclasses.replace(IDENTITY, proof="nnclaims.proofs.permutation:prove_inverse_is_transpose")
+    out = verify(other, layers=("symbolic",))
+    assert out.records["symbolic"]["status"] == "error" and "perm.inverse-is-transpose" in out.records["symbolic"]["error"]
+
+
 def test_verify_claim_without_layers_is_open():
     out = verify(IDENTITY)
     assert out.verdict is Verdict.OPEN
-    assert out.to_json()["numeric"] == {"status": "absent"}
-
-
-def test_decide_empirical_conditional_on_a_designed_condition():
-    cond = lambda status, value: {"value": value, "status": status}  # noqa: E731
-    rec = dataclasses.replace(numeric("unsupported", 0.3),
-                              details={"conditions": {"small init": cond("supported", 0.97),
-                                                      "rank-1": cond("unsupported", 0.4)}})
-    verdict, line, _ = decide(EMPIRICAL, numeric=rec)
-    assert verdict is Verdict.CONDITIONAL and "small init: 0.97" in line and "rank-1" not in line
-    none_hold = dataclasses.replace(rec, details={"conditions": {"rank-1": cond("unsupported", 0.4)}})
-    assert decide(EMPIRICAL, numeric=none_hold)[0] is Verdict.UNSUPPORTED
-    # a statistic supported on the main zoo stays supported whatever the conditions say
-    assert decide(EMPIRICAL, numeric=dataclasses.replace(rec, status="supported", value=0.9))[0] is Verdict.SUPPORTED
+    assert out.to_json()["numeric"] == {"status": "absent", "as_stated": "not checked"}

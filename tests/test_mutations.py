@@ -1,0 +1,25 @@
+"""Mutation tests: every claim carries deliberately broken variants of its checks, and each must be caught —
+the verdict, the disagreement flag or a layer's status must change.  A mutant that survives fails here."""
+
+import pytest
+
+from nnclaims.proofs.catalogue import CLAIMS
+from nnclaims.reports.mutation import run_mutation
+from nnclaims.reports.verdict import NumericConfig
+
+from conftest import NETWORKS
+
+pytestmark = pytest.mark.mutation
+
+CASES = [pytest.param(c, m, id=f"{c.id}::{m.name}") for c in CLAIMS for m in c.mutations]
+
+
+@pytest.mark.parametrize("claim", CLAIMS, ids=lambda c: c.id)
+def test_claim_has_a_mutation(claim):
+    assert claim.mutations, f"{claim.id} registers no mutation: nothing shows its checks can fail"
+
+
+@pytest.mark.parametrize("claim, mutation", CASES)
+def test_mutation_is_caught(claim, mutation, outcomes):
+    result = run_mutation(claim, mutation, outcomes(claim), NumericConfig(networks=NETWORKS, device="cpu", seed=0))
+    assert result.caught, result.explain()
