@@ -16,12 +16,13 @@ class data) or softmax cross-entropy.
 from __future__ import annotations
 
 import copy
-import functools
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, jvp, stack_module_state, vmap
+
+from nnclaims.caching import cached
 
 from .zoo import ACTIVATIONS
 
@@ -87,7 +88,7 @@ def linear_layers(spec: DeepSpec) -> list[str]:
     return [name for name, m in build_mlp(spec).named_modules() if isinstance(m, nn.Linear)]
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _digits():
     from sklearn.datasets import load_digits
 
@@ -171,10 +172,10 @@ def train_deep_zoo(spec: DeepSpec, base: nn.Module, params: dict, X, Y, seed: in
     return {k: v.detach() for k, v in params.items()}, {"before": before, "after": after}
 
 
-@functools.lru_cache(maxsize=4)
+@cached(maxsize=4)
 def trained_deep_zoo(spec: DeepSpec, networks: int, device: str, seed: int):
-    """Initial and trained parameters (float64 copies of the float32 training), data, losses; cached:
-    callers must not modify the tensors in place."""
+    """Initial and trained parameters (float64 copies of the float32 training), data, losses (cached;
+    every call returns fresh copies)."""
     base, p0 = init_deep_zoo(spec, networks, seed, device)
     X, Y = make_data(spec, networks, seed)
     Xd = X.to(device=device, dtype=torch.float32)

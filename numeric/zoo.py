@@ -8,11 +8,12 @@ Training runs in float32; identity checks cast the trained weights to float64.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import torch
 from torch.func import grad, vmap
+
+from nnclaims.caching import cached
 
 ACTIVATIONS = {
     "relu": torch.relu,
@@ -71,10 +72,10 @@ def train_zoo(params, X, Y, spec: ZooSpec):
     return params
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def trained_zoo(networks: int, device: str, seed: int, spec: ZooSpec = ZooSpec()):
-    """Train a zoo in float32 and return it cast to float64 for identity checks (cached: callers
-    must not modify the returned tensors in place)."""
+    """Train a zoo in float32 and return it cast to float64 for identity checks (cached; every call
+    returns fresh copies)."""
     params, X, Y = init_zoo(networks, spec, seed, device)
     params = train_zoo(params, X, Y, spec)
     f64 = lambda t: t.to(torch.float64)

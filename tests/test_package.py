@@ -45,3 +45,15 @@ def test_version_is_the_distributions():
     from importlib.metadata import version
 
     assert nnclaims.__version__ == version("nnclaims")
+
+
+def test_caches_hold_immutable_results_only():
+    """Every cache in the package is :func:`nnclaims.caching.cached` (fresh copies per call), never a bare
+    ``functools`` cache that would hand the same mutable tensors to every caller."""
+    import inspect
+    import re
+
+    bare = re.compile(r"^\s*@(functools\.)?(lru_cache|cache)\b", re.M)
+    offenders = [name for name in module_names()
+                 if bare.search(inspect.getsource(importlib.import_module(name)))]
+    assert not offenders, offenders
