@@ -40,6 +40,14 @@ def negative_control(description: str, errs: torch.Tensor, tol: float) -> dict:
     return {"description": description, "value": float(errs.min()), "fails": bool((errs > tol).all())}
 
 
+def holding_control(description: str, errs: torch.Tensor, tol: float) -> dict:
+    """The control of a check whose finding is a *violation* (a false claim): cases where the identity holds
+    (e.g. scaling by 1), which the statistic must find within ``tol``.  Like :func:`negative_control`, ``fails``
+    means the control came out against the check's finding, as it must."""
+    errs = errs.detach().to("cpu", torch.float64).flatten()
+    return {"description": description, "value": float(errs.max()), "fails": bool((errs <= tol).all())}
+
+
 def identity_result(claim_id: str, errs: torch.Tensor, tol: float, networks: int, device: str, statistic: str,
                     *, as_stated: str, control: dict, **details):
     """The numeric record of an identity check: ``consistent`` when the worst per-network error is within

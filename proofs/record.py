@@ -298,9 +298,11 @@ class NumericResult:
     ``violated`` (some instance violates it) or ``not checked``.  The verdict compares it with the other layers
     in both directions (:func:`nnclaims.reports.verdict.decide`).
 
-    ``control`` is the negative control that shows the statistic can fail: the same statistic on a case built to
-    violate it (a wrong permutation, a non-optimum, a non-isotropic G), ``{"description", "value", "fails"}``.
-    A record whose control does not fail carries no evidence.
+    ``control`` shows the statistic can come out the other way: for a check that finds an identity holding, the
+    same statistic on a case built to violate it (a wrong permutation, a non-optimum, a non-isotropic G); for a
+    check that finds a violation, a case where the identity holds.  ``{"description", "value", "fails"}``, where
+    ``fails`` means the control came out against the check's finding, as it must.  A record whose control does
+    not fail carries no evidence.
     """
 
     claim_id: str

@@ -187,17 +187,17 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
                 f"symbolic layer proved the claim under '{proof.condition}', numeric: {num.statistic} = "
                 f"{num.value:.3g} > tolerance {num.tolerance:.3g}")
     verdict, dis = _rule(p, "yes" if cex else "no", as_stated)
-    numeric_note = _numeric_note(num)
+    numeric_note = _numeric_note(num, claim)
     if dis:
         return verdict, "the layers disagree", _disagreement(p, proof, cex, num)
     if verdict is Verdict.TRUE:
         return verdict, f"proved ({proof.generality}); {numeric_note}", None
     if verdict is Verdict.CONDITIONAL:
-        why = "; ".join(cex + (["numeric: the claim as stated is violated"] if as_stated == "violated" else []))
-        return verdict, f"true only if {proof.condition}; bare form refuted ({why}); {numeric_note}", None
+        why = "; ".join(cex + ([f"a numeric violation on {num.networks} networks"] if as_stated == "violated" else []))
+        return verdict, f"true only if {proof.condition}; bare form refuted ({why})", None
     if verdict is Verdict.FALSE:
-        why = "; ".join(cex + (["numeric: the claim as stated is violated"] if as_stated == "violated" else []))
-        return verdict, f"refuted by {why}; {numeric_note}", None
+        why = "; ".join(cex + ([f"a numeric violation on {num.networks} networks"] if as_stated == "violated" else []))
+        return verdict, f"refuted by {why}", None
     if proof is not None and proof.outcome == "proved" and not proof.general:
         return verdict, f"proved only for {proof.generality}; {numeric_note}", None
     if p == "conditional":
@@ -207,9 +207,9 @@ def decide(claim: Claim, symbolic=None, search=None, numeric=None) -> tuple[Verd
     return verdict, f"no layer has settled it yet; {numeric_note}", None
 
 
-def _numeric_note(num: NumericResult | None) -> str:
+def _numeric_note(num: NumericResult | None, claim: Claim | None = None) -> str:
     if num is None:
-        return "numeric: no usable record"
+        return "no numeric check" if claim is not None and claim.numeric is None else "numeric: no usable record"
     return f"numeric: as stated {num.as_stated} on {num.networks} networks ({num.status})"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 # CPU-sized numeric setting for the per-claim tests
 NETWORKS = 4
 
