@@ -51,7 +51,9 @@ DEFINITIONS = {
     "isotropy_cosine_on_range": "uncentred cosine of P G_l P and P, P the orthogonal projector onto range(W_l) "
                                 "(P = U_r U_rᵀ, U_r the left singular vectors of W_l beyond the rank tolerance)",
     "rank": "numerical rank: singular values above σ_max · max(rows, columns) · eps(dtype) (numpy.linalg.matrix_rank's "
-            "default tolerance)",
+            "default tolerance); rank_W with W's shape; rank_AGOP with (samples·outputs, n_{l-1}), the shape of the "
+            "stacked Jacobian rows whose Gram matrix (over samples) the AGOP is, since the AGOP's own rounding grows "
+            "with that sum",
     "effective_rank": "Roy & Vetterli (2007): exp(−Σ p_k log p_k), p_k = σ_k / Σσ (singular values; 0 log 0 = 0)",
     "feature_rank": "numerical rank (the rule above, with the full shape (samples, width)) of the layer's outputs on "
                     "the data: h_l = σ(z_l) for a hidden layer, f for the output layer; singular values from the R "
@@ -120,9 +122,12 @@ def range_projector(W: torch.Tensor) -> torch.Tensor:
     return Ur @ Ur.mT
 
 
-def layer_quantities(W: torch.Tensor, G: torch.Tensor, AGOP: torch.Tensor) -> dict:
+def layer_quantities(W: torch.Tensor, G: torch.Tensor, AGOP: torch.Tensor, rows: int) -> dict:
     """The per-layer quantities of the module docstring for one network (``W (n_l, n_{l-1})``, ``G (n_l, n_l)``,
-    ``AGOP (n_{l-1}, n_{l-1})``), as Python numbers."""
+    ``AGOP (n_{l-1}, n_{l-1})``), as Python numbers.  ``rows`` = samples × outputs: the AGOP is the Gram matrix of
+    that many Jacobian rows, so its rank tolerance is numpy's rule for a ``(rows, n_{l-1})`` matrix (the Gram's
+    own rounding grows with the number of terms summed, and a tolerance sized for ``n_{l-1}`` alone would
+    count rounding as rank)."""
     WtW = W.mT @ W
     eye = torch.eye(G.shape[0], dtype=G.dtype, device=G.device)
     P = range_projector(W)
@@ -136,7 +141,7 @@ def layer_quantities(W: torch.Tensor, G: torch.Tensor, AGOP: torch.Tensor) -> di
         "isotropy_cosine_on_range": float(cosine(P @ G @ P, P)),
         "rank_W": numerical_rank(sW, tuple(W.shape)),
         "effective_rank_W": float(effective_rank(sW)),
-        "rank_AGOP": numerical_rank(sA, tuple(AGOP.shape)),
+        "rank_AGOP": numerical_rank(sA, (rows, AGOP.shape[0])),
         "effective_rank_AGOP": float(effective_rank(sA)),
     }
 
@@ -227,7 +232,7 @@ def measure(model: FeedForward, X: np.ndarray, Y: np.ndarray | None = None, *, a
     for l, W in enumerate(Ws):
         row = {"layer": l + 1, "keys": [k for k in model.keys[l] if k], "shape": list(W.shape[1:]),
                "bias": model.biases[l] is not None, "output_layer": l == len(Ws) - 1}
-        row.update(layer_quantities(W[0], sweep["G"][l][0], sweep["AGOP"][l][0]))
+        row.update(layer_quantities(W[0], sweep["G"][l][0], sweep["AGOP"][l][0], n * q))
         row["feature_rank"] = numerical_rank(feats["layers"][l], (n, W.shape[1]))
         layers.append(row)
     result = {

@@ -173,7 +173,7 @@ def _load_tensors(path, header: dict) -> dict:
         _fail(path, f"not a readable safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})")
 
 
-def _layers_sequential(path, tensors: dict, activation) -> tuple[list, list]:
+def _layers_sequential(path, tensors: dict) -> tuple[list, list]:
     idx: dict[int, dict] = {}
     for key in tensors:
         i, kind = _SEQUENTIAL.match(key).groups()
@@ -182,13 +182,19 @@ def _layers_sequential(path, tensors: dict, activation) -> tuple[list, list]:
     for i in order:
         if "weight" not in idx[i]:
             _fail(path, f"{i}.bias has no {i}.weight")
-    if activation not in (None, "identity"):
-        for a, b in zip(order, order[1:]):
-            if b == a + 1:
-                _fail(path, f"{a}.weight and {b}.weight are adjacent modules of the nn.Sequential: no activation between "
-                            f"them, but --activation {activation} would put one there (use --activation identity, or "
-                            f"merge the two linear maps)")
     return [idx[i]["weight"] for i in order], [idx[i].get("bias") for i in order]
+
+
+def _check_adjacent(path, wkeys: list[str], activation) -> None:
+    """Linear layers at neighbouring indices of an nn.Sequential have no activation between them."""
+    if activation in (None, "identity"):
+        return
+    order = [int(k.split(".")[0]) for k in wkeys]
+    for a, b in zip(order, order[1:]):
+        if b == a + 1:
+            _fail(path, f"{a}.weight and {b}.weight are adjacent modules of the nn.Sequential: no activation between "
+                        f"them, but --activation {activation} would put one there (use --activation identity, or "
+                        f"merge the two linear maps)")
 
 
 def _layers_plain(path, tensors: dict) -> tuple[list, list]:
@@ -221,7 +227,7 @@ def _layout(path, keys: list[str]) -> str:
         return "W1, b1, W2, …"
     other = [k for k in keys if k not in (seq if len(seq) >= len(plain) else plain)]
     shown = ", ".join(repr(k) for k in sorted(other)[:4]) + (", …" if len(other) > 4 else "")
-    _fail(path, f"unexpected key(s) {shown}: read are an nn.Sequential state_dict (0.weight, 0.bias, 2.weight, …) or "
+    _fail(path, f"unexpected key(s) {shown}: the layouts read are an nn.Sequential state_dict (0.weight, 0.bias, 2.weight, …) or "
                 f"W1, b1, W2, … (not both)")
 
 
@@ -240,7 +246,7 @@ def read_model(path, *, activation: str | None = None) -> FeedForward:
     layout = _layout(path, list(header))
     tensors = _load_tensors(path, header)
     if layout == "nn.Sequential":
-        wkeys, bkeys = _layers_sequential(path, tensors, activation)
+        wkeys, bkeys = _layers_sequential(path, tensors)
     else:
         wkeys, bkeys = _layers_plain(path, tensors)
     weights, biases = [], []
@@ -268,6 +274,8 @@ def read_model(path, *, activation: str | None = None) -> FeedForward:
                 _fail(path, f"{key} has {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'} (of {t.numel()})")
         weights.append(W)
         biases.append(b)
+    if layout == "nn.Sequential":
+        _check_adjacent(path, wkeys, activation)
     with open(path, "rb") as f:
         sha = hashlib.file_digest(f, "sha256").hexdigest()
     dtypes = tuple(sorted({header[k]["dtype"] for k in header}))

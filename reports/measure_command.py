@@ -68,21 +68,25 @@ def _print_table(result: dict) -> None:
 
     m, d, t = result["model"], result["data"], result["targets"]
     out.print(f"model {m['path']}: {m['layout']} {m['architecture']}, {m['activation']}, {m['parameters']} parameters "
-              f"({m['file_dtype']}), computed in {m['dtype']} on {m['device']}", highlight=False, markup=False)
-    out.print(f"data: {d['shape'][0]} × {d['shape'][1]}, rank {d['rank']}, sha256 {d['sha256'][:16]}…", highlight=False)
+              f"({m['file_dtype']}), computed in {m['dtype']} on {m['device']}", highlight=False, markup=False,
+              soft_wrap=True)
+    out.print(f"data: {d['shape'][0]} × {d['shape'][1]}, rank {d['rank']}, sha256 {d['sha256'][:16]}…", highlight=False,
+              soft_wrap=True)
     if t is not None:
         fit = ", ".join(f"{k} {_fmt(v)}" for k, v in t.items() if k in ("mse", "cross_entropy", "accuracy"))
-        out.print(f"targets: {' × '.join(map(str, t['shape']))} ({t['kind']}): {fit}", highlight=False)
+        out.print(f"targets: {' × '.join(map(str, t['shape']))} ({t['kind']}): {fit}", highlight=False, soft_wrap=True)
     keys = ("shape", "nfa_cosine", "nfa_pearson", "sqrt_agop_cosine", "isotropy_cosine", "isotropy_cosine_on_range",
             "rank_W", "effective_rank_W", "rank_AGOP", "effective_rank_AGOP", "feature_rank")
-    layers = result["layers"]
-    table = Table("quantity", *(f"layer {r['layer']}" + (" (output)" if r["output_layer"] else "") for r in layers))
-    for k in keys:
-        table.add_row(k if k != "shape" else "W (out × in)",
-                      *("×".join(map(str, r[k])) if k == "shape" else _fmt(r[k]) for r in layers))
-    out.print(table)
-    out.print("output layer: J = I, so AGOP = WᵀW and its cosines are 1 by construction; erank: Roy & Vetterli; "
-              "ranks: numpy's tolerance σ_max·max(shape)·eps", highlight=False, style="dim")
+    per_table = max(1, (out.width - 29) // 14)  # layers side by side that fit the terminal; more go in further tables
+    for start in range(0, len(result["layers"]), per_table):
+        layers = result["layers"][start:start + per_table]
+        table = Table("quantity", *(f"layer {r['layer']}" + (" (output)" if r["output_layer"] else "") for r in layers))
+        for k in keys:
+            table.add_row(k if k != "shape" else "W (out × in)",
+                          *("×".join(map(str, r[k])) if k == "shape" else _fmt(r[k]) for r in layers))
+        out.print(table)
+    out.print("output layer: J = I, so AGOP = WᵀW and its cosines are 1 by construction; effective rank: Roy & "
+              "Vetterli; ranks: numpy's tolerance (definitions in the JSON)", highlight=False, style="dim")
 
 
 def _provenance() -> dict:
