@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, jacrev, jvp, stack_module_state, vmap
+from torch.func import functional_call, jacrev, stack_module_state, vmap
 
 from nnclaims.caching import cached
 
