@@ -372,3 +372,62 @@ def test_readme_measure_example_runs(tmp_path):
     assert "nfa_cosine" in done.stdout and "feature_rank" in done.stdout
     out = json.loads((tmp_path / "measure.json").read_text())
     assert out["model"]["layout"] == "nn.Sequential" and len(out["layers"]) == 2
+
+
+# --- determinism and the plug-in place for further quantities ----------------------------------------------
+
+def test_measure_same_command_same_numbers(tmp_path, capsys):
+    case = CASES["gelu-8-8-6-5-mixed-bias"]
+    save(build(case), tmp_path / "m.safetensors")
+    np.save(tmp_path / "X.npy", data(case["d"]))
+    runs = []
+    for k in range(2):
+        code, _, err = run(capsys, "measure", tmp_path / "m.safetensors", "--data", tmp_path / "X.npy", "--activation",
+                           "gelu", "--device", "cpu", "--json", tmp_path / f"o{k}.json")
+        assert code == 0, err
+        got = json.loads((tmp_path / f"o{k}.json").read_text())
+        got.pop("provenance")
+        runs.append(got)
+    assert runs[0] == runs[1]
+
+
+def test_measure_sections_receive_the_stacked_network(tmp_path):
+    """``sections`` (where curvature will plug in) get the stacked float64 weights, data and targets, and their
+    result lands under their name."""
+    case = CASES["relu-16-12-bias"]
+    seq = build(case)
+    save(seq, tmp_path / "m.safetensors")
+    X = data(case["d"])
+    Y = np.random.default_rng(2).standard_normal((len(X), case["q"]))
+    seen = {}
+
+    def probe(weights, biases, Xs, Ys, activation):
+        seen.update(shapes=[tuple(W.shape) for W in weights], X=tuple(Xs.shape), Y=tuple(Ys.shape), act=activation,
+                    dtype=Xs.dtype)
+        return {"output_norm": float(forward_layers(weights, Xs, activation, biases=biases)[-1].norm())}
+
+    got = measure(read_model(tmp_path / "m.safetensors"), X, Y, sections={"probe": probe})
+    assert seen == {"shapes": [(1, 16, 6), (1, 12, 16), (1, 3, 12)], "X": (1, N_SAMPLES, 6),
+                    "Y": (1, N_SAMPLES, 3), "act": "relu", "dtype": torch.float64}
+    want = float(seq.double()(torch.as_tensor(X)).detach().norm())
+    assert abs(got["probe"]["output_norm"] - want) <= 1e-12 * want
+
+
+def test_optional_section_becomes_a_flag(monkeypatch):
+    """An entry of OPTIONAL_SECTIONS (e.g. the future --hessian) becomes a ``--NAME`` flag of the command."""
+    import click
+    from click.testing import CliRunner
+
+    from nnclaims.reports import measure_command
+
+    monkeypatch.setattr(measure_command, "OPTIONAL_SECTIONS", {"probe": ("nnclaims.numeric.measure:cosine", "a probe")})
+
+    @click.command()
+    @measure_command._section_flags
+    def cmd(**flags):
+        click.echo(sorted(flags.items()))
+
+    assert "--probe" in CliRunner().invoke(cmd, ["--help"]).output
+    assert "('section_probe', True)" in CliRunner().invoke(cmd, ["--probe"]).output
+    assert measure_command._resolve("nnclaims.numeric.measure:cosine") is measure_command.importlib.import_module(
+        "nnclaims.numeric.measure").cosine
