@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.func import functional_call, jacrev, jvp, stack_module_state, vmap
+from torch.func import functional_call, jacrev, stack_module_state, vmap
 
 from nnclaims.caching import cached
 
+from .agop import agop_sweep
 from .zoo import ACTIVATIONS
 
 __all__ = ["DeepSpec", "build_mlp", "make_data", "init_deep_zoo", "train_deep_zoo", "trained_deep_zoo",
@@ -194,7 +195,8 @@ def _weights(spec: DeepSpec, params: dict):
 
 def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
     r"""``G_l`` and ``AGOP_l`` of every hidden layer in one forward and one backward sweep of batched
-    matrix products (no autograd through the network).
+    matrix products (no autograd through the network): :func:`nnclaims.numeric.agop.agop_sweep` on the
+    zoo's stacked weights, without its output layer.
 
     With :math:`D_l = \operatorname{diag}\sigma'(z_l)` (``σ'`` by one forward-mode ``jvp`` of the activation,
     so any elementwise activation works), the Jacobians of the output with respect to the
@@ -205,25 +207,12 @@ def all_layer_agop(spec: DeepSpec, params: dict, X: torch.Tensor) -> dict:
               \mathrm{AGOP}_l = \tfrac1n \sum_x (J_l W_l)^\top (J_l W_l) = W_l^\top G_l W_l,
 
     the AGOP of the network as a function of layer ``l``'s input.  Stacked over networks (leading axis);
-    dropout is off (evaluation).  Memory: one ``(N, n·q, n_l)`` tensor per layer.
+    dropout is off (evaluation).  Memory: the data are visited in chunks (:func:`nnclaims.numeric.agop.chunk_rows`),
+    so it does not grow with ``n``.
     """
-    act = ACTIVATIONS[spec.activation]
     Ws, bs = _weights(spec, params)
-    L = len(spec.widths)
-    h, D = X, []
-    for l in range(L):
-        z = h @ Ws[l].transpose(1, 2) + (bs[l][:, None, :] if bs[l] is not None else 0)
-        h, d = jvp(act, (z,), (torch.ones_like(z),))
-        D.append(d)
-    N, n, q = X.shape[0], X.shape[1], spec.q
-    # J_l stored flat as (N, n·q, n_l): rows are (sample, output) pairs, so every step is one bmm
-    J = (Ws[L][:, None] * D[L - 1][:, :, None, :]).reshape(N, n * q, -1)
-    Js = [J]
-    for l in range(L - 1, 0, -1):
-        J = (J @ Ws[l]) * D[l - 1].repeat_interleave(q, dim=1)
-        Js.insert(0, J)
-    G = [j.transpose(1, 2) @ j / n for j in Js]
-    return {"G": G, "AGOP": [Ws[l].transpose(1, 2) @ G[l] @ Ws[l] for l in range(L)]}
+    out = agop_sweep(Ws, X, spec.activation, biases=bs if spec.bias else None)
+    return {"G": out["G"][:-1], "AGOP": out["AGOP"][:-1]}
 
 
 def per_layer_agop_jacrev(spec: DeepSpec, params: dict, X: torch.Tensor) -> list[torch.Tensor]:

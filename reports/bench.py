@@ -9,6 +9,9 @@ set with the first layer as a table, in one process and in ``--jobs``), same ins
 solver call is capped at ``--cap`` s.
 ``zoo``: training ``--networks`` MLPs 32-128-128-10 one at a time, with plain ``vmap`` and with the deep zoo, and
 the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak memory (run it on the GPU).
+``measure``: peak memory and time of the chunked AGOP sweep, the same sweep in one chunk, and everything
+``nnclaims measure`` computes, for ``--points`` × ``--width`` × ``--depth`` (default 10,000 × 1,024 × 4), each in
+a fresh process.
 """
 
 from __future__ import annotations
@@ -184,19 +187,99 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     print(f"peak memory: {_peak_memory(device)}")
 
 
+MEASURE_SIZES = dict(points=10_000, width=1024, depth=4, outputs=10)
+
+
+def _measure_child(kind: str, points: int, width: int, depth: int, outputs: int, device: str, chunk) -> dict:
+    """Run in a fresh process (so the peak is this run's): build a ReLU network ``width``-…-``outputs`` with
+    ``depth`` hidden layers and ``points`` samples in float64, then run ``kind`` (``sweep``: the AGOP sweep with
+    ``chunk`` samples per chunk, None for the default; ``measure``: everything ``nnclaims measure`` computes).
+    Returns the peak memory above the baseline of weights and data, and the seconds."""
+    import resource
+
+    import torch
+
+    from nnclaims.numeric.agop import agop_sweep, chunk_rows
+    from nnclaims.numeric.measure import measure
+    from nnclaims.numeric.models import FeedForward
+
+    def rss():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # bytes (Linux reports KiB)
+
+    g = torch.Generator().manual_seed(0)
+    sizes = [width] * (depth + 1) + [outputs]
+    Ws = [torch.randn(1, sizes[l + 1], sizes[l], generator=g, dtype=torch.float64) * (2 / sizes[l]) ** 0.5
+          for l in range(depth + 1)]
+    bs = [torch.randn(1, sizes[l + 1], generator=g, dtype=torch.float64) * 0.1 for l in range(depth + 1)]
+    X = torch.randn(1, points, width, generator=g, dtype=torch.float64)
+    Ws, bs, X = [W.to(device) for W in Ws], [b.to(device) for b in bs], X.to(device)
+
+    def run(X):
+        if kind == "sweep":
+            return agop_sweep(Ws, X, "relu", biases=bs, chunk_size=chunk)
+        net = FeedForward("(in memory)", "W1, b1, W2, …", tuple(W[0] for W in Ws), tuple(b[0] for b in bs),
+                          tuple((f"W{l}", f"b{l}") for l in range(1, depth + 2)), ("F64",), "-")
+        return measure(net, X[0].cpu().numpy(), device=device, chunk_size=chunk)
+
+    run(X[:, :8])  # warm-up on 8 samples: libraries, thread pools and kernels load outside the measured peak
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = rss()
+    t0 = time.perf_counter()
+    run(X)
+    _sync(device)
+    seconds = time.perf_counter() - t0
+    peak = torch.cuda.max_memory_allocated() if device.startswith("cuda") else rss()
+    return {"kind": kind, "chunk": chunk or min(points, chunk_rows(1, outputs, sizes[1:-1])), "seconds": seconds,
+            "baseline_mib": base / 2 ** 20, "above_baseline_mib": (peak - base) / 2 ** 20}
+
+
+def bench_measure(device: str, sizes: dict) -> None:
+    """Peak memory and time of the AGOP sweep and of the whole ``nnclaims measure`` computation, each in a fresh
+    process: the sweep chunked (default chunk), the sweep in one chunk (the memory the chunking saves), and
+    ``measure`` (sweep, feature ranks by chunked QR, per-layer statistics).  Memory is the peak above the
+    baseline of the weights and data (RSS on the CPU, ``max_memory_allocated`` on a GPU)."""
+    import json
+    import subprocess
+    import sys
+
+    points = sizes["points"]
+    print(f"nnclaims measure at scale: {points} points x width {sizes['width']} x depth {sizes['depth']} (hidden "
+          f"layers), {sizes['outputs']} outputs, ReLU, float64, on {device}"
+          + (" (CPU: peak RSS of the process)" if device == "cpu" else ""))
+    for kind, chunk in (("sweep", None), ("sweep", points), ("measure", None)):
+        code = ("import json; from nnclaims.reports.bench import _measure_child; "
+                f"print(json.dumps(_measure_child({kind!r}, device={device!r}, chunk={chunk!r}, **{sizes!r})))")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"  {kind:<8} chunk {chunk}: failed ({done.stderr.strip().splitlines()[-1:]})")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        what = {"sweep": "AGOP sweep", "measure": "whole measure"}[kind]
+        print(f"  {what:<14} chunk {r['chunk']:>6} samples: peak {r['above_baseline_mib']:8.0f} MiB above the "
+              f"{r['baseline_mib']:.0f} MiB baseline (libraries, weights, data, warm-up), {r['seconds']:7.1f} s", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo"], nargs="?", default="symbolic")
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure"], nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="search: processes for split xN")
     ap.add_argument("--loop-networks", type=int, default=4, help="zoo: networks timed one at a time (scaled up)")
+    for name, value in MEASURE_SIZES.items():
+        ap.add_argument(f"--{name}", type=int, default=value, help=f"measure: {name} (default {value})")
     a = ap.parse_args()
     if a.layer == "search":
         bench_search(a.cap, a.jobs)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
+    elif a.layer == "measure":
+        bench_measure(a.device, {name: getattr(a, name) for name in MEASURE_SIZES})
     else:
         bench(a.layer, a.networks, a.device)
 

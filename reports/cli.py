@@ -345,3 +345,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+app.add_command(__import__("nnclaims.reports.measure_command", fromlist=["measure_cmd"]).measure_cmd)  # nnclaims measure
