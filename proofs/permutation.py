@@ -370,9 +370,9 @@ def prove_input_rows_break_symmetry() -> Proof:
         unchanged = equal(_tanh_net(Qs * W1m, W2m, xs), _tanh_net(W1m, W2m, xs))
         d.fact(f"counterexample to the bare claim ({name}): W1 = {W1m.tolist()}, W2 = {W2m.tolist()}, tanh, "
                "no biases: swapping the rows of W1 leaves f unchanged for every input",
-               rf"f_{{QW_1}}(x) = f_{{W_1}}(x)\ \forall x", "simplify(f_QW1(x) − f_W1(x)) == 0 (x symbolic)",
+               r"f_{QW_1}(x) = f_{W_1}(x)\ \forall x", "simplify(f_QW1(x) − f_W1(x)) == 0 (x symbolic)",
                unchanged, refutes=True)
-        d.fact(f"… and it does not meet the condition (Qg = g), as the proved implication requires",
+        d.fact("… and it does not meet the condition (Qg = g), as the proved implication requires",
                r"Qg = g", "Q·(W1 W2) == W1 W2 (exact)", Qs * grad0(W1m, W2m) == grad0(W1m, W2m))
         witnesses[name] = {"W1": W1m.tolist(), "W2": W2m.tolist(), "Q": Qs.tolist(), "activation": "tanh",
                            "biases": None}
