@@ -137,7 +137,7 @@ def check_orthogonal_commutes(networks=16, device="cpu", seed=0) -> NumericResul
     if search.status == "found":
         witnesses["z3 witness"] = search.witness
     replays = _replay_orthogonal(witnesses)
-    bare = torch.cat([torch.stack(list(per_act.values())).flatten(), _f64(list(replays.values()))])
+    bare = torch.cat([torch.stack(list(per_act.values())).flatten().cpu(), _f64(list(replays.values()))])
     proved = torch.stack([commute_error(a, Z, P) for a in ACTIVATIONS.values()]
                          + [commute_error(lambda t: 2 * t, Z, Q), commute_error(torch.tanh, Z, S)]).amax(0)
     control = negative_control("signed permutation with the sigmoid (not odd): outside the condition",
