@@ -45,12 +45,19 @@ def bases(p: Params):
                  ((p.W1, 2), (p.b1, 1), (p.W2, 2), (p.b2, 1)))
 
 
-def preact(p: Params, row=r, unit=j):
-    return sp.Sum(X[row, a] * p.W1(a, unit), (a, 0, d - 1)) + p.b1(unit)
+def data(row, feature):
+    """The input entry ``X[row, feature]`` (the default input of :func:`preact`)."""
+    return X[row, feature]
 
 
-def output(p: Params, row=r, out=c, act=sigma):
-    return sp.Sum(act(preact(p, row, j)) * p.W2(j, out), (j, 0, h - 1)) + p.b2(out)
+def preact(p: Params, row=r, unit=j, inp=data):
+    """``Z[row, unit] = Σ_a inp(row, a) W1[a, unit] + b1[unit]``; ``inp`` is the input entry (default ``X``)."""
+    return sp.Sum(inp(row, a) * p.W1(a, unit), (a, 0, d - 1)) + p.b1(unit)
+
+
+def output(p: Params, row=r, out=c, act=sigma, inp=data):
+    """``O[row, out] = Σ_j σ(Z[row, j]) W2[j, out] + b2[out]``."""
+    return sp.Sum(act(preact(p, row, j, inp)) * p.W2(j, out), (j, 0, h - 1)) + p.b2(out)
 
 
 def mse_loss(p: Params, act=sigma):

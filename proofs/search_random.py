@@ -19,7 +19,8 @@ from .record import SearchResult
 
 __all__ = ["search_constant_init_breaks", "search_constant_gradient_entries", "search_input_rows_unchanged",
            "search_naive_chain_rule", "recheck_unit_gradients_differ", "recheck_gradient_entries_differ",
-           "recheck_naive_chain_rule"]
+           "recheck_rows_unchanged", "recheck_naive_chain_rule", "screen_units_differ", "screen_entries_differ",
+           "screen_rows_unchanged", "equal_outgoing_rows", "equal_features", "ROWS_CHANGE"]
 
 MAX_EXAMPLES = 2000
 
@@ -36,8 +37,12 @@ class _OutOfTime(Exception):
     pass
 
 
-def _run(name, strategy, violates, recheck, bounds, seed, timeout):
-    """Draw up to MAX_EXAMPLES instances (or until ``timeout`` s); shrink the first violation; re-check it."""
+def _run(name, strategy, violates, recheck, bounds, seed, timeout, control=None):
+    """Draw up to MAX_EXAMPLES instances (or until ``timeout`` s); shrink the first violation; re-check it.
+
+    ``control`` (optional) maps the witness to a planted non-witness — the witness changed just enough that the
+    property fails — which the re-check must *reject*: a re-check that accepts it accepts anything, and the
+    witness is then reported as not re-checked (``rechecked=False``)."""
     s = settings(max_examples=MAX_EXAMPLES, database=None, deadline=None, phases=[Phase.generate, Phase.shrink],
                  suppress_health_check=list(HealthCheck))
     t0 = time.perf_counter()
@@ -53,7 +58,14 @@ def _run(name, strategy, violates, recheck, bounds, seed, timeout):
         why = "time limit reached" if isinstance(e, _OutOfTime) else f"no violation in {MAX_EXAMPLES} random draws"
         return SearchResult(name, "unknown", bounds, seconds=round(time.perf_counter() - t0, 4),
                             note=f"{why} (a random search proves nothing)")
-    return SearchResult(name, "found", bounds, w, bool(recheck(w)), round(time.perf_counter() - t0, 4))
+    ok, note = bool(recheck(w)), ""
+    if control is not None:
+        planted = control(w)
+        rejects = not recheck(planted)
+        note = (f"re-check control: the planted non-witness {planted} is "
+                f"{'rejected, as it must be' if rejects else 'ACCEPTED: the re-check accepts anything'}")
+        ok = ok and rejects
+    return SearchResult(name, "found", bounds, w, ok, round(time.perf_counter() - t0, 4), note)
 
 
 def _mlp_grad_w1(X, Y, W1, W2):
@@ -73,14 +85,26 @@ def _exact_grad_w1(w):
                               sp.zeros(1, len(w["W2"][0])), RELU)["W1"]
 
 
+def _constant_w1(w) -> bool:
+    """Exact: W1 is a constant matrix with at least two hidden units (the seed's W1 = c)."""
+    W1 = sp.Matrix(w["W1"])
+    return W1.shape[1] >= 2 and len(set(W1)) == 1
+
+
 def recheck_unit_gradients_differ(w) -> bool:
-    """Exact: the two hidden units' columns of ∇W1 differ (SymPy differentiation)."""
+    """Exact: W1 is constant (W1 = c, b1 = 0) and the two hidden units' columns of ∇W1 differ (SymPy
+    differentiation), so one SGD step separates them."""
+    if not _constant_w1(w):
+        return False
     G = _exact_grad_w1(w)
     return G[:, 0] != G[:, 1]
 
 
 def recheck_gradient_entries_differ(w) -> bool:
-    """Exact: ∇W1 has at least two different entries."""
+    """Exact: the start is fully symmetric (W1 constant, W2 rows equal, b1 = 0) and ∇W1 has at least two
+    different entries."""
+    if not _constant_w1(w) or len({tuple(r) for r in w["W2"]}) != 1:
+        return False
     return len(set(_exact_grad_w1(w))) > 1
 
 
@@ -107,27 +131,44 @@ def _constant_w1_nets(draw, symmetric_out=False, d=1):
     return {"X": x, "Y": draw(matrices(1, 1)), "W1": [[c, c] for _ in range(d)], "W2": v}
 
 
+def screen_units_differ(w) -> bool:
+    """float64 screen: the two hidden units' columns of ∇W1 differ."""
+    G = _mlp_grad_w1(w["X"], w["Y"], w["W1"], w["W2"])
+    return not np.allclose(G[:, 0], G[:, 1], rtol=0, atol=1e-9)
+
+
+def screen_entries_differ(w) -> bool:
+    """float64 screen: the entries of ∇W1 are not all equal."""
+    return float(np.ptp(_mlp_grad_w1(w["X"], w["Y"], w["W1"], w["W2"]))) > 1e-9
+
+
+def equal_outgoing_rows(w) -> dict:
+    """The witness with W2's rows made equal (the symmetric start): the units' gradients then agree."""
+    return dict(w, W2=[list(w["W2"][0]) for _ in w["W2"]])
+
+
+def equal_features(w) -> dict:
+    """The witness with every input feature equal to the first: the rows of ∇W1 then agree."""
+    return dict(w, X=[[row[0]] * len(row) for row in w["X"]])
+
+
 def search_constant_init_breaks(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
     """init.constant-symmetry (bare form): W1 = c·1 but W2 random; find data where one SGD gradient already
-    differs between the two hidden units.  Re-check: exact SymPy gradient."""
-    def violates(w):
-        G = _mlp_grad_w1(w["X"], w["Y"], w["W1"], w["W2"])
-        return not np.allclose(G[:, 0], G[:, 1], rtol=0, atol=1e-9)
-
-    return _run("constant-init-breaks", _constant_w1_nets(), violates, recheck_unit_gradients_differ,
-                {"d": 1, "h": 2, "q": 1, "weights": "[-2, 2]", "draws": MAX_EXAMPLES}, seed, timeout)
+    differs between the two hidden units.  Re-check: exact SymPy gradient (and W1 constant); the re-check must
+    reject the witness with equal outgoing rows (:func:`equal_outgoing_rows`)."""
+    return _run("constant-init-breaks", _constant_w1_nets(), screen_units_differ, recheck_unit_gradients_differ,
+                {"d": 1, "h": 2, "q": 1, "weights": "[-2, 2]", "draws": MAX_EXAMPLES}, seed, timeout,
+                control=equal_outgoing_rows)
 
 
 def search_constant_gradient_entries(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
     """init.constant-gradient-all-equal: fully symmetric init (W1 = c·1, equal W2 rows), d = 2; find data
-    where the entries of ∇W1 are not all equal.  Re-check: exact SymPy gradient."""
-    def violates(w):
-        G = _mlp_grad_w1(w["X"], w["Y"], w["W1"], w["W2"])
-        return float(np.ptp(G)) > 1e-9
-
-    return _run("constant-gradient-entries", _constant_w1_nets(symmetric_out=True, d=2), violates,
+    where the entries of ∇W1 are not all equal.  Re-check: exact SymPy gradient (and the symmetric start); the
+    re-check must reject the witness with equal input features (:func:`equal_features`)."""
+    return _run("constant-gradient-entries", _constant_w1_nets(symmetric_out=True, d=2), screen_entries_differ,
                 recheck_gradient_entries_differ,
-                {"d": 2, "h": 2, "q": 1, "weights": "[-2, 2]", "draws": MAX_EXAMPLES}, seed, timeout)
+                {"d": 2, "h": 2, "q": 1, "weights": "[-2, 2]", "draws": MAX_EXAMPLES}, seed, timeout,
+                control=equal_features)
 
 
 @st.composite
@@ -140,30 +181,48 @@ def _row_permuted_nets(draw):
 GRID = np.array([[a, b] for a in (-2, -1, -0.5, 0, 0.5, 1, 2) for b in (-2, -1.5, -1, 0, 1, 1.5, 2)], dtype=float)
 
 
+def _relu_net(W1, W2, X):
+    return np.maximum(X @ np.asarray(W1, float), 0) @ np.asarray(W2, float)
+
+
+def screen_rows_unchanged(w) -> bool:
+    """float64 screen on a grid: W1 has distinct rows, the network is not constant, and swapping the rows of
+    W1 leaves the outputs unchanged."""
+    base = _relu_net(w["W1"], w["W2"], GRID)
+    if w["W1"][0] == w["W1"][1] or np.ptp(base) == 0:
+        return False
+    return np.allclose(_relu_net([w["W1"][1], w["W1"][0]], w["W2"], GRID), base, rtol=0, atol=1e-12)
+
+
+def recheck_rows_unchanged(w) -> bool:
+    """Exact: the rows of W1 are distinct, the network is not constant on the box [-4, 4]², and Z3 proves the
+    row-swapped network equal to it on the whole box."""
+    from .search_equivalence import search_equivalent
+
+    if w["W1"][0] == w["W1"][1]:
+        return False
+    col = lambda W1: [list(r) for r in zip(*W1)]  # noqa: E731  row convention → (out × in)
+    a = {"weights": [col(w["W1"]), col(w["W2"])], "biases": None}
+    corners = [sp.Matrix([[x, y]]) for x in (-4, 4) for y in (-4, 4)] + [sp.zeros(1, 2)]
+    f = lambda X: ((X * sp.Matrix(w["W1"])).applyfunc(lambda t: sp.Max(0, t)) * sp.Matrix(w["W2"]))[0]  # noqa: E731
+    if len({f(X) for X in corners}) == 1:
+        return False
+    b = {"weights": [col([w["W1"][1], w["W1"][0]]), col(w["W2"])], "biases": None}
+    return search_equivalent(a, b, box=4).status == "none"
+
+
+ROWS_CHANGE = {"W1": [[1, 0], [0, 0]], "W2": [[1], [0]], "Q": [[0, 1], [1, 0]]}
+"""A planted non-witness for :func:`recheck_rows_unchanged`: swapping the distinct rows changes the function."""
+
+
 def search_input_rows_unchanged(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
     """perm.input-rows-break-symmetry (bare form "it changes the function"): find W1 with distinct rows and a
-    nonzero W2, computing a non-constant function, such that swapping the rows of W1 leaves the function unchanged.  Screened on a grid in
-    float64; re-check: Z3 proves the two networks equal on the whole box [-4, 4]²."""
-    def f(W1, W2, X):
-        return np.maximum(X @ np.asarray(W1, float), 0) @ np.asarray(W2, float)
-
-    def violates(w):
-        base = f(w["W1"], w["W2"], GRID)
-        if w["W1"][0] == w["W1"][1] or np.ptp(base) == 0:  # distinct rows, a non-constant function
-            return False
-        QW1 = [w["W1"][1], w["W1"][0]]
-        return np.allclose(f(QW1, w["W2"], GRID), base, rtol=0, atol=1e-12)
-
-    def recheck(w):
-        from .search_equivalence import search_equivalent
-
-        col = lambda W1: [list(r) for r in zip(*W1)]  # row convention → (out × in)
-        a = {"weights": [col(w["W1"]), col(w["W2"])], "biases": None}
-        b = {"weights": [col([w["W1"][1], w["W1"][0]]), col(w["W2"])], "biases": None}
-        return search_equivalent(a, b, box=4).status == "none"
-
-    return _run("input-rows-unchanged", _row_permuted_nets(), violates, recheck,
-                {"d": 2, "h": 2, "q": 1, "weights": "[-2, 2]", "box": 4, "draws": MAX_EXAMPLES}, seed, timeout)
+    nonzero W2, computing a non-constant function, such that swapping the rows of W1 leaves the function
+    unchanged.  Screened on a grid in float64; re-check: Z3 proves the two networks equal on the whole box
+    [-4, 4]²; the re-check must reject the planted :data:`ROWS_CHANGE`."""
+    return _run("input-rows-unchanged", _row_permuted_nets(), screen_rows_unchanged, recheck_rows_unchanged,
+                {"d": 2, "h": 2, "q": 1, "weights": "[-2, 2]", "box": 4, "draws": MAX_EXAMPLES}, seed, timeout,
+                control=lambda w: dict(ROWS_CHANGE))
 
 
 @st.composite

@@ -7,6 +7,7 @@ proves no witness exists within the stated bounds, ``unknown`` on timeout.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import sympy as sp
@@ -19,7 +20,7 @@ from .search_hessian import search_basis_change, search_residual_at_optimum
 from .search_equivalence import search_equivalent
 from .search_subspace import search_zero_match
 
-__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "search_zero_match", "search_equivalent",
+__all__ = ["SEARCHES", "search_orthogonal_relu", "recheck_orthogonal_relu", "decode_orthogonal", "commuting_control", "search_zero_match", "search_equivalent",
            "search_basis_change", "search_svd_form", "search_residual_at_optimum"]
 
 
@@ -40,11 +41,25 @@ def recheck_orthogonal_relu(witness: dict) -> bool:
     return bool(orth and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
 
 
+def decode_orthogonal(m: z3.ModelRef, P, Zv, D: int) -> dict:
+    """The witness in a Z3 model: ``Q = P / D`` and the row ``Z`` as exact strings."""
+    return {"Q": [[str(Fraction(m.eval(p).as_long(), D)) for p in row] for row in P],
+            "Z": [[str(m.eval(zv).as_long()) for zv in Zv]], "activation": "relu"}
+
+
+def commuting_control(witness: dict) -> dict:
+    """A planted non-witness: the witness's Z with Q the permutation that swaps the coordinates (σ commutes
+    with it), which :func:`recheck_orthogonal_relu` must reject."""
+    n = len(witness["Q"])
+    return dict(witness, Q=[["1" if k == (j + 1) % n else "0" for j in range(n)] for k in range(n)])
+
+
 def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: int = 5,
                            seed: int = 0, timeout: float = 30.0) -> SearchResult:
     r"""Find a rational orthogonal ``Q`` (entries ``p/denominator``) and an integer row ``Z``
     (entries in ``[-max_weight, max_weight]``) with :math:`\mathrm{relu}(ZQ) \ne \mathrm{relu}(Z)Q`,
-    where Q is *not* a permutation matrix (perm.orthogonal-commutes)."""
+    where Q is *not* a signed permutation matrix (perm.orthogonal-commutes).  A found witness counts as
+    re-checked only if the re-check also rejects the planted :func:`commuting_control`."""
     bounds = {"size": size, "max_weight": max_weight, "denominator": denominator}
     s = solver(seed, timeout)
     D = denominator
@@ -54,10 +69,15 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
     # D·relu(ZQ)_j = relu(Σ_k z_k p_kj);  D·(relu(Z)Q)_j = Σ_k relu(z_k) p_kj
     s.add(z3.Or([relu(z3.Sum([Zv[k] * P[k][j] for k in range(size)])) != z3.Sum([relu(Zv[k]) * P[k][j] for k in range(size)])
                  for j in range(size)]))
-    witness = lambda m: {"Q": [[str(Fraction(m.eval(p).as_long(), D)) for p in row] for row in P],  # noqa: E731
-                         "Z": [[str(m.eval(zv).as_long()) for zv in Zv]], "activation": "relu"}
-    return finish(s, "orthogonal-relu", bounds, witness, recheck_orthogonal_relu,
-                  "no rational orthogonal Q with these denominators and integer Z exists")
+    r = finish(s, "orthogonal-relu", bounds, lambda m: decode_orthogonal(m, P, Zv, D), recheck_orthogonal_relu,
+               "no rational orthogonal Q with these denominators and integer Z exists")
+    if r.status != "found":
+        return r
+    planted = commuting_control(r.witness)
+    rejects = not recheck_orthogonal_relu(planted)
+    note = (f"re-check control: the planted non-witness {planted} is "
+            f"{'rejected, as it must be' if rejects else 'ACCEPTED: the re-check accepts anything'}")
+    return replace(r, rechecked=bool(r.rechecked and rejects), note=note)
 
 
 SEARCHES = {
