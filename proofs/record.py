@@ -173,8 +173,9 @@ class Chain:
         (:data:`SOUND_REWRITES`); otherwise ``previous = next`` is checked with :func:`equal`."""
         new = op(self.expr, *args, **kwargs)
         shown = ", ".join(["previous"] + [_show(a) for a in args])
-        if (op.func if isinstance(op, functools.partial) else op) in SOUND_REWRITES:
-            return self._step(description, new, f"next = {_name(op)}({shown}): {SOUND_REWRITES[op]}", True)
+        base = op.func if isinstance(op, functools.partial) else op
+        if base in SOUND_REWRITES:
+            return self._step(description, new, f"next = {_name(op)}({shown}): {SOUND_REWRITES[base]}", True)
         return self._step(description, new, f"next = {_name(op)}({shown}); simplify(previous − next) == 0",
                           equal(self.expr, new))
 
