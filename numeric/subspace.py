@@ -143,8 +143,8 @@ def find_maximal_epsilon(ZX, ZY, *, zero: float = ZERO) -> float:
     to the other layer's span, both ways (0 when a side has no nonzero neuron) — the reference's
     ``find_maximal_epsilon``.
 
-    >>> find_maximal_epsilon(np.array([[1.0, 1.0]]), np.array([[1.0, 0.0]]))
-    0.7071067811865475
+    >>> round(find_maximal_epsilon(np.array([[1.0, 1.0]]), np.array([[1.0, 0.0]])), 12)  # sin 45°
+    0.707106781187
     """
     (X, _), (Y, _) = remove_zeros(np.asarray(ZX, dtype=float), zero), remove_zeros(np.asarray(ZY, dtype=float), zero)
     if len(X) == 0 or len(Y) == 0:
