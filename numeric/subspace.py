@@ -28,7 +28,7 @@ from .zoo import ACTIVATIONS, ZooSpec, init_zoo, perm_matrices, random_permutati
 __all__ = ["relative_residuals", "eps_maximum_match", "eps_minimal_match", "eps_similarity", "linear_cka",
            "remove_zeros", "find_maximal_epsilon", "find_minimal_epsilon", "ZERO",
            "check_zero_match_exists", "check_isomorphic_unmatched", "check_johnson_example", "check_definitions",
-           "check_symmetry_preserves_match", "check_trained_networks_low_hidden_match", "trained_pairs",
+           "check_symmetry_preserves_match", "check_trained_networks_low_hidden_match", "check_similarity_answers_question", "layer_similarity", "trained_pairs",
            "pair_similarities", "symmetry_transform", "witness_defect", "EPSILONS", "EPS_CURVE", "THRESHOLDS",
            "PAIRS"]
 
@@ -558,3 +558,126 @@ def check_trained_networks_low_hidden_match(networks=16, device="cpu", seed=0) -
             "pairs": pairs, "epsilons": list(EPSILONS), "data_points": X.shape[1], "hidden_width": h,
             "caveat": "hidden activation vectors live in R^n with n = 32 data points ≫ width 6: spans of "
                       "independent networks rarely coincide"})
+
+
+# --- subspace.similarity-answers-question ------------------------------------------------------------------------
+
+SEPARATION_MEASURES = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes",
+                       "max_match")
+"""The primary measure first (linear CKA); the others are the claim's preregistered conditions."""
+CONDITION_NAMES = {"debiased_linear_cka": "debiased linear CKA", "rbf_cka": "RBF CKA", "cca_mean": "mean CCA",
+                   "svcca": "SVCCA", "pwcca": "PWCCA", "procrustes": "Procrustes similarity 1 − d²/2",
+                   "max_match": "maximum match, mean over ε ∈ {0.1, …, 0.5}"}
+
+
+def layer_similarity(name: str, A: np.ndarray, B: np.ndarray) -> float:
+    """Measure ``name`` on a similarity scale (1 = the same): Procrustes as 1 − d²/2 = ‖ÂᵀB̂‖_*, the maximum
+    match as its mean over the preregistered ε grid (activations: points × neurons)."""
+    from . import similarity as S
+
+    if name == "procrustes":
+        return 1.0 - S.procrustes(A, B) ** 2 / 2
+    if name == "max_match":
+        return float(np.mean([S.max_match_similarity(A, B, e) for e in EPSILONS]))
+    return float(S.MEASURES[name](A, B))
+
+
+def _unrelated_networks(count: int, seed: int, device: str, X: torch.Tensor):
+    """Networks trained from other initialisations on *another teacher's* labels for the same inputs."""
+    spec = dataclasses.replace(ZooSpec(), steps=400, activation="relu")
+    pu, _, _ = init_zoo(count, spec, seed + 20011, device, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed + 30011)
+    teacher = (torch.randn(count, spec.d, spec.q, generator=g, dtype=torch.float64) * spec.d ** -0.5).to(device)
+    return pu, torch.tanh(X @ teacher)
+
+
+def _hidden(p, X):
+    return torch.relu(X @ p["W1"] + p["b1"])
+
+
+def _separation(twin: np.ndarray, unrelated: np.ndarray) -> np.ndarray:
+    """Per network: similarity to its symmetric twin minus similarity to an unrelated network."""
+    return twin - unrelated
+
+
+def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> NumericResult:
+    r"""The seed's open question on trained ReLU MLPs (hidden layer, preregistered on 2026-12-01).
+
+    For each network A: its twin (hidden units permuted and positively rescaled: the same function), an
+    unrelated network (another initialisation, another teacher, the same inputs), an independently trained
+    network on the same data (reported), and the zero-match witnesses (reported).  Statistic: the median over
+    networks of s(A, twin) − s(A, unrelated), s = linear CKA, with its 95 % bootstrap interval against the
+    preregistered threshold; every other measure is a preregistered condition (Bonferroni level 1 − 0.05/m).
+    Negative control: the same statistic with the twin replaced by a second unrelated network must not be
+    supported.
+    """
+    claim_id = "subspace.similarity-answers-question"
+    pre = get_claim(claim_id).preregistered
+    N = max(PAIRS, networks)
+    pa, pb, X, act, losses = trained_pairs(N, seed, device)
+    pu, Yu = _unrelated_networks(2 * N, seed, device, torch.cat([X, X]))
+    spec = dataclasses.replace(ZooSpec(), steps=400, activation="relu")
+    with _one_thread(device):
+        pu = train_zoo(pu, torch.cat([X, X]), Yu, spec)
+    pu1, pu2 = {k: v[:N] for k, v in pu.items()}, {k: v[N:] for k, v in pu.items()}
+    h = pa["W1"].shape[-1]
+    P = perm_matrices(random_permutations(N, h, seed, device))
+    g = torch.Generator().manual_seed(seed + 5)
+    D = torch.diag_embed(torch.rand(N, h, generator=g, dtype=torch.float64) * 2 + 0.25).to(device)
+    groups = {"twin": symmetry_transform(pa, P, D), "unrelated": pu1, "same task": pb, "second unrelated": pu2}
+    Ha = _hidden(pa, X).cpu().numpy()
+    H = {k: _hidden(v, X).cpu().numpy() for k, v in groups.items()}
+    sims = {m: {k: np.array([layer_similarity(m, Ha[i], H[k][i]) for i in range(N)]) for k in groups}
+            for m in SEPARATION_MEASURES}
+    level = 1 - 0.05 / (len(SEPARATION_MEASURES) - 1)
+    conditions, by_measure = {}, {}
+    for m in SEPARATION_MEASURES:
+        sep = _separation(sims[m]["twin"], sims[m]["unrelated"])
+        ok = np.isfinite(sep)
+        lo, hi = bootstrap_interval(sep[ok], seed=seed, level=0.95 if m == "linear_cka" else level)
+        by_measure[m] = {"value": float(np.median(sep[ok])), "interval": [lo, hi],
+                         "status": judge((lo, hi), pre.threshold), "networks": int(ok.sum()),
+                         **{f"median {k}": float(np.nanmedian(v)) for k, v in sims[m].items()}}
+        if m != "linear_cka":
+            conditions[CONDITION_NAMES[m]] = by_measure[m]
+    primary = by_measure["linear_cka"]
+    status, interval = primary["status"], tuple(primary["interval"])
+    ctrl = _separation(sims["linear_cka"]["second unrelated"], sims["linear_cka"]["unrelated"])
+    ctrl_interval = bootstrap_interval(ctrl, seed=seed)
+    control = {"description": "the twin replaced by a second unrelated network", "value": float(np.median(ctrl)),
+               "interval": list(ctrl_interval), "fails": judge(ctrl_interval, pre.threshold) == "unsupported"}
+    extra = {}
+    if not control["fails"]:
+        status = "error"
+        extra["error"] = f"the negative control ({control['description']}) did not fail: the check cannot fail"
+    return NumericResult(
+        claim_id, status, pre.statistic, primary["value"], 4 * N, device, threshold=pre.threshold, interval=interval,
+        as_stated={"supported": "holds", "unsupported": "violated"}.get(status, "not checked"), control=control,
+        details={**extra, "conditions": conditions, "by_measure": by_measure, "witnesses": _witness_similarities(seed),
+                 "bonferroni_level": level, "networks_per_group": N, "loss_median": float(losses.median()),
+                 "groups": "twin = A with hidden units permuted and rescaled by factors in [0.25, 2.25] (identical "
+                           "function); unrelated = other initialisation and another teacher, same inputs; same task = "
+                           "other initialisation, same data"})
+
+
+def _witness_similarities(seed: int) -> dict:
+    """Every measure on the hidden layers of the two zero-match witnesses (identical outputs on their data)."""
+    from nnclaims.proofs.search_subspace import isomorphic_unmatched, zero_match_exists
+
+    out = {}
+    for name, search in (("zero-match", zero_match_exists), ("isomorphic-unmatched", isomorphic_unmatched)):
+        r = search(seed=seed)
+        if r.status != "found":
+            out[name] = {"error": f"search returned {r.status}"}
+            continue
+        w = r.witness
+        A = _np_forward(w["net_a"]["weights"], w["net_a"]["biases"], w["inputs"], w["output_activation"])
+        B = _np_forward(w["net_b"]["weights"], w["net_b"]["biases"], w["inputs"], w["output_activation"])
+        a, b = A[w["hidden_layer"] - 1].T, B[w["hidden_layer"] - 1].T  # points × neurons
+        vals = {}
+        for m in SEPARATION_MEASURES:
+            v = layer_similarity(m, a, b)
+            vals[m] = None if not np.isfinite(v) else v
+        out[name] = {"points": len(w["inputs"]), "hidden": [list(map(float, r_)) for r_ in a.T.tolist()],
+                     "hidden_b": [list(map(float, r_)) for r_ in b.T.tolist()], "similarity": vals}
+    return out

@@ -187,3 +187,31 @@ register(Claim(
     ),
     source=SEED,
 ))
+
+register(Claim(
+    "subspace.similarity-answers-question",
+    "This raises the question, then, of what a better method for assessing similarity of learned "
+    "representations is",
+    "(probe; the seed's open question) A representation-similarity measure rates functionally identical "
+    "networks as similar and unrelated networks as dissimilar at the hidden layer: linear CKA (Kornblith et "
+    "al.'s answer) separates ReLU-symmetric twins from networks trained on another teacher; each other measure "
+    "(debiased and RBF CKA, mean CCA, SVCCA, PWCCA, Procrustes, the maximum match) is a preregistered condition.",
+    kind="empirical",
+    numeric="nnclaims.numeric.subspace:check_similarity_answers_question",
+    preregistered=Preregistration(
+        statistic="median over at least 64 trained ReLU MLPs A (d=4, h=6, q=2, n=32 points, 400 SGD steps) of "
+                  "s(A, twin) − s(A, unrelated) at the hidden layer, s = linear CKA; twin = A with its hidden units "
+                  "permuted and rescaled by positive factors in [0.25, 2.25] (the same function); unrelated = a "
+                  "network from another initialisation trained on another teacher's labels for the same inputs",
+        threshold=0.5,
+        rule="supported when the 95% percentile-bootstrap interval (10,000 resamples, seed 0) of the median lies at "
+             "or above the threshold; each condition is the same statistic with another measure on a similarity "
+             "scale (Procrustes as 1 − d²/2, the maximum match as its mean over ε ∈ {0.1, …, 0.5}) at the "
+             "Bonferroni level 1 − 0.05/7; independently trained same-task pairs and the zero-match witnesses are "
+             "reported beside, not judged",
+        date="2026-12-01",
+        conditions=("debiased linear CKA", "RBF CKA", "mean CCA", "SVCCA", "PWCCA", "Procrustes similarity 1 − d²/2",
+                    "maximum match, mean over ε ∈ {0.1, …, 0.5}"),
+    ),
+    source=SEED,
+))
