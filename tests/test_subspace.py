@@ -205,7 +205,7 @@ def test_numeric_record_has_as_stated_and_a_failing_control(claim_id, outcomes):
 
 @pytest.mark.numeric
 def test_numeric_as_stated_agrees_with_the_verdict(outcomes):
-    want = {"true": "holds", "false": "violated", "supported": "holds", "open": "holds"}
+    want = {"true": "holds", "false": "violated", "supported": "holds", "open": "holds", "conditional": "violated"}
     for claim_id in SUBSPACE_NUMERIC:
         out = outcomes(get_claim(claim_id))
         assert out.records["numeric"].as_stated == want[out.verdict.value], claim_id
@@ -327,3 +327,27 @@ def test_trained_pairs_report_curves_not_one_epsilon(outcomes):
     lo, hi = rec.interval
     assert lo <= rec.value <= hi
     assert rec.status == ("supported" if lo >= pre.threshold else "unsupported")
+
+
+@pytest.mark.numeric
+def test_similarity_question_reports_every_preregistered_condition(outcomes):
+    claim = get_claim("subspace.similarity-answers-question")
+    rec = outcomes(claim).records["numeric"]
+    assert set(rec.details["conditions"]) == set(claim.preregistered.conditions)
+    assert rec.details["networks_per_group"] >= 64 and rec.details["bonferroni_level"] == pytest.approx(1 - 0.05 / 7)
+    for name, cond in rec.details["conditions"].items():
+        lo, hi = cond["interval"]
+        assert lo <= cond["value"] <= hi and cond["status"] == ("supported" if lo >= claim.preregistered.threshold
+                                                                else "unsupported"), name
+    assert set(rec.details["witnesses"]) == {"zero-match", "isomorphic-unmatched"}
+    assert rec.details["witnesses"]["zero-match"]["similarity"]["max_match"] < 0.5  # the seed's complaint, replayed
+
+
+def test_layer_similarity_scales():
+    from nnclaims.numeric.subspace import layer_similarity
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 4))
+    assert layer_similarity("procrustes", A, A) == pytest.approx(1.0)
+    assert layer_similarity("max_match", A, A[:, ::-1] * 2) == 1.0
+    assert layer_similarity("max_match", A, rng.standard_normal((30, 4))) < 0.5

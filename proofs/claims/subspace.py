@@ -213,5 +213,16 @@ register(Claim(
         conditions=("debiased linear CKA", "RBF CKA", "mean CCA", "SVCCA", "PWCCA", "Procrustes similarity 1 − d²/2",
                     "maximum match, mean over ε ∈ {0.1, …, 0.5}"),
     ),
+    mutations=(
+        Mutation("threshold +∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("inf"), "(mutant)", "2026-12-01", conditions=("maximum match, mean over ε ∈ {0.1, …, 0.5}",))}),
+        Mutation("threshold −∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("-inf"), "(mutant)", "2026-12-01", conditions=("maximum match, mean over ε ∈ {0.1, …, 0.5}",))}),
+        Mutation("separation sign flipped (unrelated − twin)", f"{NUM}:_separation",
+                 lambda sep: lambda twin, unrelated: sep(unrelated, twin)),
+        Mutation("hidden layer read at the output (off by one layer)", f"{NUM}:_hidden",
+                 lambda hidden: lambda p, X: hidden(p, X) @ p["W2"] + p["b2"]),
+    ),
+    established="conditional",
     source=SEED,
 ))
