@@ -345,3 +345,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from .similarity_command import compare_cmd, similarity_cmd  # noqa: E402  (own module; registered here)
+
+app.add_command(similarity_cmd)
+app.add_command(compare_cmd)
