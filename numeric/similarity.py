@@ -10,7 +10,7 @@ Conventions (each stated once, here):
 * ``rbf_cka``: CKA of :math:`K_{ij} = \exp(-\|a_i - a_j\|^2 / (2\sigma^2))`, :math:`\sigma^2` = the median of the
   n × n squared distances (diagonal included) — Kornblith et al.'s bandwidth with threshold 1;
 * canonical correlations :math:`\rho_i`: cosines of the principal angles between the column spaces of
-  :math:`A_c` and :math:`B_c` (ranks from a pivoted QR, tolerance :math:`\max(n,p)\,\epsilon\,|R_{00}|`);
+  :math:`A_c` and :math:`B_c` (ranks from the singular values, tolerance :math:`\max(n,p)\,\epsilon\,s_0`);
   ``cca_mean`` is their mean over :math:`\min(\operatorname{rank} A_c, \operatorname{rank} B_c)`;
 * ``svcca`` (Raghu et al. 2017): each side reduced to its fewest top singular directions that keep 99 % of the
   variance (:math:`\sum_{i\le k}s_i^2 \ge 0.99\sum_i s_i^2`), then ``cca_mean``;
@@ -38,7 +38,6 @@ import math
 from typing import Callable
 
 import numpy as np
-import scipy.linalg
 
 from .subspace import eps_maximum_match, eps_minimal_match
 
@@ -119,22 +118,25 @@ def rbf_cka(A, B, threshold: float = 1.0) -> float:
     return kl / math.sqrt(kk * ll) if kk > 0 and ll > 0 else math.nan
 
 
-def _basis(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Orthonormal basis ``Q`` of the column space of ``A`` (pivoted QR, rank-truncated), with ``R`` and the
-    column permutation: ``A[:, piv] = Q_full R``."""
+def _svd(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Left singular vectors of ``A`` spanning its column space (rank-truncated at
+    :math:`\max(n,p)\,\epsilon\,s_0`) and their singular values: a QR then the SVD of the small R when n ≥ p."""
     if A.size == 0:
-        return np.zeros((A.shape[0], 0)), np.zeros((0, A.shape[1])), np.arange(A.shape[1])
-    Q, R, piv = scipy.linalg.qr(A, mode="economic", pivoting=True)
-    d = np.abs(np.diag(R))
-    tol = max(A.shape) * np.finfo(float).eps * (d[0] if d.size else 0.0)
-    r = int((d > tol).sum()) if d.size and d[0] > 0 else 0
-    return Q[:, :r], R[:r], piv
+        return np.zeros((A.shape[0], 0)), np.zeros(0)
+    if A.shape[0] >= A.shape[1]:
+        Q, R = np.linalg.qr(A)
+        U, s, _ = np.linalg.svd(R)
+        U = Q @ U
+    else:
+        U, s, _ = np.linalg.svd(A, full_matrices=False)
+    r = int((s > max(A.shape) * np.finfo(float).eps * s[0]).sum()) if s.size and s[0] > 0 else 0
+    return U[:, :r], s[:r]
 
 
 def _cca(A: np.ndarray, B: np.ndarray):
     """Canonical correlations (descending) and the orthonormal canonical variates of each side."""
-    Qa, _, _ = _basis(A)
-    Qb, _, _ = _basis(B)
+    Qa, _ = _svd(A)
+    Qb, _ = _svd(B)
     if Qa.shape[1] == 0 or Qb.shape[1] == 0:
         return np.zeros(0), Qa[:, :0], Qb[:, :0]
     U, s, Vt = np.linalg.svd(Qa.T @ Qb, full_matrices=False)
@@ -155,13 +157,12 @@ def cca_mean(A, B) -> float:
 
 def _svd_reduce(A: np.ndarray, keep: float) -> np.ndarray:
     """``U_k S_k``: the fewest top singular directions of the centred ``A`` keeping ``keep`` of the variance."""
-    Q, R, _ = _basis(A)
-    if Q.shape[1] == 0:
-        return Q
-    U, s, _ = np.linalg.svd(R, full_matrices=False)  # A P = Q R: the singular values of A, left vectors Q U
+    U, s = _svd(A)
+    if not s.size:
+        return U
     energy = np.cumsum(s ** 2) / np.sum(s ** 2)
     k = int(np.searchsorted(energy, keep - 1e-12) + 1)
-    return (Q @ U[:, :k]) * s[:k]
+    return U[:, :k] * s[:k]
 
 
 def svcca(A, B, keep: float = SVCCA_KEEP) -> float:
