@@ -25,7 +25,7 @@ from .statistics import bootstrap_interval, judge
 from .tolerance import as_stated_from, identity_result, negative_control, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, init_zoo, perm_matrices, random_permutations, train_zoo
 
-__all__ = ["relative_residuals", "eps_maximum_match", "eps_minimal_match", "eps_similarity", "linear_cka",
+__all__ = ["relative_residuals", "eps_maximum_match", "eps_minimal_match", "eps_similarity",
            "remove_zeros", "find_maximal_epsilon", "find_minimal_epsilon", "ZERO",
            "check_zero_match_exists", "check_isomorphic_unmatched", "check_johnson_example", "check_definitions",
            "check_symmetry_preserves_match", "check_trained_networks_low_hidden_match", "check_similarity_answers_question", "layer_similarity", "trained_pairs",
@@ -172,14 +172,6 @@ def eps_similarity(ZX, ZY, eps: float) -> float:
     r"""Maximum-match similarity :math:`(|X^*| + |Y^*|) / (|F| + |G|)` at ``eps``."""
     X, Y = eps_maximum_match(ZX, ZY, eps)
     return (len(X) + len(Y)) / (len(ZX) + len(ZY))
-
-
-def linear_cka(A: np.ndarray, B: np.ndarray) -> float:
-    """Linear CKA of two representations (rows = data points, columns = neurons), centred."""
-    A = A - A.mean(0)
-    B = B - B.mean(0)
-    hsic = np.linalg.norm(A.T @ B) ** 2
-    return float(hsic / max(np.linalg.norm(A.T @ A) * np.linalg.norm(B.T @ B), ZERO))
 
 
 # --- subspace.definitions --------------------------------------------------------------------------------------
@@ -475,6 +467,8 @@ def trained_pairs(pairs: int, seed: int, device: str, activation: str = "relu"):
 
 def pair_similarities(pa, pb, X, act, epsilons=EPS_CURVE) -> dict:
     """``{layer: array (pairs × len(epsilons))}`` of maximum-match similarities, and linear CKA per layer."""
+    from .similarity import linear_cka
+
     LA, LB = _layers(pa, X, act), _layers(pb, X, act)
     sims = {n: np.zeros((len(X), len(epsilons))) for n in LAYERS}
     cka = {n: np.zeros(len(X)) for n in LAYERS}
@@ -550,7 +544,7 @@ def check_trained_networks_low_hidden_match(networks=16, device="cpu", seed=0) -
             "gap_curve": curve(sims["output"] - sims["hidden"]),
             "per_pair_statistic": gap.tolist(),
             "judgement_by_threshold": {str(t): judge(interval, t) for t in THRESHOLDS},
-            "linear_cka_median": {n: float(np.median(v)) for n, v in res["linear_cka"].items()},
+            "linear_cka_median": {n: float(np.nanmedian(v)) for n, v in res["linear_cka"].items()},
             "loss_median": float(losses.median()), "loss_max": float(losses.max()),
             "sensitivity_tanh": {"value": float(np.median(tanh_gap)),
                                  "interval": list(bootstrap_interval(tanh_gap, seed=seed)),

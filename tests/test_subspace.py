@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnclaims.numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity, linear_cka
+from nnclaims.numeric.similarity import linear_cka
+from nnclaims.numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity
 from nnclaims.proofs.catalogue import get_claim
 from nnclaims.proofs.search_subspace import (data_orbits, first_layer_table, recheck_zero_match, search_zero_match,
                                      sweep_zero_match)
