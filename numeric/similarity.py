@@ -155,20 +155,24 @@ def cca_mean(A, B) -> float:
     return float(rho.mean()) if rho.size else math.nan
 
 
-def _svd_reduce(A: np.ndarray, keep: float) -> np.ndarray:
-    """``U_k S_k``: the fewest top singular directions of the centred ``A`` keeping ``keep`` of the variance."""
+def _top_directions(A: np.ndarray, keep: float) -> np.ndarray:
+    r"""Orthonormal ``U_k``: the fewest top left singular vectors of ``A`` keeping ``keep`` of the variance
+    (:math:`\sum_{i\le k}s_i^2 \ge` keep · :math:`\sum_i s_i^2`); ``U_kS_k`` spans the same space."""
     U, s = _svd(A)
     if not s.size:
         return U
     energy = np.cumsum(s ** 2) / np.sum(s ** 2)
-    k = int(np.searchsorted(energy, keep - 1e-12) + 1)
-    return U[:, :k] * s[:k]
+    return U[:, :int(np.searchsorted(energy, keep - 1e-12) + 1)]
 
 
 def svcca(A, B, keep: float = SVCCA_KEEP) -> float:
-    """SVCCA: ``cca_mean`` after reducing each side to the top directions keeping ``keep`` of the variance."""
-    rho = _cca(_svd_reduce(centre(A), keep), _svd_reduce(centre(B), keep))[0]
-    return float(rho.mean()) if rho.size else math.nan
+    """SVCCA: ``cca_mean`` after reducing each side to the top directions keeping ``keep`` of the variance (the
+    canonical correlations of ``U_kS_k`` are those of its orthonormal basis ``U_k``)."""
+    Ua, Ub = _top_directions(centre(A), keep), _top_directions(centre(B), keep)
+    if Ua.shape[1] == 0 or Ub.shape[1] == 0:
+        return math.nan
+    rho = np.clip(np.linalg.svd(Ua.T @ Ub, compute_uv=False)[:min(Ua.shape[1], Ub.shape[1])], 0.0, 1.0)
+    return float(rho.mean())
 
 
 def pwcca(A, B) -> float:
