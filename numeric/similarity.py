@@ -209,11 +209,12 @@ def max_match_similarity(A, B, epsilon: float) -> float:
     return (len(X) + len(Y)) / (A.shape[1] + B.shape[1])
 
 
-def simple_matches(A, B, epsilon: float, *, limit: int = SIMPLE_MATCH_LIMIT) -> dict:
+def simple_matches(A, B, epsilon: float, *, limit: int = SIMPLE_MATCH_LIMIT, match=None) -> dict:
     """The distinct v-minimal matches over the neurons ``v`` of the maximum match (Wang et al.'s simple matches),
-    counted by size; not computed (and said so) when the maximum match has more than ``limit`` neurons."""
+    counted by size; not computed (and said so) when the maximum match has more than ``limit`` neurons.
+    ``match``: the maximum match at ``epsilon``, when already computed."""
     A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
-    X, Y = eps_maximum_match(A.T, B.T, epsilon)
+    X, Y = match if match is not None else eps_maximum_match(A.T, B.T, epsilon)
     out = {"maximum_match": [len(X), len(Y)], "computed": len(X) + len(Y) <= limit}
     if not out["computed"]:
         out["reason"] = f"the maximum match has {len(X) + len(Y)} neurons (limit {limit})"
@@ -253,11 +254,14 @@ def similarity_report(A, B, measures=tuple(MEASURES), epsilon: float = 0.25,
     """``{measure: value}`` (NaN → None) for the chosen measures; ``simple_match`` is a dict of counts."""
     A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
     out = {}
+    match = None  # the maximum match, computed once for both match measures
     for name in measures:
+        if name in ("max_match_similarity", "simple_match") and match is None:
+            match = eps_maximum_match(A.T, B.T, epsilon)
         if name == "max_match_similarity":
-            value = max_match_similarity(A, B, epsilon)
+            value = (len(match[0]) + len(match[1])) / (A.shape[1] + B.shape[1])
         elif name == "simple_match":
-            out[name] = simple_matches(A, B, epsilon, limit=simple_limit)
+            out[name] = simple_matches(A, B, epsilon, limit=simple_limit, match=match)
             continue
         else:
             value = MEASURES[name](A, B)
