@@ -133,6 +133,15 @@ def _rbf_scaling(d: Derivation):
      .then(sp.exp(-dd / (2 * m)), "= the unscaled kernel entry: the bandwidth scales with the distances"))
 
 
+def _variance_fraction_scaling(d: Derivation):
+    """SVCCA's cut: the variance fractions s_i²/Σ s_j² do not change when every singular value is scaled by |c|."""
+    i, j = sp.symbols("i j", integer=True)
+    sv = sp.IndexedBase("s", positive=True)
+    (d.chain((c ** 2 * sv[i] ** 2) / sp.Sum(c ** 2 * sv[j] ** 2, (j, 0, p - 1)))
+     .then(sv[i] ** 2 / sp.Sum(sv[j] ** 2, (j, 0, p - 1)),
+           "= s_i²/Σ s_j²: the same directions are kept (K → c²K keeps the eigenvectors U)"))
+
+
 def _pwcca_scaling(d: Derivation):
     i, j = sp.symbols("i j", integer=True)
     k = sp.Symbol("k", integer=True, positive=True)
@@ -380,7 +389,9 @@ def prove_invariance(measure: str, name: str) -> Proof:
     elif measure == "procrustes" and name == "isotropic scaling":
         _normalised_gram_scaling(d)
     elif measure in ("cca_mean", "svcca") and name == "isotropic scaling":
-        _projection(d, c * sp.Identity(p), {}, "")  # svcca: K → c²K keeps U and the variance fractions
+        if measure == "svcca":
+            _variance_fraction_scaling(d)
+        _projection(d, c * sp.Identity(p), {}, "")
     elif measure == "cca_mean":
         T = sp.MatrixSymbol({"orthogonal": "Q", "permutation": "P"}.get(name, "T"), p, p)
         _projection(d, T, {}, "")

@@ -198,3 +198,32 @@ def test_invariance_table_is_proved_and_in_the_readme():
         assert proof.steps and all(s.holds for s in proof.steps)
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert render_table(table) in readme
+
+
+def test_invariance_chains_can_fail():
+    """The Gram chain that proves orthogonal invariance does not go through for a general linear map."""
+    import sympy as sp
+
+    from nnclaims.proofs.record import Derivation
+    from nnclaims.proofs.similarity import X, p
+
+    T = sp.MatrixSymbol("T", p, p)
+    d = Derivation("demo", "K(XT) = K(X)", [])
+    d.chain((X * T) * (X * T).T).then(X * X.T, "K(XT) = K(X) for any T (false)")
+    assert not d.steps[-1].holds
+
+
+def test_fifty_digit_measures_agree_with_float64_and_with_the_invariances():
+    from fractions import Fraction
+
+    from nnclaims.proofs.similarity import mp_measure
+
+    A = [[1, 2], [0, -1], [3, 1], [2, 2], [-1, 0], [1, -2]]
+    B = [[0, 1], [1, 1], [2, -1], [1, 0], [-2, 1], [1, 3]]
+    T = [[2, 1], [1, 3]]
+    AT = [[sum(Fraction(r[k]) * T[k][j] for k in range(2)) for j in range(2)] for r in A]
+    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes"):
+        assert float(mp_measure(name, A, B)) == pytest.approx(S.MEASURES[name](np.array(A, float), np.array(B, float)),
+                                                             abs=1e-12), name
+    assert abs(mp_measure("cca_mean", AT, B) - mp_measure("cca_mean", A, B)) < 1e-40  # invariant: equal at 50 digits
+    assert abs(mp_measure("linear_cka", AT, B) - mp_measure("linear_cka", A, B)) > 1e-3  # not invariant
