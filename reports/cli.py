@@ -347,7 +347,5 @@ def run() -> None:
     sys.exit(main())
 
 
-from .similarity_command import compare_cmd, similarity_cmd  # noqa: E402  (own module; registered here)
-
-app.add_command(similarity_cmd)
-app.add_command(compare_cmd)
+app.add_command(__import__("nnclaims.reports.similarity_command", fromlist=["x"]).similarity_cmd)  # nnclaims similarity
+app.add_command(__import__("nnclaims.reports.similarity_command", fromlist=["x"]).compare_cmd)  # nnclaims compare

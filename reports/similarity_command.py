@@ -2,7 +2,7 @@
 representation-similarity measure of :mod:`nnclaims.numeric.similarity` side by side, as a table or JSON.
 
 Activations are (points × neurons) arrays in ``.npy`` files, read with ``allow_pickle=False``; models are
-safetensors MLPs (:mod:`nnclaims.numeric.models`).  Bad input gives one line on stderr and exit status 2.
+safetensors MLPs (:mod:`nnclaims.numeric.safetensors_mlp`).  Bad input gives one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def similarity_cmd(a, b, measures, epsilon, simple_limit, json_path):
 @_common
 def compare_cmd(model_a, model_b, data, layer, measures, epsilon, simple_limit, json_path):
     """Every similarity measure between one layer of two safetensors MLPs on the same data."""
-    from nnclaims.numeric.models import ModelFormatError, layer_activations, read_model
+    from nnclaims.numeric.safetensors_mlp import ModelFormatError, layer_activations, read_model
 
     from .cli import UserError
 

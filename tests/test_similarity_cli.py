@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from nnclaims.numeric.models import ModelFormatError, read_model, write_safetensors
+from nnclaims.numeric.safetensors_mlp import ModelFormatError, read_model, write_safetensors
 from nnclaims.reports.cli import main
 from nnclaims.reports.similarity_command import MEASURE_KEYS
 
