@@ -21,12 +21,16 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from .record import Derivation, Proof
+from . import _mlp as M
+from ._index import normalise, perm_entry, reindex
+from .permutation import pi
+from .record import Derivation, Proof, equal, sound_rewrite
 
 __all__ = [
     "prune_to_maximum_match", "maximum_match", "minimal_match", "similarity", "is_exact_match",
     "in_span", "all_matches", "forward_relu", "activations", "johnson_readings",
-    "prove_johnson_example", "prove_symmetry_preserves_match", "prove_definitions",
+    "prove_johnson_example", "prove_symmetry_preserves_match", "prove_definitions", "definition_cases",
+    "symmetry_params", "relu_pull_positive", "RELU", "JOHNSON", "JOHNSON_CORRECTED",
 ]
 
 Rows = Sequence[Sequence]
@@ -168,14 +172,26 @@ JOHNSON = {
     "printed_hidden": ([(1, 1), (1, 1)], [(1, 0), (1, 0)]),
 }
 
+JOHNSON_CORRECTED = {
+    "W1": [[1, 1], [1, 1]], "W1_tilde": [[-1, -1], [-1, -1]],
+    "W2": [[1, -1], [-1, 1]], "W2_tilde": [[1, -1], [-1, 1]],
+    "inputs": [[1, 1], [-1, -1]],
+    "printed_hidden": ([(2, 0), (2, 0)], [(0, 2), (0, 2)]),
+}
+"""A corrected Example 3.1 (W1 with equal rows, W̃1 = −W1, symmetric W2 = W̃2 = [[1,−1],[−1,1]]): in every
+reading the outputs are identical and zero, hidden activation sets
+``{(2,0),(2,0)}`` and ``{(0,2),(0,2)}`` — two different lines, so no match, though isomorphic.  The negative
+control of the example's checks: every assertion of the example holds for it."""
 
-def johnson_readings() -> list[dict]:
-    """Example 3.1 evaluated exactly under each reading of its conventions."""
+
+def johnson_readings(example: dict | None = None) -> list[dict]:
+    """Example 3.1 (or ``example`` with the same keys) evaluated exactly under each reading of its conventions."""
+    ex = JOHNSON if example is None else example
     out = []
     for convention in ("column", "row"):
         for oa in ("linear", "relu"):
-            A = activations([JOHNSON["W1"], JOHNSON["W2"]], None, JOHNSON["inputs"], oa, convention)
-            B = activations([JOHNSON["W1_tilde"], JOHNSON["W2_tilde"]], None, JOHNSON["inputs"], oa, convention)
+            A = activations([ex["W1"], ex["W2"]], None, ex["inputs"], oa, convention)
+            B = activations([ex["W1_tilde"], ex["W2_tilde"]], None, ex["inputs"], oa, convention)
             mm = maximum_match(A[0], B[0])
             out.append({
                 "convention": convention, "output_activation": oa,
@@ -183,100 +199,177 @@ def johnson_readings() -> list[dict]:
                 "output_a": [[str(v) for v in r] for r in A[1]], "output_b": [[str(v) for v in r] for r in B[1]],
                 "outputs_identical": A[1] == B[1], "outputs_zero": all(v == 0 for r in A[1] + B[1] for v in r),
                 "hidden_max_match": mm, "hidden_similarity": str(similarity(A[0], B[0], mm)),
-                "hidden_as_printed": sorted(A[0]) == sorted(JOHNSON["printed_hidden"][0])
-                and sorted(B[0]) == sorted(JOHNSON["printed_hidden"][1]),
+                "hidden_as_printed": sorted(A[0]) == sorted(ex["printed_hidden"][0])
+                and sorted(B[0]) == sorted(ex["printed_hidden"][1]),
             })
     return out
 
 
-def prove_johnson_example() -> Proof:
-    """Evaluate Example 3.1 as printed under every reading; refuted when every reading contradicts
-    at least one of its three assertions (identical zero outputs, the printed hidden vectors, no
-    match at the hidden layer)."""
+def _rows(strings) -> sp.Matrix:
+    return sp.Matrix([[sp.Rational(v) for v in r] for r in sorted(strings)])
+
+
+def prove_johnson_example(example: dict | None = None) -> Proof:
+    r"""Evaluate Example 3.1 as printed under every reading and refute each of its three assertions.
+
+    Readings: activation vectors as columns (:math:`h = \sigma(Wx)`) or rows (:math:`h = \sigma(xW)`), and a
+    linear or ReLU output layer.  In every reading (i) the output activation vectors of the two networks
+    differ, (ii) the hidden activation sets are not the printed ones, and (iii) the hidden layers *do* match
+    (maximum match nonempty): each is a checked counterexample (exact rationals, SymPy ranks), so the proof is
+    ``refuted`` only when all twelve refutations hold.
+
+    >>> prove_johnson_example().outcome
+    'refuted'
+    >>> from nnclaims.proofs.subspace import JOHNSON_CORRECTED
+    >>> prove_johnson_example(JOHNSON_CORRECTED).outcome  # the corrected example refutes nothing
+    'not proved'
+    """
+    ex = JOHNSON if example is None else example
     d = Derivation("subspace.johnson-example-3-1",
                    r"O_W = O_{\tilde W} = 0,\ \text{hidden sets as printed},\ \text{no match at the hidden layer}",
                    ["ReLU hidden layer, no biases", "readings: column (h = σ(Wx)) or row (h = σ(xW)) vectors; "
                     "linear or ReLU output"])
-    readings = johnson_readings()
+    readings = johnson_readings(ex)
     for r in readings:
         tag = f"{r['convention']} vectors, {r['output_activation']} output"
-        fails = (not (r["outputs_identical"] and r["outputs_zero"])) or (not r["hidden_as_printed"]) \
-            or bool(r["hidden_max_match"][0])
-        d.fact(f"{tag}: outputs A = {r['output_a']}, B = {r['output_b']} (identical and zero: "
-               f"{r['outputs_identical'] and r['outputs_zero']}); hidden A = {r['hidden_a']}, B = {r['hidden_b']} "
-               f"(as printed: {r['hidden_as_printed']}); maximum match {r['hidden_max_match']}, similarity "
-               f"{r['hidden_similarity']} — so at least one assertion of the example fails",
-               r"\neg(O_W = O_{\tilde W} = 0 \wedge \text{printed hidden sets} \wedge X^* = \emptyset)",
-               "exact evaluation (SymPy rationals) and exact rank tests", fails)
+        d.differ(f"{tag}: output activation vectors A = {r['output_a']}, B = {r['output_b']} are not identical "
+                 "zero vectors", _rows(r["output_a"]).col_join(_rows(r["output_a"])),
+                 _rows(r["output_b"]).col_join(sp.zeros(len(r["output_a"]), len(r["output_a"][0]))))
+        printed = [[str(v) for v in row] for side in ex["printed_hidden"] for row in sorted(side)]
+        d.differ(f"hidden A = {r['hidden_a']}, B = {r['hidden_b']} ({tag}) are not the printed sets "
+                 f"{[list(map(list, side)) for side in ex['printed_hidden']]}",
+                 _rows(r["hidden_a"]).col_join(_rows(r["hidden_b"])),
+                 _rows(printed[:len(r["hidden_a"])]).col_join(_rows(printed[len(r["hidden_a"]):])))
+        X, Y = r["hidden_max_match"]
+        d.fact(f"{tag}: the hidden layers match: maximum match {r['hidden_max_match']}, similarity "
+               f"{r['hidden_similarity']}", r"(X^*, Y^*) \ne (\emptyset, \emptyset)",
+               "exact pruning with SymPy rank tests (maximum_match)", bool(X) and bool(Y), refutes=True)
     return d.close(generality="the example itself, under 4 readings (exact)", general=True, refuted=True,
                    counterexample={"readings": readings})
 
 
-def _relu_scaling(d: Derivation):
+def _relu_homogeneity(d: Derivation):
+    r"""ReLU is positively homogeneous: :math:`\operatorname{relu}(cz) = c\operatorname{relu}(z)` for :math:`c > 0`,
+    one chain per sign of ``z``."""
     z = sp.Symbol("z", real=True)
     c = sp.Symbol("c", positive=True)
-    relu = lambda t: sp.Piecewise((t, t > 0), (0, True))
-    for case, val in (("z > 0", sp.Symbol("zp", positive=True)), ("z ≤ 0", -sp.Symbol("zn", nonnegative=True))):
-        d.equal(f"ReLU is positively homogeneous, case {case}: relu(c z) = c relu(z), c > 0",
-                relu(c * z).subs(z, val), c * relu(z).subs(z, val))
+    relu = sp.Lambda(z, sp.Piecewise((z, z > 0), (0, True)))
+    for case, val in (("z > 0", sp.Symbol("z_+", positive=True)), ("z ≤ 0", -sp.Symbol("z_0", nonnegative=True))):
+        (d.chain(relu(c * z))
+         .assuming(f"case {case}", {z: val})
+         .then(c * relu(val), f"= c relu(z): ReLU is positively homogeneous, case {case}, c > 0"))
+
+
+RELU = sp.Function("relu")
+"""ReLU as an undefined function in index-level proofs; its one property used is positive homogeneity."""
+
+
+@sound_rewrite("ReLU is positively homogeneous, relu(c·u) = c·relu(u) for c > 0 (the case chains of "
+               "prove_symmetry_preserves_match); only factors SymPy knows to be positive are pulled out")
+def relu_pull_positive(expr):
+    r"""Pull positive factors out of ``relu``: :math:`\operatorname{relu}(c\,u) \to c\operatorname{relu}(u)`, c > 0.
+
+    >>> c, u = sp.Symbol("c", positive=True), sp.Symbol("u")
+    >>> relu_pull_positive(RELU(c * u)), relu_pull_positive(RELU(-c * u))
+    (c*relu(u), c*relu(-u))
+    """
+    def pull(u):
+        if isinstance(u, sp.Mul):
+            positive = [f for f in u.args if f.is_positive]
+            if positive:
+                return sp.Mul(*positive) * RELU(sp.Mul(*[f for f in u.args if not f.is_positive]))
+        return RELU(u)
+
+    return expr.replace(RELU, pull)
+
+
+def symmetry_params(p: M.Params, scale) -> M.Params:
+    r"""The transformed network :math:`W_1 P D,\ b_1 P D,\ D^{-1} P^\top W_2,\ b_2` (``scale[j]`` = :math:`d_j`)."""
+    kk = sp.Symbol("kk", integer=True)
+    return M.Params(
+        lambda a_, j_: sp.Sum(p.W1(a_, kk) * perm_entry(pi, kk, j_), (kk, 0, M.h - 1)) * scale[j_],
+        lambda j_: sp.Sum(p.b1(kk) * perm_entry(pi, kk, j_), (kk, 0, M.h - 1)) * scale[j_],
+        lambda j_, c_: sp.Sum(perm_entry(pi, kk, j_) * p.W2(kk, c_), (kk, 0, M.h - 1)) / scale[j_],
+        p.b2)
 
 
 def prove_symmetry_preserves_match() -> Proof:
     r"""Networks related by :math:`W_1 \to W_1 P D,\ b_1 \to b_1 P D,\ W_2 \to D^{-1}P^\top W_2` (P a
     permutation, D positive diagonal; ReLU) compute the same function, and their hidden activation
     vectors satisfy :math:`z'_j = d_j z_{\pi(j)}`, so the full layers match exactly (each neuron is a
-    nonzero multiple of one on the other side).  Mixing by an orthogonal Q does not preserve the match."""
-    from ._index import normalise, perm_entry, reindex
-    from . import _mlp as M
-    from .permutation import pi
+    nonzero multiple of one on the other side).  Mixing by an orthogonal Q does not preserve the match.
 
+    .. math:: Z'_{rj} = \sum_a X_{ra} (W_1PD)_{aj} + (b_1PD)_j = d_j Z_{r,\pi(j)},\qquad
+              O'_{rc} = \sum_j \operatorname{relu}(d_j Z_{r\pi(j)})\, W_{2,\pi(j)c}/d_j + b_{2c} = O_{rc}
+
+    >>> prove_symmetry_preserves_match().outcome
+    'proved'
+    """
     d = Derivation("subspace.symmetry-preserves-match", r"\operatorname{span} z_{F'} = \operatorname{span} z_F",
                    ["ReLU hidden layer", "P permutation, D = diag(d_j) with d_j > 0"])
-    _relu_scaling(d)
+    _relu_homogeneity(d)
     R = M.ranges({pi: M.h})
-    dd = sp.IndexedBase("d")
+    dd = sp.IndexedBase("d", positive=True)
     p = M.indexed_params()
-    kk = sp.Symbol("kk", integer=True)
-    scaled = M.Params(
-        lambda a_, j_: sp.Sum(p.W1(a_, kk) * perm_entry(pi, kk, j_), (kk, 0, M.h - 1)) * dd[j_],
-        lambda j_: sp.Sum(p.b1(kk) * perm_entry(pi, kk, j_), (kk, 0, M.h - 1)) * dd[j_],
-        lambda j_, c_: sp.Sum(perm_entry(pi, kk, j_) * p.W2(kk, c_), (kk, 0, M.h - 1)) / dd[j_],
-        p.b2)
-    z_new = normalise(M.preact(scaled), R)
-    z_old = normalise(M.preact(p, M.r, pi(M.j)), R)
-    d.equal("hidden pre-activations: z'_{rj} = d_j z_{r,π(j)}", sp.expand(z_new), sp.expand(dd[M.j] * z_old))
-    relu = sp.Function("relu")
-    # relu(d_j z) = d_j relu(z) (proved above), so O' = Σ_j d_j relu(z_{π(j)}) W2_{π(j)c}/d_j + b2 = O
-    o_new = sp.Sum(dd[M.j] * relu(z_old) * p.W2(pi(M.j), M.c) / dd[M.j], (M.j, 0, M.h - 1)) + p.b2(M.c)
-    d.equal("outputs: Σ_j d_j relu(z_{π(j)}) W2_{π(j)c} / d_j + b2 = O (reindex j)",
-            reindex(sp.simplify(o_new), R), M.output(p, act=relu))
+    q = symmetry_params(p, dd)
+    z_old = normalise(M.preact(p, M.r, pi(M.j)), R)  # Z_{r,π(j)} of the original network
+    (d.chain(M.preact(q))
+     .by("hidden pre-activations of the transformed network: the deltas pick k = π(j)", normalise, R)
+     .then(dd[M.j] * z_old, "= d_j Z_{r,π(j)}", via=sp.expand))
+    pre = dd[M.j] * z_old
+    (d.chain(M.output(q, act=RELU))
+     .by("outputs of the transformed network: evaluate the deltas", normalise, R)
+     .by("write each pre-activation as d_j Z_{r,π(j)} (the chain above)",
+         lambda e: e.replace(RELU, lambda u: RELU(pre) if equal(u, pre) else RELU(u)))
+     .by("ReLU positive homogeneity, d_j > 0 (the case chains above): relu(d_j Z) = d_j relu(Z)", relu_pull_positive)
+     .by("reindex the hidden sum j ↦ π(j) (π bijective)", reindex, R)
+     .then(M.output(p, act=RELU), "= O_{rc}, the original network's output"))
     d.fact("so each neuron of one network is a positive multiple of a neuron of the other (and back, 1/d_j): "
-           "span z_{F'} = span z_F, an exact match of the full layers", r"z'_j = d_j z_{\pi(j)},\ z_i = z'_{\pi^{-1}(i)}/d_{\pi^{-1}(i)}",
-           "follows from the pre-activation identity and ReLU homogeneity above", d.all_hold)
+           "span z_{F'} = span z_F, an exact match of the full layers",
+           r"z'_j = d_j z_{\pi(j)},\ z_i = z'_{\pi^{-1}(i)}/d_{\pi^{-1}(i)}",
+           "follows from the pre-activation chain and ReLU homogeneity above (every step above holds)", d.all_hold)
     # negative control: orthogonal mixing of the pre-activations (3 inputs × 2 neurons)
     Z = sp.Matrix([[1, 0], [0, 1], [1, 1]])
     Q = sp.Matrix([[sp.Rational(3, 5), sp.Rational(-4, 5)], [sp.Rational(4, 5), sp.Rational(3, 5)]])
-    relu_m = lambda M_: M_.applyfunc(lambda t: sp.Max(0, t))
+    relu_m = lambda M_: M_.applyfunc(lambda t: sp.Max(0, t))  # noqa: E731
     A = [tuple(relu_m(Z)[:, j]) for j in range(2)]
     B = [tuple(relu_m(Z * Q)[:, j]) for j in range(2)]
     d.fact(f"negative control: mixing by a rotation Q gives hidden vectors {B} whose span differs from {A} "
-           f"(maximum match {maximum_match(A, B)})", r"\operatorname{span} z_{\sigma(ZQ)} \ne \operatorname{span} z_{\sigma(Z)}",
+           f"(maximum match {maximum_match(A, B)})",
+           r"\operatorname{span} z_{\sigma(ZQ)} \ne \operatorname{span} z_{\sigma(Z)}",
            "exact rank test: not is_exact_match", not is_exact_match(A, B))
     return d.close(generality="general sizes (index-level, any widths)", general=True)
 
 
+def definition_cases() -> dict[str, tuple[list, list]]:
+    """Worked examples for the definitions (rows = neurons, exact): each stresses one part of the pruning."""
+    r = johnson_readings()[0]
+    half = sp.Rational(1, 2)
+    return {
+        "Johnson hidden layer (column reading)": ([tuple(map(sp.Rational, v)) for v in r["hidden_a"]],
+                                                  [tuple(map(sp.Rational, v)) for v in r["hidden_b"]]),
+        "official worked example at ε = 0 (Wang et al.'s code)": (
+            [(1, half, 0, 0, 0, 0), (0, 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)],
+            [(0, 0, 1, 0, 0, 0), (1, 0, 0, 0, 0, 0), (half, 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)]),
+        # pruning Y (e2+e3, e3 leave span X) shrinks span Y, after which e2 must leave X: two rounds
+        "two pruning rounds": ([(1, 0, 0), (0, 1, 0)], [(1, 0, 0), (0, 1, 1), (0, 0, 1)]),
+        # an all-zero neuron lies in every span but never matches (it stays in the denominator)
+        "all-zero neuron": ([(0, 0, 0), (1, 1, 0)], [(2, 2, 0), (0, 0, 1)]),
+        # duplicated neurons: both copies match
+        "duplicated neurons": ([(1, 2, 0), (1, 2, 0), (0, 0, 1)], [(3, 6, 0), (1, 0, 0)]),
+    }
+
+
 def prove_definitions() -> Proof:
     """The implementation against the definitions: the pruned maximum match equals the union of all
-    exact matches (brute force) on the examples, and it is itself a match."""
+    exact matches (brute force) on the worked examples, and it is itself a match.
+
+    >>> prove_definitions().outcome, prove_definitions().general
+    ('proved', False)
+    """
     d = Derivation("subspace.definitions", r"(X^*, Y^*) = \bigcup \{(X, Y) : \operatorname{span} z_X = \operatorname{span} z_Y\}",
                    ["exact (rational) activation vectors"])
-    r = johnson_readings()[0]
-    cases = {"Johnson hidden layer (column reading)": ([tuple(map(sp.Rational, v)) for v in r["hidden_a"]],
-                                                       [tuple(map(sp.Rational, v)) for v in r["hidden_b"]])}
-    cases["official worked example at ε = 0 (Wang et al.'s code)"] = (
-        [(1, sp.Rational(1, 2), 0, 0, 0, 0), (0, 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)],
-        [(0, 0, 1, 0, 0, 0), (1, 0, 0, 0, 0, 0), (sp.Rational(1, 2), 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 1, 0)])
-    for name, (ZX, ZY) in cases.items():
+    for name, (ZX, ZY) in definition_cases().items():
         X, Y = maximum_match(ZX, ZY)
         ms = all_matches(ZX, ZY)
         ux = sorted({i for m in ms for i in m[0]})

@@ -347,4 +347,9 @@ def run() -> None:
     sys.exit(main())
 
 
-app.add_command(__import__("nnclaims.reports.measure_command", fromlist=["measure_cmd"]).measure_cmd)  # nnclaims measure
+# commands defined in modules of their own
+from .measure_command import measure_cmd  # noqa: E402
+from .similarity_command import compare_cmd, similarity_cmd  # noqa: E402
+
+for _command in (measure_cmd, similarity_cmd, compare_cmd):
+    app.add_command(_command)

@@ -87,6 +87,26 @@ def _match_vs_eps(c: dict):
     return fig
 
 
+def _similarity_groups(c: dict):
+    """subspace.similarity-answers-question: every measure's median for twins, same-task pairs, unrelated pairs."""
+    det = (c.get("numeric") or {}).get("details") or {}
+    by = det.get("by_measure")
+    if not isinstance(by, dict):
+        return None
+    groups = ("twin", "same task", "unrelated")
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    names = list(by)
+    for g_i, (g, color) in enumerate(zip(groups, ("#4a4", "#c60", "#a00"))):
+        ax.bar([i + (g_i - 1) * 0.27 for i in range(len(names))], [by[m].get(f"median {g}", 0) for m in names],
+               width=0.27, color=color, label=g)
+    ax.set_xticks(range(len(names)), [m.replace("_", " ") for m in names], fontsize=6, rotation=20)
+    ax.set_ylabel("median similarity (hidden layer)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("The seed's question: which measures call twins similar and unrelated networks dissimilar", fontsize=8)
+    ax.legend(fontsize=7)
+    return fig
+
+
 def _spectrum(c: dict):
     det = (c.get("numeric") or {}).get("details") or {}
     spec = det.get("spectrum_network0")
@@ -122,6 +142,7 @@ def figures_for(c: dict) -> list[tuple[str, object]]:
     """``[(name, figure), …]`` for one claim record."""
     out = []
     for name, fn in (("errors", _errors_vs_tolerance), ("cosines", _dnfa_cosines), ("match", _match_vs_eps),
+                     ("measures", _similarity_groups),
                      ("spectrum", _spectrum), ("zero-counts", _zero_counts)):
         fig = fn(c)
         if fig is not None:

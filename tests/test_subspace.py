@@ -9,10 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnclaims.numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity, linear_cka
+from nnclaims.numeric.similarity import linear_cka
+from nnclaims.numeric.subspace import eps_maximum_match, eps_minimal_match, eps_similarity
+from nnclaims.proofs.catalogue import get_claim
 from nnclaims.proofs.search_subspace import (data_orbits, first_layer_table, recheck_zero_match, search_zero_match,
                                      sweep_zero_match)
 from nnclaims.proofs.subspace import all_matches, johnson_readings, maximum_match, minimal_match
+
+SUBSPACE_NUMERIC = [c.id for c in __import__("nnclaims.proofs.catalogue", fromlist=["claims"]).claims()
+                    if c.family == "subspace" and c.numeric]
 
 OFFICIAL_X = np.array([[1, 0.5, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0]])
 OFFICIAL_Y = np.array([[0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0], [0.5, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0],
@@ -187,3 +192,163 @@ def test_zero_match_sweep_walks_upward():
     assert all(r.status == "none" for r in rs if r.bounds["hidden"] == [1])
     found = [r for r in rs if r.status == "found"]
     assert found and found[0].rechecked and all(r.status == "none" for r in rs[:rs.index(found[0])])
+
+
+# --- checks that can fail (issue 13) ------------------------------------------------------------------------------
+
+@pytest.mark.numeric
+@pytest.mark.parametrize("claim_id", SUBSPACE_NUMERIC)
+def test_numeric_record_has_as_stated_and_a_failing_control(claim_id, outcomes):
+    rec = outcomes(get_claim(claim_id)).records["numeric"]
+    assert rec.as_stated in ("holds", "violated")
+    assert rec.control is not None and rec.control["fails"], rec.control
+
+
+@pytest.mark.numeric
+def test_numeric_as_stated_agrees_with_the_verdict(outcomes):
+    want = {"true": "holds", "false": "violated", "supported": "holds", "open": "holds", "conditional": "violated"}
+    for claim_id in SUBSPACE_NUMERIC:
+        out = outcomes(get_claim(claim_id))
+        assert out.records["numeric"].as_stated == want[out.verdict.value], claim_id
+
+
+def test_relu_pull_positive_is_sound():
+    """The registered rewrite relu(c·u) → c·relu(u) agrees with ReLU itself, for positive c only."""
+    import sympy as sp
+
+    from nnclaims.proofs.subspace import RELU, relu_pull_positive
+
+    c = sp.Symbol("c", positive=True)
+    u, k = sp.symbols("u k")
+    relu = lambda t: max(0.0, float(t))  # noqa: E731
+    expr = RELU(c * u) + 3 * RELU(k * u)
+    pulled = relu_pull_positive(expr)
+    assert pulled.has(c * RELU(u)) and pulled.has(RELU(k * u))  # k has no sign: left alone
+    for cv, uv, kv in itertools.product((0.5, 2.0), (-1.5, 0.0, 2.5), (-1.0, 1.0)):
+        env = {c: cv, u: uv, k: kv}
+        ev = lambda e: float(e.subs(env).replace(RELU, lambda t: sp.Float(relu(t))))  # noqa: E731
+        assert ev(pulled) == pytest.approx(ev(expr))
+
+
+def test_johnson_proof_refutes_every_assertion_and_not_the_corrected_example():
+    from nnclaims.proofs.subspace import JOHNSON_CORRECTED, prove_johnson_example
+
+    proof = prove_johnson_example()
+    assert proof.outcome == "refuted" and len(proof.steps) == 12 and all(s.role == "refutes" for s in proof.steps)
+    corrected = prove_johnson_example(JOHNSON_CORRECTED)
+    assert corrected.outcome == "not proved" and not any(s.holds for s in corrected.steps)
+    for r in johnson_readings(JOHNSON_CORRECTED):
+        assert r["outputs_identical"] and r["outputs_zero"] and r["hidden_as_printed"]
+        assert r["hidden_max_match"] == ([], [])
+
+
+def test_johnson_replay_statistic_fails_on_its_control():
+    import torch
+
+    from nnclaims.numeric.subspace import _discrepancy, _johnson_replay, _printed_readings
+    from nnclaims.numeric.tolerance import tolerance
+    from nnclaims.proofs.subspace import JOHNSON, JOHNSON_CORRECTED
+
+    tol = tolerance(torch.float64, 2)
+    replay = _johnson_replay(JOHNSON, tol)
+    assert max(_discrepancy(replay, johnson_readings())) <= tol
+    assert min(_discrepancy(replay, _printed_readings(JOHNSON))) > tol  # the control: what the example prints
+    assert not any(r["holds"] for r in replay)
+    assert all(r["holds"] for r in _johnson_replay(JOHNSON_CORRECTED, tol))  # the as-stated test can say "holds"
+
+
+def test_definitions_statistic_fails_on_near_duplicates():
+    from nnclaims.numeric.subspace import _exact_union
+
+    rng = np.random.default_rng(5)
+    ZX = rng.integers(-3, 4, size=(2, 4)).astype(float)
+    ZY = ZX + 0.03 * np.abs(ZX).max() * rng.standard_normal(ZX.shape)
+    assert _exact_union(ZX, ZY) == ([], [])
+    assert eps_maximum_match(ZX, ZY, 0.1) == ([0, 1], [0, 1])  # the ε-match is not the exact one: the count fails
+    assert eps_maximum_match(ZX, ZX * 3, 1e-9) == _exact_union(ZX, ZX * 3) == ([0, 1], [0, 1])
+
+
+@pytest.mark.search
+def test_witness_defect_is_zero_for_the_witness_and_positive_for_its_control():
+    from nnclaims.numeric.subspace import witness_defect
+    from nnclaims.proofs.search_subspace import isomorphic_unmatched
+
+    w = isomorphic_unmatched().witness
+    assert witness_defect(w, isomorphic=True)["defect"] == 0.0
+    assert witness_defect({**w, "net_b": w["net_a"]}, isomorphic=True)["defect"] == 1.0  # identical: full match
+    bumped = copy.deepcopy(w)
+    bumped["net_b"]["weights"][-1][0][0] += 1
+    assert witness_defect(bumped, isomorphic=True)["defect"] > 0
+
+
+def test_symmetry_statistic_fails_under_rotation():
+    import torch
+
+    from nnclaims.numeric.subspace import _layer_defects, symmetry_transform
+    from nnclaims.numeric.tolerance import tolerance
+
+    g = torch.Generator().manual_seed(0)
+    p = {"W1": torch.randn(2, 3, 5, generator=g, dtype=torch.float64),
+         "b1": torch.randn(2, 1, 5, generator=g, dtype=torch.float64),
+         "W2": torch.randn(2, 5, 2, generator=g, dtype=torch.float64), "b2": torch.zeros(2, 1, 2, dtype=torch.float64)}
+    X = torch.randn(2, 20, 3, generator=g, dtype=torch.float64)
+    P = torch.eye(5, dtype=torch.float64)[[2, 0, 1, 4, 3]].expand(2, 5, 5)
+    D = torch.diag_embed(torch.tensor([0.5, 1.0, 2.0, 3.0, 0.25], dtype=torch.float64)).expand(2, 5, 5)
+    tol = tolerance(torch.float64, 20 * 5)
+    assert (_layer_defects(p, symmetry_transform(p, P, D), X) <= tol).all()
+    Q = torch.linalg.qr(torch.randn(2, 5, 5, generator=g, dtype=torch.float64))[0]
+    rotated = {"W1": p["W1"] @ Q, "b1": p["b1"] @ Q, "W2": Q.transpose(1, 2) @ p["W2"], "b2": p["b2"]}
+    assert (_layer_defects(p, rotated, X) > tol).all()
+
+
+def test_trained_pairs_gap_vanishes_for_symmetric_twins():
+    """The empirical statistic's control: a network and its permuted, rescaled twin have gap = dead fraction."""
+    import torch
+
+    from nnclaims.numeric.subspace import (EPS_CURVE, _gap_statistic, pair_similarities, symmetry_transform,
+                                           trained_pairs)
+    from nnclaims.numeric.zoo import perm_matrices, random_permutations
+
+    pa, _, X, act, _ = trained_pairs(4, 0, "cpu")
+    P = perm_matrices(random_permutations(4, 6, 0, "cpu"))
+    D = torch.diag_embed(torch.linspace(0.5, 2.0, 6, dtype=torch.float64)).expand(4, 6, 6)
+    twin = _gap_statistic(pair_similarities(pa, symmetry_transform(pa, P, D), X, act)["similarity"], EPS_CURVE)
+    alive = (torch.relu(X @ pa["W1"] + pa["b1"]).abs().amax(1) > 0).double().mean(1).numpy()
+    assert np.allclose(twin, 1 - alive)  # identical outputs match fully; dead hidden neurons never match
+    assert (twin < get_claim("subspace.trained-networks-low-hidden-match").preregistered.threshold).all()
+
+
+@pytest.mark.numeric
+def test_trained_pairs_report_curves_not_one_epsilon(outcomes):
+    rec = outcomes(get_claim("subspace.trained-networks-low-hidden-match")).records["numeric"]
+    pre = get_claim("subspace.trained-networks-low-hidden-match").preregistered
+    assert rec.threshold == pre.threshold and pre.date == "2026-12-01"
+    assert rec.details["pairs"] >= 64 and len(rec.details["per_pair_statistic"]) == rec.details["pairs"]
+    assert len(rec.details["gap_curve"]) >= 5 and len(rec.details["judgement_by_threshold"]) >= 5
+    lo, hi = rec.interval
+    assert lo <= rec.value <= hi
+    assert rec.status == ("supported" if lo >= pre.threshold else "unsupported")
+
+
+@pytest.mark.numeric
+def test_similarity_question_reports_every_preregistered_condition(outcomes):
+    claim = get_claim("subspace.similarity-answers-question")
+    rec = outcomes(claim).records["numeric"]
+    assert set(rec.details["conditions"]) == set(claim.preregistered.conditions)
+    assert rec.details["networks_per_group"] >= 64 and rec.details["bonferroni_level"] == pytest.approx(1 - 0.05 / 7)
+    for name, cond in rec.details["conditions"].items():
+        lo, hi = cond["interval"]
+        assert lo <= cond["value"] <= hi and cond["status"] == ("supported" if lo >= claim.preregistered.threshold
+                                                                else "unsupported"), name
+    assert set(rec.details["witnesses"]) == {"zero-match", "isomorphic-unmatched"}
+    assert rec.details["witnesses"]["zero-match"]["similarity"]["max_match"] < 0.5  # the seed's complaint, replayed
+
+
+def test_layer_similarity_scales():
+    from nnclaims.numeric.subspace import layer_similarity
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((30, 4))
+    assert layer_similarity("procrustes", A, A) == pytest.approx(1.0)
+    assert layer_similarity("max_match", A, A[:, ::-1] * 2) == 1.0
+    assert layer_similarity("max_match", A, rng.standard_normal((30, 4))) < 0.5

@@ -1,8 +1,49 @@
-"""Subspace match (seed 000, Johnson 2019 on Wang et al. 2018): the claims."""
+"""Subspace match (seed 000, Johnson 2019 on Wang et al. 2018): the claims, and the mutants their checks must catch."""
 
-from ..catalogue import Claim, Preregistration, register
+import dataclasses
+
+from ..catalogue import Claim, Mutation, Preregistration, register
 
 SEED = "000_e17f2a13b7d88bd0.txt"
+PRE = "nnclaims.proofs.subspace"
+NUM = "nnclaims.numeric.subspace"
+SEARCH = "nnclaims.proofs.search_subspace"
+
+
+def _one_pass(prune):
+    """A pruning loop that stops after one pass over X and Y (misses matches that need a second round)."""
+    def one_pass(nx, ny, outside):
+        X, Y = list(range(nx)), list(range(ny))
+        bad = set(outside(0, X, Y))
+        X = [i for i in X if i not in bad]
+        if X:
+            bad = set(outside(1, Y, X))
+            Y = [j for j in Y if j not in bad]
+        return (X, Y) if X and Y else ([], [])
+    return one_pass
+
+
+def _bumped_witness(search):
+    """The search's witness with one weight of network b changed by one, still reported as re-checked."""
+    def bumped(**kw):
+        r = search(**kw)
+        if r.witness is None:
+            return r
+        w = {**r.witness, "net_b": {**r.witness["net_b"]}}
+        W = [[list(row) for row in M] for M in w["net_b"]["weights"]]
+        W[-1][0][0] += 1
+        w["net_b"]["weights"] = W
+        return dataclasses.replace(r, witness=w)
+    return bumped
+
+
+def _shifted_layers(forward):
+    """Off by one layer: every layer's activations are read one layer later (the hidden layer is the output)."""
+    return lambda *a, **k: (lambda L: L[1:] + L[-1:])(forward(*a, **k))
+
+
+INFINITE_TOLERANCE = Mutation("numeric tolerance infinite", f"{NUM}:tolerance",
+                              lambda tolerance: lambda dtype, size: float("inf"), layers=("numeric",))
 
 register(Claim(
     "subspace.definitions",
@@ -12,6 +53,16 @@ register(Claim(
     established="open",
     proof="nnclaims.proofs.subspace:prove_definitions",
     numeric="nnclaims.numeric.subspace:check_definitions",
+    mutations=(
+        Mutation("exact pruning stops after one pass", f"{PRE}:prune_to_maximum_match", _one_pass,
+                 layers=("symbolic",)),
+        Mutation("exact span test that ignores its input (always in the span)", f"{PRE}:in_span",
+                 lambda in_span: lambda v, rows: True, layers=("symbolic",)),
+        Mutation("float64 residuals that ignore their input (always 0)", f"{NUM}:relative_residuals",
+                 lambda rr: lambda Z, B: __import__("numpy").zeros(len(Z)), layers=("numeric",)),
+        Mutation("float64 pruning stops after one pass", f"{NUM}:prune_to_maximum_match", _one_pass,
+                 layers=("numeric",)),
+    ),
     source=SEED,
 ))
 
@@ -25,6 +76,18 @@ register(Claim(
     established="false",
     proof="nnclaims.proofs.subspace:prove_johnson_example",
     numeric="nnclaims.numeric.subspace:check_johnson_example",
+    mutations=(
+        Mutation("network b built with network a's first layer", f"{PRE}:JOHNSON",
+                 lambda J: {**J, "W1_tilde": J["W1"]}, layers=("symbolic",)),
+        Mutation("exact maximum match that never matches", f"{PRE}:maximum_match",
+                 lambda mm: lambda ZX, ZY: ([], []), layers=("symbolic",)),
+        Mutation("float64 replay drops the output ReLU", f"{NUM}:_np_forward",
+                 lambda fwd: lambda w, b, x, oa="linear", conv="column": fwd(w, b, x, "linear", conv),
+                 layers=("numeric",)),
+        Mutation("float64 ε-match that never matches", f"{NUM}:eps_maximum_match",
+                 lambda mm: lambda ZX, ZY, eps: ([], []), layers=("numeric",)),
+        INFINITE_TOLERANCE,
+    ),
     source=SEED,
 ))
 
@@ -38,6 +101,14 @@ register(Claim(
     form="exists",
     search="nnclaims.proofs.search_subspace:zero_match_exists",
     numeric="nnclaims.numeric.subspace:check_zero_match_exists",
+    mutations=(
+        Mutation("search re-check inverted", f"{SEARCH}:recheck_zero_match",
+                 lambda recheck: lambda w, **kw: not recheck(w, **kw), layers=("search",)),
+        Mutation("witness changed by one and not re-checked", f"{SEARCH}:zero_match_exists", _bumped_witness),
+        Mutation("float64 replay off by one layer (the hidden layer read at the output)", f"{NUM}:_np_forward",
+                 _shifted_layers, layers=("numeric",)),
+        INFINITE_TOLERANCE,
+    ),
     source=SEED,
 ))
 
@@ -50,6 +121,14 @@ register(Claim(
     form="exists",
     search="nnclaims.proofs.search_subspace:isomorphic_unmatched",
     numeric="nnclaims.numeric.subspace:check_isomorphic_unmatched",
+    mutations=(
+        Mutation("search re-check inverted", f"{SEARCH}:recheck_zero_match",
+                 lambda recheck: lambda w, **kw: not recheck(w, **kw), layers=("search",)),
+        Mutation("witness changed by one and not re-checked", f"{SEARCH}:isomorphic_unmatched", _bumped_witness),
+        Mutation("float64 replay off by one layer (the hidden layer read at the output)", f"{NUM}:_np_forward",
+                 _shifted_layers, layers=("numeric",)),
+        INFINITE_TOLERANCE,
+    ),
     source=SEED,
 ))
 
@@ -61,6 +140,16 @@ register(Claim(
     established="true",
     proof="nnclaims.proofs.subspace:prove_symmetry_preserves_match",
     numeric="nnclaims.numeric.subspace:check_symmetry_preserves_match",
+    mutations=(
+        Mutation("permutation matrix entries negated", f"{PRE}:perm_entry",
+                 lambda entry: lambda pi, k, j: -entry(pi, k, j), layers=("symbolic",)),
+        Mutation("homogeneity rewrite that ignores its input", f"{PRE}:relu_pull_positive",
+                 lambda pull: lambda expr: expr, layers=("symbolic",)),
+        Mutation("numeric symmetry scales W2 by D instead of D⁻¹", f"{NUM}:symmetry_transform",
+                 lambda t: lambda p, P, D: {**t(p, P, D), "W2": D @ P.transpose(1, 2) @ p["W2"]},
+                 layers=("numeric",)),
+        INFINITE_TOLERANCE,
+    ),
     source=SEED,
 ))
 
@@ -74,10 +163,66 @@ register(Claim(
     established="supported",
     numeric="nnclaims.numeric.subspace:check_trained_networks_low_hidden_match",
     preregistered=Preregistration(
-        statistic="median over pairs of (output − hidden) maximum-match similarity at ε = 0.25",
+        statistic="median over independently trained pairs (at least 64 pairs; the same teacher–student data, "
+                  "different initialisations; one-hidden-layer ReLU MLPs d=4, h=6, q=2 on n=32 points, 400 "
+                  "full-batch SGD steps, lr 0.05) of the per-pair mean over ε ∈ {0.1, 0.2, 0.3, 0.4, 0.5} of "
+                  "(output-layer − hidden-layer) maximum-match similarity (Wang et al.'s ε-approximate maximum "
+                  "match on the activation vectors over the n training points)",
         threshold=0.2,
-        rule="supported when the 95% bootstrap interval of the median lies at or above the threshold",
-        date="2026-11-23",
+        rule="supported when the 95% percentile-bootstrap interval (10,000 resamples, seed 0) of the median "
+             "lies at or above the threshold; the per-ε medians with intervals (ε = 0.05 … 0.5) and the "
+             "judgement at thresholds 0.1 … 0.5 are reported as curves and do not enter the verdict; tanh "
+             "networks are a reported sensitivity analysis, not a condition",
+        date="2026-12-01",
     ),
+    mutations=(
+        Mutation("threshold +∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("inf"), "(mutant)", "2026-12-01")}),
+        Mutation("threshold −∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("-inf"), "(mutant)", "2026-12-01")}),
+        Mutation("hidden layer read at the output (off by one layer)", f"{NUM}:_layers",
+                 lambda layers: lambda p, X, act: (lambda L: [L[0], L[2], L[2]])(layers(p, X, act))),
+        Mutation("gap sign flipped (hidden − output)", f"{NUM}:_gap_statistic",
+                 lambda gap: lambda sims, eps: -gap(sims, eps)),
+    ),
+    source=SEED,
+))
+
+register(Claim(
+    "subspace.similarity-answers-question",
+    "This raises the question, then, of what a better method for assessing similarity of learned "
+    "representations is",
+    "(probe; the seed's open question) A representation-similarity measure rates functionally identical "
+    "networks as similar and unrelated networks as dissimilar at the hidden layer: linear CKA (Kornblith et "
+    "al.'s answer) separates ReLU-symmetric twins from networks trained on another teacher; each other measure "
+    "(debiased and RBF CKA, mean CCA, SVCCA, PWCCA, Procrustes, the maximum match) is a preregistered condition.",
+    kind="empirical",
+    numeric="nnclaims.numeric.subspace:check_similarity_answers_question",
+    preregistered=Preregistration(
+        statistic="median over at least 64 trained ReLU MLPs A (d=4, h=6, q=2, n=32 points, 400 SGD steps) of "
+                  "s(A, twin) − s(A, unrelated) at the hidden layer, s = linear CKA; twin = A with its hidden units "
+                  "permuted and rescaled by positive factors in [0.25, 2.25] (the same function); unrelated = a "
+                  "network from another initialisation trained on another teacher's labels for the same inputs",
+        threshold=0.5,
+        rule="supported when the 95% percentile-bootstrap interval (10,000 resamples, seed 0) of the median lies at "
+             "or above the threshold; each condition is the same statistic with another measure on a similarity "
+             "scale (Procrustes as 1 − d²/2, the maximum match as its mean over ε ∈ {0.1, …, 0.5}) at the "
+             "Bonferroni level 1 − 0.05/7; independently trained same-task pairs and the zero-match witnesses are "
+             "reported beside, not judged",
+        date="2026-12-01",
+        conditions=("debiased linear CKA", "RBF CKA", "mean CCA", "SVCCA", "PWCCA", "Procrustes similarity 1 − d²/2",
+                    "maximum match, mean over ε ∈ {0.1, …, 0.5}"),
+    ),
+    mutations=(
+        Mutation("threshold +∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("inf"), "(mutant)", "2026-12-01", conditions=("maximum match, mean over ε ∈ {0.1, …, 0.5}",))}),
+        Mutation("threshold −∞", changes={"preregistered": Preregistration(
+            "(mutant)", float("-inf"), "(mutant)", "2026-12-01", conditions=("maximum match, mean over ε ∈ {0.1, …, 0.5}",))}),
+        Mutation("separation sign flipped (unrelated − twin)", f"{NUM}:_separation",
+                 lambda sep: lambda twin, unrelated: sep(unrelated, twin)),
+        Mutation("hidden layer read at the output (off by one layer)", f"{NUM}:_hidden",
+                 lambda hidden: lambda p, X: hidden(p, X) @ p["W2"] + p["b2"]),
+    ),
+    established="conditional",
     source=SEED,
 ))
