@@ -44,7 +44,7 @@ from .zoo import ACTIVATIONS as _ZOO_ACTIVATIONS
 
 __all__ = ["Arch", "ACTIVATIONS", "LOSSES", "MemoryBudgetError", "DENSE_BUDGET", "unflatten", "forward", "hidden",
            "loss", "output_gradient", "output_hessian_vp", "hvp", "ggn_vp", "residual_vp", "jacobian", "dense_bytes",
-           "dense", "lanczos", "numerical_rank", "init_theta", "fit_to_interpolation", "activation_derivative"]
+           "dense_chunk", "dense", "to_sequential", "sequential_order", "hutchinson_trace", "lanczos", "numerical_rank", "init_theta", "fit_to_interpolation", "activation_derivative"]
 
 F64 = torch.float64
 ACTIVATIONS = {**_ZOO_ACTIVATIONS, "identity": lambda t: t}
@@ -65,7 +65,7 @@ class Arch:
     widths: tuple = (8,)
     q: int = 1
     activation: str = "tanh"
-    bias: bool = True
+    bias: bool | tuple = True  # one flag for every linear map, or one per map
 
     def __post_init__(self):
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
@@ -73,6 +73,15 @@ class Arch:
             raise ValueError(f"sizes must be positive (d={self.d}, widths={self.widths}, q={self.q})")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)} (got {self.activation!r})")
+        if not isinstance(self.bias, bool):
+            object.__setattr__(self, "bias", tuple(bool(b) for b in self.bias))
+            if len(self.bias) != len(self.widths) + 1:
+                raise ValueError(f"bias: one flag per linear map ({len(self.widths) + 1}), got {len(self.bias)}")
+
+    @property
+    def bias_flags(self) -> tuple[bool, ...]:
+        """Whether each of the ``L + 1`` linear maps has a bias."""
+        return self.bias if isinstance(self.bias, tuple) else (self.bias,) * (len(self.widths) + 1)
 
     @property
     def depth(self) -> int:
@@ -87,16 +96,16 @@ class Arch:
 
     @property
     def P(self) -> int:
-        return sum(a * b + (b if self.bias else 0) for a, b in self.sizes)
+        return sum(a * b + (b if has else 0) for (a, b), has in zip(self.sizes, self.bias_flags))
 
     def offsets(self) -> list[tuple[int, int | None]]:
-        """Start of ``W_l`` and of ``b_l`` (None without biases) in θ, per linear map."""
+        """Start of ``W_l`` and of ``b_l`` (None without a bias) in θ, per linear map."""
         out, i = [], 0
-        for a, b in self.sizes:
+        for (a, b), has in zip(self.sizes, self.bias_flags):
             w0 = i
             i += a * b
-            b0 = i if self.bias else None
-            i += b if self.bias else 0
+            b0 = i if has else None
+            i += b if has else 0
             out.append((w0, b0))
         return out
 
@@ -193,37 +202,59 @@ def jacobian(theta, X, arch: Arch) -> torch.Tensor:
     return jacrev(lambda t: forward(t, X, arch).reshape(-1))(theta)
 
 
-def dense_bytes(P: int, n: int, arch: Arch, networks: int = 1, itemsize: int = 8) -> int:
-    """Bytes :func:`dense` needs: three ``P × P`` matrices, ``J`` (``n·q × P``) and the activations of the ``P``
-    column products run side by side (``P · n · Σ widths`` times a factor 6 for the forward, its tangent and
-    the backward pass)."""
-    act = P * n * (sum(arch.widths) + arch.d + arch.q) * 6
-    return networks * itemsize * (3 * P * P + n * arch.q * P + act)
+def _column_bytes(n: int, arch: Arch, itemsize: int) -> int:
+    """Bytes one column product (one ``v``) keeps alive: the activations of forward, tangent and backward passes."""
+    return itemsize * n * (sum(arch.widths) + arch.d + arch.q) * 6
 
 
-def dense(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUDGET, networks: int = 1) -> dict:
-    """``{"H", "G", "R", "J"}`` of one network (vmap it for a stack), built from the products column by column.
+def dense_bytes(P: int, n: int, arch: Arch, networks: int = 1, itemsize: int = 8, chunk: int | None = None) -> int:
+    """Bytes :func:`dense` needs: three ``P × P`` matrices and ``J`` (``n·q × P``) per network, plus ``chunk`` column
+    products run side by side (all ``P`` when ``chunk`` is None).  No ``n·q·P·P`` term: the per-output Hessians are
+    never formed."""
+    chunk = P if chunk is None else chunk
+    return networks * (itemsize * (3 * P * P + n * arch.q * P) + chunk * _column_bytes(n, arch, itemsize))
 
-    Raises :class:`MemoryBudgetError` when :func:`dense_bytes` exceeds ``budget`` (``networks`` says how many
-    networks a caller's ``vmap`` runs side by side).
+
+def dense_chunk(P: int, n: int, arch: Arch, *, budget: int = DENSE_BUDGET, networks: int = 1,
+                itemsize: int = 8) -> int:
+    """The largest number of column products (≤ P) that keeps :func:`dense_bytes` within ``budget``; raises
+    :class:`MemoryBudgetError` when even one column does not fit."""
+    fixed = dense_bytes(P, n, arch, networks, itemsize, chunk=0)
+    per = networks * _column_bytes(n, arch, itemsize)
+    if fixed + per > budget:
+        raise MemoryBudgetError(f"dense curvature of {networks} network(s) with P = {P} needs at least "
+                                f"{(fixed + per) / 2 ** 30:.2f} GiB > budget {budget / 2 ** 30:.2f} GiB; use the "
+                                "matrix-free products")
+    return int(min(P, (budget - fixed) // per))
+
+
+def dense(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUDGET, networks: int = 1,
+          parts: tuple = ("H", "G", "R", "J")) -> dict:
+    """The dense ``parts`` of ``{"H", "G", "R", "J"}`` for one network (vmap it for a stack), built from the
+    products column by column, ``chunk`` columns at a time (:func:`dense_chunk`).
+
+    Raises :class:`MemoryBudgetError` when they do not fit ``budget`` (``networks`` says how many networks a
+    caller's ``vmap`` runs side by side).
     """
-    need = dense_bytes(arch.P, X.shape[-2], arch, networks, theta.element_size())
-    if need > budget:
-        raise MemoryBudgetError(f"dense curvature of {networks} network(s) with P = {arch.P} needs "
-                                f"{need / 2 ** 30:.2f} GiB > budget {budget / 2 ** 30:.2f} GiB; use the products")
+    chunk = dense_chunk(arch.P, X.shape[-2], arch, budget=budget, networks=networks, itemsize=theta.element_size())
     basis = torch.eye(arch.P, dtype=theta.dtype, device=theta.device)
-    cols = lambda prod: vmap(lambda e: prod(theta, e, X, Y, arch, kind))(basis)  # noqa: E731  (symmetric: rows = cols)
-    return {"H": cols(hvp), "G": cols(ggn_vp), "R": cols(residual_vp), "J": jacobian(theta, X, arch)}
+    cols = lambda prod: vmap(lambda e: prod(theta, e, X, Y, arch, kind), chunk_size=chunk)(basis)  # noqa: E731
+    products = {"H": hvp, "G": ggn_vp, "R": residual_vp}
+    out = {k: cols(products[k]) for k in parts if k in products}  # symmetric: rows = columns
+    if "J" in parts:
+        out["J"] = jacobian(theta, X, arch)
+    return out
 
 
 def lanczos(matvec, P: int, k: int = 1, *, steps: int | None = None, seed: int = 0, dtype=F64,
-            device="cpu") -> dict:
+            device="cpu", tol: float | None = None) -> dict:
     r"""Extreme eigenvalues of a symmetric ``P × P`` operator given only ``v ↦ Av``.
 
     Lanczos with full re-orthogonalisation (twice, Gram–Schmidt) and a random restart orthogonal to the basis
     whenever the Krylov space is exhausted (:math:`\beta_j \approx 0`), so that ``steps = P`` returns the whole
     spectrum, multiplicities included.  The Ritz values :math:`\theta_i` of the tridiagonal ``T`` come with the
-    residual bounds :math:`|\beta_m s_{mi}|` (an eigenvalue of ``A`` lies within that distance).
+    residual bounds :math:`|\beta_m s_{mi}|` (an eigenvalue of ``A`` lies within that distance).  With ``tol``
+    it stops as soon as the ``k`` largest Ritz values' bounds are below ``tol`` times the largest |Ritz value|.
 
     >>> A = torch.diag(torch.arange(1.0, 11.0, dtype=torch.float64))
     >>> out = lanczos(lambda v: A @ v, 10, k=3, steps=10)
@@ -232,37 +263,59 @@ def lanczos(matvec, P: int, k: int = 1, *, steps: int | None = None, seed: int =
     """
     m = min(P, steps if steps is not None else max(2 * k + 20, 30))
     g = torch.Generator(device="cpu").manual_seed(seed)
-    Q = torch.zeros(m + 1, P, dtype=dtype, device=device)
+    BLOCK = 16  # the basis is kept in blocks of rows: no copy of the whole basis per step
+    blocks: list[torch.Tensor] = []
+    filled = [0]
     alpha = torch.zeros(m, dtype=dtype, device=device)
     beta = torch.zeros(m, dtype=dtype, device=device)
 
-    def fresh(j):
-        v = torch.randn(P, generator=g, dtype=dtype).to(device)
-        for _ in range(2):
-            v = v - Q[:j].T @ (Q[:j] @ v)
+    def orthogonalise(v):
+        for _ in range(2):  # twice is enough (Kahan–Parlett)
+            for i, B in enumerate(blocks):
+                rows = B if i < len(blocks) - 1 else B[:filled[0]]
+                v = v - rows.T @ (rows @ v)
+        return v
+
+    def append(v):
+        if not blocks or filled[0] == BLOCK:
+            blocks.append(torch.empty(BLOCK, P, dtype=dtype, device=device))
+            filled[0] = 0
+        blocks[-1][filled[0]] = v
+        filled[0] += 1
+
+    def fresh():
+        v = orthogonalise(torch.randn(P, generator=g, dtype=dtype).to(device))
         return v / v.norm()
 
-    Q[0] = fresh(0)
+    q = fresh()
     scale = torch.zeros((), dtype=dtype, device=device)
+    used = m
     for j in range(m):
-        w = matvec(Q[j])
-        alpha[j] = Q[j] @ w
-        for _ in range(2):
-            w = w - Q[:j + 1].T @ (Q[:j + 1] @ w)
+        append(q)
+        w = matvec(q)
+        alpha[j] = q @ w
+        w = orthogonalise(w)
         b = w.norm()
         scale = torch.maximum(scale, alpha[j].abs() + b)
         if j + 1 < m and b <= P * torch.finfo(dtype).eps * scale:
             beta[j] = 0.0  # invariant subspace found: restart orthogonally (T splits into blocks)
-            Q[j + 1] = fresh(j + 1)
+            q = fresh()
         else:
             beta[j] = b
-            Q[j + 1] = w / b if b > 0 else w
+            q = w / b if b > 0 else w
+        if tol is not None and j + 1 >= k and j + 1 < m:
+            T = torch.diag(alpha[:j + 1]) + torch.diag(beta[:j], 1) + torch.diag(beta[:j], -1)
+            r, S = torch.linalg.eigh(T)
+            if bool(((beta[j] * S[-1]).abs()[-k:] <= tol * r.abs().max()).all()):
+                used = j + 1
+                break
+    alpha, beta = alpha[:used], beta[:used]
     T = torch.diag(alpha) + torch.diag(beta[:-1], 1) + torch.diag(beta[:-1], -1)
     ritz, S = torch.linalg.eigh(T)
     bounds = (beta[-1] * S[-1]).abs()
     order = torch.argsort(ritz, descending=True)
-    return {"ritz": ritz[order], "bounds": bounds[order], "top": ritz[order][:k].tolist(), "steps": m,
-            "complete": m == P}
+    return {"ritz": ritz[order], "bounds": bounds[order], "top": ritz[order][:k].tolist(), "steps": used,
+            "complete": used == P}
 
 
 def numerical_rank(eigenvalues: torch.Tensor, size: int, dtype=F64, *, floor: float = 0.0) -> int:
@@ -279,9 +332,9 @@ def init_theta(arch: Arch, networks: int, generator: torch.Generator, scale: flo
     """``networks × P`` parameters: weights :math:`\\mathcal N(0, \\text{scale}^2/\\text{fan\\_in})`, biases
     :math:`\\mathcal N(0, (0.1\\,\\text{scale})^2)` (float64)."""
     parts = []
-    for a, b in arch.sizes:
+    for (a, b), has in zip(arch.sizes, arch.bias_flags):
         parts.append(torch.randn(networks, a * b, generator=generator, dtype=F64) * scale / math.sqrt(a))
-        if arch.bias:
+        if has:
             parts.append(torch.randn(networks, b, generator=generator, dtype=F64) * 0.1 * scale)
     return torch.cat(parts, 1)
 
@@ -321,3 +374,52 @@ def fit_to_interpolation(theta0: torch.Tensor, X: torch.Tensor, Y: torch.Tensor,
         current = torch.where(better, new, current)
         mu = torch.where(better, (mu / 10).clamp_min(1e-15), (mu * 10).clamp_max(1e8))
     return theta
+
+
+def hutchinson_trace(matvec, P: int, samples: int = 64, *, seed: int = 0, dtype=F64, device="cpu") -> dict:
+    r"""Hutchinson's estimate :math:`\mathrm{tr} A \approx \frac1m\sum_i v_i^\top A v_i` with Rademacher
+    :math:`v_i` (unbiased: :math:`\mathbb E[vv^\top] = I`), with its standard error over the ``m`` samples.
+
+    >>> A = torch.diag(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    >>> hutchinson_trace(lambda v: A @ v, 3, 8)["estimate"]  # exact for a diagonal A: vᵢ² = 1
+    6.0
+    """
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    vals = []
+    for _ in range(samples):
+        v = (torch.randint(0, 2, (P,), generator=g) * 2 - 1).to(dtype=dtype, device=device)
+        vals.append(float(v @ matvec(v)))
+    t = torch.tensor(vals, dtype=F64)
+    return {"estimate": float(t.mean()), "stderr": float(t.std() / math.sqrt(samples)) if samples > 1 else float("nan"),
+            "samples": samples}
+
+
+MODULES = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU, "sigmoid": torch.nn.Sigmoid,
+           "identity": torch.nn.Identity}
+
+
+def to_sequential(theta: torch.Tensor, arch: Arch) -> torch.nn.Sequential:
+    """The same network as a ``torch.nn.Sequential`` (``Linear`` weights are ``(out, in)``: :math:`W_l^\\top`), in
+    θ's dtype and device, for code that takes modules (curvlinops)."""
+    layers = []
+    for i, ((a, b), has, (W, bias)) in enumerate(zip(arch.sizes, arch.bias_flags, unflatten(theta, arch))):
+        lin = torch.nn.Linear(a, b, bias=has, dtype=theta.dtype, device=theta.device)
+        with torch.no_grad():
+            lin.weight.copy_(W.T)
+            if has:
+                lin.bias.copy_(bias)
+        layers.append(lin)
+        if i < arch.depth:
+            layers.append(MODULES[arch.activation]())
+    return torch.nn.Sequential(*layers)
+
+
+def sequential_order(arch: Arch) -> torch.Tensor:
+    """Indices ``idx`` with ``θ[idx]`` = the module's parameters flattened in ``parameters()`` order (weights
+    ``(out, in)`` row-major, then biases); a curvature matrix ``M`` in that order is ``M_θ[idx][:, idx]``."""
+    idx = []
+    for (a, b), (w0, b0) in zip(arch.sizes, arch.offsets()):
+        idx.append(w0 + torch.arange(a * b).reshape(a, b).T.reshape(-1))
+        if b0 is not None:
+            idx.append(b0 + torch.arange(b))
+    return torch.cat(idx)

@@ -9,6 +9,8 @@ set with the first layer as a table, in one process and in ``--jobs``), same ins
 solver call is capped at ``--cap`` s.
 ``zoo``: training ``--networks`` MLPs 32-128-128-10 one at a time, with plain ``vmap`` and with the deep zoo, and
 the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak memory (run it on the GPU).
+``curvature``: Hessian + Gauss–Newton of ``--networks`` small nets at once against looped ``torch.func.hessian``,
+and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
 """
 
 from __future__ import annotations
@@ -168,7 +170,8 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo"], nargs="?", default="symbolic")
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "curvature"], nargs="?",
+                    default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
     ap.add_argument("--device", default="cpu")
@@ -177,6 +180,10 @@ def main() -> None:
     a = ap.parse_args()
     if a.layer == "search":
         bench_search(a.cap, a.jobs)
+    elif a.layer == "curvature":
+        from .bench_curvature import run
+
+        run(a.networks, a.device, a.loop_networks)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     else:
