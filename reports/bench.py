@@ -12,6 +12,8 @@ the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak mem
 ``measure``: peak memory and time of the chunked AGOP sweep, the same sweep in one chunk, and everything
 ``nnclaims measure`` computes, for ``--points`` × ``--width`` × ``--depth`` (default 10,000 × 1,024 × 4), each in
 a fresh process.
+``curvature``: Hessian + Gauss–Newton of ``--networks`` small nets at once against looped ``torch.func.hessian``,
+and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
 """
 
 from __future__ import annotations
@@ -163,27 +165,9 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     _, t_per = _timed(lambda: per_layer_agop_jacrev(agop_spec, pa, Xa), device)
     print(f"AGOP of every layer, {networks} networks, 64 samples, float64, second call: one pass {t_one:.3f} s, "
           f"per-layer vmap(jacrev) {t_per:.3f} s, speed-up {t_per / t_one:.2f}x")
-    from nnclaims.numeric.hessian import HessSpec, curvature, mse, net
+    from .bench_curvature import small_nets
 
-    hs = HessSpec()
-    g = torch.Generator().manual_seed(0)
-    th = torch.randn(networks, hs.P, generator=g, dtype=torch.float64).to(device)
-    Xh = torch.randn(networks, hs.n, hs.d, generator=g, dtype=torch.float64).to(device)
-    Yh = torch.randn(networks, hs.n, hs.q, generator=g, dtype=torch.float64).to(device)
-
-    def loop(k):
-        for i in range(k):
-            torch.func.hessian(lambda t: mse(t, Xh[i], Yh[i], hs))(th[i])
-            torch.func.jacrev(lambda t: net(t, Xh[i], hs).reshape(-1))(th[i])
-            torch.func.hessian(lambda t: net(t, Xh[i], hs).reshape(-1))(th[i])
-
-    curvature(th[:2], Xh[:2], Yh[:2], hs), loop(1)  # warm-up, not timed
-    _, t_vm = _timed(lambda: curvature(th, Xh, Yh, hs), device)
-    k = min(loop_networks * 8, networks)
-    _, t_lp = _timed(lambda: loop(k), device)
-    t_lp *= networks / k
-    print(f"Hessian, Jacobian and ∇²f of {networks} networks ({hs.P} parameters, float64): vmapped {t_vm:.3f} s, "
-          f"looped torch.func.hessian {t_lp:.3f} s ({k} timed, x{networks / k:g}), speed-up {t_lp / t_vm:.1f}x")
+    small_nets(networks, device, loop_networks * 8)
     print(f"peak memory: {_peak_memory(device)}")
 
 
@@ -265,7 +249,8 @@ def bench_measure(device: str, sizes: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure"], nargs="?", default="symbolic")
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature"], nargs="?",
+                    default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
     ap.add_argument("--device", default="cpu")
@@ -276,6 +261,10 @@ def main() -> None:
     a = ap.parse_args()
     if a.layer == "search":
         bench_search(a.cap, a.jobs)
+    elif a.layer == "curvature":
+        from .bench_curvature import run
+
+        run(a.networks, a.device, a.loop_networks)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     elif a.layer == "measure":

@@ -34,36 +34,6 @@ def test_train_zoo_vmap_matches_loop():
             assert torch.allclose(one[n][0], together[n][k], rtol=0, atol=tolerance(torch.float64, 64))
 
 
-def test_hessian_oracle_matches_closed_form_quadratic():
-    """torch.func.hessian of ½‖Aθ − y‖² is AᵀA exactly (the oracle the Hessian checks rely on)."""
-    from torch.func import hessian
-
-    g = torch.Generator().manual_seed(0)
-    A = torch.randn(6, 4, generator=g, dtype=torch.float64)
-    y = torch.randn(6, generator=g, dtype=torch.float64)
-    H = hessian(lambda t: 0.5 * ((A @ t - y) ** 2).sum())(torch.zeros(4, dtype=torch.float64))
-    assert torch.allclose(H, A.T @ A, rtol=0, atol=tolerance(torch.float64, 6))
-
-
-def test_zero_count_uses_weyl_threshold():
-    from nnclaims.numeric.hessian import _zero_count
-
-    J = torch.tensor([[[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]]], dtype=torch.float64)  # rank 1, P = 3
-    H = J.transpose(1, 2) @ J
-    R = torch.zeros_like(H)
-    zH, expect = _zero_count(H, J, R)
-    assert int(zH) == 2 and int(expect) == 2
-    # a residual of norm 1e-3 perturbs the zero eigenvalues; the Weyl threshold still counts them
-    R = 1e-3 * torch.eye(3, dtype=torch.float64)[None]
-    zH, _ = _zero_count(H + R, J, R)
-    assert int(zH) == 2
-
-
-def test_hessian_precondition_unmet_is_error_not_pass():
-    from nnclaims.numeric.tolerance import identity_result
-
-    r = identity_result("x", torch.zeros(0), 1e-3, 0, "cpu", "stat")
-    assert r.status == "error"
 
 
 def test_dnfa_cosines_negative_control():
@@ -73,26 +43,3 @@ def test_dnfa_cosines_negative_control():
     B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
     assert float(_cos(A, A)) == pytest.approx(1.0)
     assert float(_cos(A, B)) == pytest.approx(1 / 3 ** 0.5)
-
-
-def test_vmapped_curvature_matches_autograd_tape_oracle():
-    """The vmapped forward-over-reverse curvature (numeric.hessian.curvature) against an independent oracle:
-    per network, torch.autograd.functional (tape-based reverse-over-reverse) Hessian of the loss, Jacobian of
-    the outputs and Hessians of each output, float64, at the initial and the trained parameters."""
-    from torch.autograd.functional import hessian as tape_hessian
-    from torch.autograd.functional import jacobian as tape_jacobian
-
-    from nnclaims.numeric.hessian import SPEC, curvature, mse, net, trained_flat_zoo
-
-    th0, th1, X, Y = trained_flat_zoo(2, "cpu", 0)
-    tol = tolerance(torch.float64, SPEC.P * SPEC.n)
-    for th, k in ((th0, 0), (th0, 1), (th1, 0), (th1, 1)):  # initial (large residuals) and trained
-        H, J, R, _ = curvature(th, X, Y, SPEC)
-        Hk = tape_hessian(lambda t: mse(t, X[k], Y[k], SPEC), th[k])
-        Jk = tape_jacobian(lambda t: net(t, X[k], SPEC).reshape(-1), th[k])
-        r = (net(th[k], X[k], SPEC) - Y[k]).reshape(-1)
-        Rk = sum(r[i] * tape_hessian(lambda t: net(t, X[k], SPEC).reshape(-1)[i], th[k]) for i in range(r.numel()))
-        for ours, oracle in ((H[k], Hk), (J[k], Jk)):
-            assert float(rel_err(ours[None], oracle[None])) <= tol
-        # at interpolation R is a sum of tiny residuals times ∇²f: measure its error on the scale of H
-        assert float((R[k] - Rk).abs().max() / Hk.abs().max()) <= tol

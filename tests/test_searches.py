@@ -4,8 +4,6 @@ import pytest
 import sympy
 
 from nnclaims.proofs.search_dnfa import agop_exact, recheck_svd_form, search_svd_form
-from nnclaims.proofs.search_hessian import (recheck_basis_change, recheck_residual_at_optimum, search_basis_change,
-                                   search_residual_at_optimum)
 
 pytestmark = pytest.mark.search
 
@@ -61,19 +59,6 @@ def test_random_search_rechecks_reject_non_witnesses():
 
 
 @pytest.mark.search
-def test_basis_change_planted_sat_and_unsat():
-    """hessian.layer-orthogonal-basis: with denominators 5 an eigenbasis change that alters the outputs
-    exists (3-4-5 rotation); with denominators 2 the only rational orthogonal matrices are signed
-    permutations, which the search excludes, so it must be UNSAT."""
-    r = search_basis_change()
-    assert r.status == "found" and r.rechecked
-    bad = dict(r.witness, w2=[[0], [0]])  # zero output weights: both networks output 0, re-check must fail
-    assert not recheck_basis_change(bad)
-    assert search_basis_change(denominator=2).status == "none"
-    assert search_basis_change(timeout=0.05, points=3).status == "unknown"  # far from settled in 50 ms
-
-
-@pytest.mark.search
 def test_svd_form_planted_sat_and_unsat():
     """dnfa.svd-form: a ReLU network whose AGOP has WᵀW's eigenvectors in the same order without being ∝ WᵀW.
     One data point gives a rank-one AGOP, so a nonsingular one is impossible: planted UNSAT."""
@@ -84,10 +69,3 @@ def test_svd_form_planted_sat_and_unsat():
     assert A * M == M * A and M.det() != 0 and sympy.Matrix([list(A), list(M)]).rank() == 2
     assert not recheck_svd_form(dict(r.witness, W=[[1, 0], [0, 1]]))  # WᵀW = I: no distinct eigenvalues
     assert search_svd_form(points=1).status == "none"
-
-
-@pytest.mark.search
-def test_residual_at_optimum_planted_sat_and_recheck():
-    r = search_residual_at_optimum()
-    assert r.status == "found" and r.rechecked
-    assert not recheck_residual_at_optimum(dict(r.witness, a=0))  # f'' = 0: the second term vanishes
