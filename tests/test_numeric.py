@@ -89,15 +89,6 @@ def test_hessian_precondition_unmet_is_error_not_pass():
     assert r.status == "error"
 
 
-def test_dnfa_cosines_negative_control():
-    from nnclaims.numeric.dnfa import _cos
-
-    A = torch.eye(3, dtype=torch.float64)[None]
-    B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
-    assert float(_cos(A, A)) == pytest.approx(1.0)
-    assert float(_cos(A, B)) == pytest.approx(1 / 3 ** 0.5)
-
-
 def test_vmapped_curvature_matches_autograd_tape_oracle():
     """The vmapped forward-over-reverse curvature (numeric.hessian.curvature) against an independent oracle:
     per network, torch.autograd.functional (tape-based reverse-over-reverse) Hessian of the loss, Jacobian of
