@@ -9,7 +9,7 @@ correction and the decision rule.  :mod:`numeric.dnfa_study` runs it; the catalo
 ``dnfa.isotropy-holds-trained`` is built from it (:func:`preregistration`), so the two cannot drift apart.
 
 >>> [len(condition_names(p)) for p in PROFILES], [networks(p) for p in ("cpu", "gpu")], networks("verify", 16)
-([4, 35, 55], [184, 1144], 64)
+([4, 35, 35, 55], [184, 1144], 64)
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ PROFILES = {
     "verify": Profile("verify", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), sweep_replicates=0,
                       replicates=0, named=("paper (calibration)", "base: rank-1 teacher, SGD", "small init (x0.1), SGD",
                                            "cross-entropy, digits"), paper_width=64, paper_n=256),
+    "ci": Profile("ci", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=sweep_scales(6),
+                  sweep_replicates=4, replicates=4, named=NAMED, paper_width=64, paper_n=256),
     "cpu": Profile("cpu", d=16, width=64, wide=256, n=256, n_test=256, cap=4000, scales=sweep_scales(6),
                    sweep_replicates=4, replicates=8, named=NAMED, paper_width=128, paper_n=512),
     "gpu": Profile("gpu", d=32, width=256, wide=1024, n=1024, n_test=512, cap=8000, scales=sweep_scales(11),
