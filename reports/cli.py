@@ -345,3 +345,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> None:
     sys.exit(main())
+
+
+from .study_command import study_cmd  # noqa: E402  (the DNFA study: reports/study_command.py)
+
+app.add_command(study_cmd)

@@ -77,6 +77,15 @@ def _flipped_order(same_order):
     return mutant
 
 
+def _isotropic_G(all_layer_agop):
+    def mutant(spec, params, X):
+        import torch
+
+        pc = all_layer_agop(spec, params, X)
+        return {**pc, "G": [torch.eye(G.shape[-1], dtype=G.dtype, device=G.device).expand_as(G) for G in pc["G"]]}
+    return mutant
+
+
 def _threshold(pre: Preregistration, value: float) -> dict:
     return {"preregistered": dataclasses.replace(pre, threshold=value)}
 
@@ -218,13 +227,13 @@ register(Claim(
     source=SEED,
 ))
 
-ANSATZ_PRE = Preregistration(
-    statistic="least over hidden layers of the median over networks of the uncentred cos(W_lᵀW_l, AGOP_l)",
-    threshold=0.9,
-    rule="supported when the 95% bootstrap interval of the median lies at or above the threshold at every layer",
-    date="2026-11-23",
-    conditions=("small init (x0.1)", "rank-1 teacher", "small init (x0.1), rank-1 teacher"),
-)
+def _preregistration(claim_id: str) -> Preregistration:
+    from nnclaims.numeric.dnfa_design import preregistration
+
+    return preregistration(claim_id)
+
+
+ANSATZ_PRE = _preregistration("dnfa.ansatz-holds-trained")  # built from the study's design (numeric/dnfa_design.py)
 
 register(Claim(
     "dnfa.ansatz-holds-trained",
@@ -238,19 +247,13 @@ register(Claim(
         Mutation("threshold +inf", changes=_threshold(ANSATZ_PRE, INF)),
         Mutation("threshold -inf", changes=_threshold(ANSATZ_PRE, -INF)),
         Mutation("no preregistered condition", changes={"preregistered": dataclasses.replace(ANSATZ_PRE, conditions=())}),
-        Mutation("cosine replaced by 1", "nnclaims.numeric.dnfa_trained:cos", lambda c: lambda A, B: c(A, A),
+        Mutation("cosine replaced by 1", "nnclaims.numeric.dnfa_study:cos", lambda c: lambda A, B: c(A, A),
                  layers=("numeric",)),
     ),
     source=SEED,
 ))
 
-ISOTROPY_PRE = Preregistration(
-    statistic="least over hidden layers of the median over networks of the uncentred cos(G_l, I)",
-    threshold=0.9,
-    rule="supported when the 95% bootstrap interval of the median lies at or above the threshold at every layer",
-    date="2026-11-23",
-    conditions=("small init (x0.1)", "rank-1 teacher", "small init (x0.1), rank-1 teacher"),
-)
+ISOTROPY_PRE = _preregistration("dnfa.isotropy-holds-trained")
 
 register(Claim(
     "dnfa.isotropy-holds-trained",
@@ -262,8 +265,10 @@ register(Claim(
     preregistered=ISOTROPY_PRE,
     mutations=(
         Mutation("threshold -inf", changes=_threshold(ISOTROPY_PRE, -INF)),
-        Mutation("cosine replaced by 1", "nnclaims.numeric.dnfa_trained:cos", lambda c: lambda A, B: c(A, A),
+        Mutation("cosine replaced by 1", "nnclaims.numeric.dnfa_study:cos", lambda c: lambda A, B: c(A, A),
                  layers=("numeric",)),
+        Mutation("G replaced by the identity in the study's metrics", "nnclaims.numeric.dnfa_study:all_layer_agop",
+                 _isotropic_G, layers=("numeric",)),
     ),
     source=SEED,
 ))
