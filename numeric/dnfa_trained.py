@@ -87,7 +87,7 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
                    for k in ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
                    for tag, src in (("trained", k), ("init", f"{k}_init"))
                    for i, vals in enumerate(base["per_network"][src])}
-    return NumericResult(claim_id, status, statistic, min(v["value"] for v in counted.values()), networks, device,
+    return NumericResult(claim_id, status, statistic, min(v["value"] for v in counted.values()), st["networks"], device,
                          threshold=pre.threshold, interval=interval,
                          as_stated="holds" if status == "supported" else "violated",
                          control=_control(st, claim_id, pre.threshold),
