@@ -347,6 +347,4 @@ def run() -> None:
     sys.exit(main())
 
 
-from .study_command import study_cmd  # noqa: E402  (the DNFA study: reports/study_command.py)
-
-app.add_command(study_cmd)
+app.add_command(__import__("nnclaims.reports.study_command", fromlist=["study_cmd"]).study_cmd)  # nnclaims study dnfa
