@@ -8,9 +8,15 @@ decay) and Adam act elementwise, and the summed loss :math:`\sum_k L_k(\theta_k)
 
 Column convention, as in the DNFA notes: :math:`z_l = W_l h_{l-1} + b_l`, :math:`h_l = \sigma(z_l)`,
 :math:`h_0 = x`, output :math:`f = z_{L+1}`.  Data per network: a random teacher (``teacher``), uniformly
-random labels (``random-labels``), or a seeded subset of scikit-learn's bundled handwritten digits
-(``digits``, 8×8 images, 10 classes; no download).  Losses: mean squared error (one-hot targets for
-class data) or softmax cross-entropy.
+random labels (``random-labels``), or a seeded subset of a data set bundled with scikit-learn (no download):
+handwritten ``digits`` (8×8 images, 10 classes) or ``breast-cancer`` (30 features, 2 classes).  Losses: mean
+squared error (one-hot targets for class data) or softmax cross-entropy.
+
+Training runs a fixed number of steps, or — with ``target > 0`` — to a stated criterion: each network is taken at
+the first check (every ``check_every`` steps) where its full training loss is at most ``target`` times the loss of
+the constant-zero predictor, and ``steps`` is the cap; networks that never reach it are returned at the cap and
+marked (``criterion_met``).  ``batch_size > 0`` trains on mini-batches (an independent shuffle per network and
+epoch); :func:`make_split_data` adds ``n_test`` held-out samples from the same distribution.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ from nnclaims.caching import cached
 from .agop import agop_sweep
 from .zoo import ACTIVATIONS
 
-__all__ = ["DeepSpec", "build_mlp", "make_data", "init_deep_zoo", "train_deep_zoo", "trained_deep_zoo",
-           "linear_layers", "all_layer_agop", "per_layer_agop_jacrev"]
+__all__ = ["DeepSpec", "build_mlp", "make_data", "make_split_data", "init_deep_zoo", "train_deep_zoo",
+           "trained_deep_zoo", "linear_layers", "all_layer_agop", "per_layer_agop_jacrev", "zero_predictor_loss"]
 
 MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}  # same keys as ACTIVATIONS
-DATA = ("teacher", "random-labels", "digits")
+DATA = ("teacher", "random-labels", "digits", "breast-cancer")
+BUNDLED = {"digits": (64, 10), "breast-cancer": (30, 2)}  # scikit-learn's bundled data sets: (inputs d, classes q)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,10 @@ class DeepSpec:
     steps: int = 200
     init_scale: float = 1.0  # every initial weight and bias times this (small: the feature-learning regime)
     teacher_rank: int = 0  # teacher data: hidden width of the teacher, i.e. the rank of its input map (0: 2q)
+    batch_size: int = 0  # 0: full batch; else mini-batches, an independent shuffle per network and epoch
+    target: float = 0.0  # > 0: train to the criterion loss <= target x (loss of the zero predictor), steps = cap
+    check_every: int = 10  # steps between two checks of the criterion
+    n_test: int = 0  # held-out samples per network (make_split_data)
 
     def __post_init__(self):
         if not 1 <= len(self.widths) <= 4 or min(self.widths + (self.d, self.q, self.n)) < 1:
@@ -62,14 +73,17 @@ class DeepSpec:
                                      ("loss", self.loss, ("mse", "xent")), ("optimizer", self.optimizer, ("sgd", "adam"))):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
-        if self.data == "digits" and (self.d, self.q) != (64, 10):
-            raise ValueError("data='digits' has d=64 inputs and q=10 classes")
+        if self.data in BUNDLED and (self.d, self.q) != BUNDLED[self.data]:
+            d, q = BUNDLED[self.data]
+            raise ValueError(f"data={self.data!r} has d={d} inputs and q={q} classes")
         if self.loss == "xent" and self.data == "teacher" and self.q < 2:
             raise ValueError("cross-entropy needs q >= 2 classes")
         if self.init_scale <= 0 or self.teacher_rank < 0:
             raise ValueError(f"init_scale must be > 0 and teacher_rank >= 0 (got {self.init_scale}, {self.teacher_rank})")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1) (got {self.dropout})")
+        if self.batch_size < 0 or self.target < 0 or self.check_every < 1 or self.n_test < 0 or self.steps < 1:
+            raise ValueError("batch_size, target and n_test must be >= 0, check_every and steps >= 1")
 
 
 def build_mlp(spec: DeepSpec) -> nn.Sequential:
@@ -89,11 +103,12 @@ def linear_layers(spec: DeepSpec) -> list[str]:
     return [name for name, m in build_mlp(spec).named_modules() if isinstance(m, nn.Linear)]
 
 
-@cached(maxsize=1)
-def _digits():
-    from sklearn.datasets import load_digits
+@cached(maxsize=2)
+def _bundled(name: str):
+    """A scikit-learn bundled data set, features standardised."""
+    from sklearn import datasets
 
-    X, y = load_digits(return_X_y=True)
+    X, y = {"digits": datasets.load_digits, "breast-cancer": datasets.load_breast_cancer}[name](return_X_y=True)
     X = torch.as_tensor(X, dtype=torch.float64)
     return (X - X.mean(0)) / X.std(0).clamp_min(1e-12), torch.as_tensor(y)
 
@@ -101,12 +116,23 @@ def _digits():
 def make_data(spec: DeepSpec, networks: int, seed: int):
     """Per-network inputs ``X (N, n, d)`` and targets: labels ``(N, n)`` for class data with
     cross-entropy, else real targets ``(N, n, q)`` (one-hot for class data).  float64, CPU."""
+    return _draw(spec, networks, seed, spec.n)
+
+
+def make_split_data(spec: DeepSpec, networks: int, seed: int):
+    """``(X, Y, X_test, Y_test)``: ``n`` training and ``n_test`` held-out samples per network from the same
+    distribution (the same teacher; disjoint rows of a bundled data set)."""
+    X, Y = _draw(spec, networks, seed + 7, spec.n + spec.n_test)
+    return X[:, :spec.n], Y[:, :spec.n], X[:, spec.n:], Y[:, spec.n:]
+
+
+def _draw(spec: DeepSpec, networks: int, seed: int, n: int):
     g = torch.Generator().manual_seed(seed + 104729)
-    N, n, d, q = networks, spec.n, spec.d, spec.q
-    if spec.data == "digits":
-        Xall, yall = _digits()
+    N, d, q = networks, spec.d, spec.q
+    if spec.data in BUNDLED:
+        Xall, yall = _bundled(spec.data)
         if n > len(yall):
-            raise ValueError(f"n={n} exceeds the {len(yall)} digits")
+            raise ValueError(f"n={n} exceeds the {len(yall)} samples of {spec.data}")
         idx = torch.stack([torch.randperm(len(yall), generator=g)[:n] for _ in range(N)])
         X, labels = Xall[idx], yall[idx]
     else:
@@ -148,29 +174,82 @@ def _loss_fn(spec: DeepSpec, base: nn.Module):
     return one
 
 
+def zero_predictor_loss(spec: DeepSpec, Y: torch.Tensor) -> torch.Tensor:
+    """Per network, the loss of the constant-zero output: ½ mean ‖y‖² (MSE) or log q (cross-entropy)."""
+    if spec.loss == "xent":
+        return torch.full((Y.shape[0],), float(torch.log(torch.tensor(float(spec.q)))), dtype=torch.float64)
+    return 0.5 * (Y.double() ** 2).sum(-1).mean(-1).cpu()
+
+
 def train_deep_zoo(spec: DeepSpec, base: nn.Module, params: dict, X, Y, seed: int = 0):
     """Train every network at once with one stock optimizer over the stacked parameters; returns the
-    trained parameters (detached) and the per-network loss before and after (in eval mode)."""
+    trained parameters (detached) and per network the loss before and after (in eval mode); with
+    ``spec.target > 0`` also ``steps`` (the step at which the criterion was met, -1 if never) and
+    ``criterion_met``, each network taken at the first check that meets the criterion."""
     params = {k: v.clone().requires_grad_(True) for k, v in params.items()}
     if spec.optimizer == "adam":
         opt = torch.optim.Adam(params.values(), lr=spec.lr, weight_decay=spec.weight_decay)
     else:
         opt = torch.optim.SGD(params.values(), lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay)
     loss = vmap(_loss_fn(spec, base), randomness="different")
+    full_loss = vmap(_loss_fn(spec, base))
+    N, n = X.shape[0], X.shape[1]
+    criterion = spec.target > 0
+    if criterion:
+        goal = (spec.target * zero_predictor_loss(spec, Y)).to(X.device)
+        taken = {k: v.detach().clone() for k, v in params.items()}
+        met = torch.zeros(N, dtype=torch.bool, device=X.device)
+        steps = torch.full((N,), -1, dtype=torch.long)
+    batch = spec.batch_size if 0 < spec.batch_size < n else 0
+    g = torch.Generator().manual_seed(seed + 2147483647)
+    order = None
+    before = None
+    if batch:
+        with torch.no_grad():
+            base.eval()
+            before = full_loss(params, X, Y)
     base.train(spec.dropout > 0)
     with torch.random.fork_rng(devices=[X.device] if X.device.type == "cuda" else []):
         torch.manual_seed(seed + 15485863)  # dropout masks
-        before = None
-        for _ in range(spec.steps):
+        for step in range(spec.steps):
+            if criterion and step % spec.check_every == 0:
+                base.eval()
+                with torch.no_grad():
+                    now = full_loss(params, X, Y) <= goal
+                base.train(spec.dropout > 0)
+                new = now & ~met
+                if bool(new.any()):
+                    for k, v in params.items():
+                        taken[k][new] = v.detach()[new]
+                    steps[new.cpu()] = step
+                    met |= new
+                if bool(met.all()):
+                    break
+            if batch:
+                per_epoch = n // batch
+                if step % per_epoch == 0:  # a fresh shuffle per network and epoch
+                    order = torch.rand(N, n, generator=g).argsort(1).to(X.device)
+                idx = order[:, (step % per_epoch) * batch:(step % per_epoch + 1) * batch]
+                xb = torch.take_along_dim(X, idx[:, :, None], 1)
+                yb = torch.take_along_dim(Y, idx[:, :, None] if Y.dim() == 3 else idx, 1)
+            else:
+                xb, yb = X, Y
             opt.zero_grad(set_to_none=True)
-            per_net = loss(params, X, Y)
-            before = per_net.detach() if before is None else before
+            per_net = loss(params, xb, yb)
+            before = per_net.detach() if before is None and not batch else before
             per_net.sum().backward()
             opt.step()
     base.eval()
+    out = {k: v.detach() for k, v in params.items()}
+    if criterion:
+        for k in out:
+            out[k] = torch.where(met.view(-1, *([1] * (out[k].dim() - 1))), taken[k], out[k])
     with torch.no_grad():
-        after = vmap(_loss_fn(spec, base))(params, X, Y)
-    return {k: v.detach() for k, v in params.items()}, {"before": before, "after": after}
+        after = vmap(_loss_fn(spec, base))(out, X, Y)
+    losses = {"before": before, "after": after}
+    if criterion:
+        losses |= {"steps": steps, "criterion_met": met.cpu()}
+    return out, losses
 
 
 @cached(maxsize=4)

@@ -26,7 +26,7 @@ import z3
 from ._z3 import finish, lex_less, solver
 from .record import SearchResult
 
-__all__ = ["search_svd_form", "recheck_svd_form", "agop_exact"]
+__all__ = ["search_svd_form", "recheck_svd_form", "agop_exact", "same_order"]
 
 
 def agop_exact(W, v, X) -> sp.Matrix:
@@ -61,9 +61,9 @@ def recheck_svd_form(w: dict) -> bool:
             return False
         pairs.append((lam, mu))
     pairs.sort(key=lambda p: p[0])
-    same_order = all(sp.simplify(b[1] - a[1]) > 0 for a, b in zip(pairs, pairs[1:]))
+    in_order = all(sp.simplify(b[1] - a[1]) > 0 for a, b in zip(pairs, pairs[1:]))
     proportional = sp.Matrix([list(A), list(M)]).rank() < 2
-    return bool(same_order and not proportional)
+    return bool(in_order and not proportional)
 
 
 def _bit_width(R: int, points: int) -> int:
@@ -73,6 +73,13 @@ def _bit_width(R: int, points: int) -> int:
     a = 2 * R * R
     m = points * a * a
     return max(2 * m * m, 8 * m * a).bit_length() + 2
+
+
+def same_order(M, A):
+    r"""Z3 constraint :math:`\beta > 0` for :math:`M = \alpha I + \beta A` (2×2): the traceless parts of M and A
+    point the same way, :math:`(M_{00}-M_{11})(A_{00}-A_{11}) + 4M_{01}A_{01} > 0`, so M's eigenvalues on A's
+    eigenvectors come in the same order."""
+    return (M[0][0] - M[1][1]) * (A[0][0] - A[1][1]) + 4 * M[0][1] * A[0][1] > 0
 
 
 def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = True, seed: int = 0,
@@ -101,7 +108,7 @@ def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = T
     s.add((A[0][0] - A[1][1]) * (A[0][0] - A[1][1]) + 4 * A[0][1] * A[0][1] != 0)  # distinct eigenvalues
     s.add([z3.Sum([A[a][c] * M[c][b] - M[a][c] * A[c][b] for c in range(k)]) == 0
            for a in range(k) for b in range(k)])  # AM = MA: M = αI + βA
-    s.add((M[0][0] - M[1][1]) * (A[0][0] - A[1][1]) + 4 * M[0][1] * A[0][1] > 0)  # β > 0 (same order)
+    s.add(same_order(M, A))
     s.add(z3.Or(M[0][0] * A[1][1] != M[1][1] * A[0][0], M[0][0] * A[0][1] != M[0][1] * A[0][0],
                 M[1][1] * A[0][1] != M[0][1] * A[1][1]))  # α ≠ 0: vec M, vec A independent
     if full_rank:

@@ -14,6 +14,9 @@ the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak mem
 a fresh process.
 ``curvature``: Hessian + Gauss–Newton of ``--networks`` small nets at once against looped ``torch.func.hessian``,
 and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
+``study``: the DNFA study's own work (``--profile``'s base condition, a fixed number of steps): networks trained per
+second stacked against one at a time, and all-layer AGOPs per second in one pass (stacked), one network at a time,
+and per-layer ``vmap(jacrev)``, side by side in one run.
 """
 
 from __future__ import annotations
@@ -245,12 +248,60 @@ def bench_measure(device: str, sizes: dict) -> None:
         what = {"sweep": "AGOP sweep", "measure": "whole measure"}[kind]
         print(f"  {what:<14} chunk {r['chunk']:>6} samples: peak {r['above_baseline_mib']:8.0f} MiB above the "
               f"{r['baseline_mib']:.0f} MiB baseline (libraries, weights, data, warm-up), {r['seconds']:7.1f} s", flush=True)
+def bench_study(profile: str, networks: int, device: str, loop_networks: int, steps: int, threads: int | None) -> None:
+    """Networks/s and AGOP/s of the study's stacked training and one-pass all-layer AGOP against one network at a
+    time and per-layer ``vmap(jacrev)`` (same spec, same machine, one run)."""
+    import dataclasses
+
+    import torch
+
+    from nnclaims.numeric.deep import all_layer_agop, init_deep_zoo, make_data, per_layer_agop_jacrev, train_deep_zoo
+    from nnclaims.numeric.dnfa_design import conditions
+    from nnclaims.numeric.dnfa_study import torch_threads
+
+    base_cond = next(c for c in conditions(profile, networks) if c.name.startswith("base"))
+    spec = dataclasses.replace(base_cond.spec, target=0.0, steps=steps, n_test=0)
+    with torch_threads(threads):
+        base, p0 = init_deep_zoo(spec, networks, 0, device)
+        X, Y = make_data(spec, networks, 0)
+        X, Y = X.to(device, torch.float32), Y.to(device, torch.float32)
+        train_deep_zoo(dataclasses.replace(spec, steps=2), base, p0, X, Y)  # warm-up, not timed
+        p1, t_stack = _timed(lambda: train_deep_zoo(spec, base, p0, X, Y)[0], device)
+        k = min(loop_networks, networks)
+
+        def alone():
+            for i in range(k):
+                train_deep_zoo(spec, base, {n: v[i:i + 1] for n, v in p0.items()}, X[i:i + 1], Y[i:i + 1])
+        _, t_loop = _timed(alone, device)
+        p64 = {n: v.double() for n, v in p1.items()}
+        X64 = X.double()
+        all_layer_agop(spec, p64, X64), per_layer_agop_jacrev(spec, p64, X64)  # warm-up
+        _, t_one = _timed(lambda: all_layer_agop(spec, p64, X64), device)
+
+        def agop_alone():
+            for i in range(networks):
+                all_layer_agop(spec, {n: v[i:i + 1] for n, v in p64.items()}, X64[i:i + 1])
+        _, t_agop_loop = _timed(agop_alone, device)
+        _, t_jac = _timed(lambda: per_layer_agop_jacrev(spec, p64, X64), device)
+    print(f"DNFA study, profile {profile!r} base condition: {networks} MLPs {spec.d}-"
+          f"{'-'.join(map(str, spec.widths))}-{spec.q}, n={spec.n}, {steps} full-batch SGD steps, {device}, "
+          f"{torch.get_num_threads() if threads is None else threads} thread(s)")
+    print(f"  {'training':<42} {'seconds':>9} {'networks/s':>11}")
+    print(f"  {'stacked (the study)':<42} {t_stack:9.2f} {networks / t_stack:11.2f}")
+    print(f"  {f'one at a time ({k} timed)':<42} {t_loop * networks / k:9.2f} {k / t_loop:11.2f}   "
+          f"stacked is {(t_loop / k) / (t_stack / networks):.1f}x faster")
+    print(f"  {'all-layer AGOP, float64':<42} {'seconds':>9} {'AGOP/s':>11}")
+    print(f"  {'one pass, stacked (the study)':<42} {t_one:9.3f} {networks / t_one:11.1f}")
+    print(f"  {'one pass, one network at a time':<42} {t_agop_loop:9.3f} {networks / t_agop_loop:11.1f}   "
+          f"{t_agop_loop / t_one:.1f}x slower")
+    print(f"  {'per-layer vmap(jacrev), stacked':<42} {t_jac:9.3f} {networks / t_jac:11.1f}   "
+          f"{t_jac / t_one:.1f}x slower")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature"], nargs="?",
-                    default="symbolic")
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study"],
+                    nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
     ap.add_argument("--device", default="cpu")
@@ -258,6 +309,9 @@ def main() -> None:
     ap.add_argument("--loop-networks", type=int, default=4, help="zoo: networks timed one at a time (scaled up)")
     for name, value in MEASURE_SIZES.items():
         ap.add_argument(f"--{name}", type=int, default=value, help=f"measure: {name} (default {value})")
+    ap.add_argument("--profile", default="cpu", choices=["ci", "cpu", "gpu"], help="study: the design profile")
+    ap.add_argument("--steps", type=int, default=200, help="study: training steps timed")
+    ap.add_argument("--threads", type=int, default=None, help="study: torch threads (default: unchanged)")
     a = ap.parse_args()
     if a.layer == "search":
         bench_search(a.cap, a.jobs)
@@ -265,6 +319,8 @@ def main() -> None:
         from .bench_curvature import run
 
         run(a.networks, a.device, a.loop_networks)
+    elif a.layer == "study":
+        bench_study(a.profile, a.networks, a.device, a.loop_networks, a.steps, a.threads)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     elif a.layer == "measure":

@@ -350,6 +350,7 @@ def run() -> None:
 # commands defined in modules of their own
 from .measure_command import measure_cmd  # noqa: E402
 from .similarity_command import compare_cmd, similarity_cmd  # noqa: E402
+from .study_command import study_cmd  # noqa: E402
 
-for _command in (measure_cmd, similarity_cmd, compare_cmd):
+for _command in (measure_cmd, similarity_cmd, compare_cmd, study_cmd):
     app.add_command(_command)

@@ -1,12 +1,14 @@
 """The deep zoo: stacked training equals one-at-a-time training, the one-pass all-layer AGOP equals the
 per-layer jacrev AGOP, the specs reject bad input, and the data sets are what they say."""
 
+import dataclasses
+
 import pytest
 import torch
 from torch.func import functional_call
 
-from nnclaims.numeric.deep import (DeepSpec, all_layer_agop, build_mlp, init_deep_zoo, make_data, per_layer_agop_jacrev,
-                          train_deep_zoo, trained_deep_zoo)
+from nnclaims.numeric.deep import (DeepSpec, all_layer_agop, build_mlp, init_deep_zoo, make_data, make_split_data,
+                                   per_layer_agop_jacrev, train_deep_zoo, trained_deep_zoo)
 from nnclaims.numeric.tolerance import rel_err, tolerance
 
 pytestmark = pytest.mark.numeric
@@ -90,4 +92,80 @@ def test_digits_are_the_bundled_data_set():
 ])
 def test_spec_rejects_bad_input(kw, match):
     with pytest.raises(ValueError, match=match):
+        DeepSpec(**kw)
+
+
+# --- training to a criterion, mini-batches, held-out data (the DNFA study) ---------------------------------------
+
+CRIT = DeepSpec(widths=(8, 6), steps=400, lr=0.05, target=0.08, check_every=10)  # two of three networks reach it
+
+
+def test_criterion_training_takes_each_network_at_its_first_check():
+    """Stacked criterion training equals training each network alone (float64): the same step, the same
+    parameters; a met network's loss is within the target, steps is a multiple of check_every."""
+    from nnclaims.numeric.deep import zero_predictor_loss
+
+    base, p0 = init_deep_zoo(CRIT, 3, 0, "cpu", dtype=torch.float64)
+    X, Y = make_data(CRIT, 3, 0)
+    together, rec = train_deep_zoo(CRIT, base, p0, X, Y)
+    assert rec["criterion_met"].any()
+    goal = CRIT.target * zero_predictor_loss(CRIT, Y)
+    met = rec["criterion_met"]
+    assert (rec["after"][met] <= goal[met]).all() and (rec["steps"][met] % CRIT.check_every == 0).all()
+    assert (rec["steps"][~met] == -1).all()
+    for k in range(3):
+        alone, r = train_deep_zoo(CRIT, base, {n: v[k:k + 1] for n, v in p0.items()}, X[k:k + 1], Y[k:k + 1])
+        assert int(r["steps"][0]) == int(rec["steps"][k])
+        for n in p0:
+            assert float(rel_err(alone[n], together[n][k:k + 1])) <= tolerance(torch.float64, 10 ** 4)
+
+
+def test_criterion_unreachable_returns_the_capped_run_marked_unmet():
+    spec = DeepSpec(widths=(4,), steps=30, target=1e-9, check_every=10)
+    base, p0 = init_deep_zoo(spec, 2, 0, "cpu", dtype=torch.float64)
+    X, Y = make_data(spec, 2, 0)
+    capped, rec = train_deep_zoo(spec, base, p0, X, Y)
+    plain, _ = train_deep_zoo(dataclasses.replace(spec, target=0.0), base, p0, X, Y)
+    assert not rec["criterion_met"].any() and (rec["steps"] == -1).all()
+    assert all(torch.equal(capped[n], plain[n]) for n in p0)
+
+
+def test_minibatch_training_is_seeded_differs_from_full_batch_and_lowers_the_loss():
+    spec = DeepSpec(widths=(8,), steps=60, n=32, batch_size=8)
+    base, p0 = init_deep_zoo(spec, 2, 0, "cpu", dtype=torch.float64)
+    X, Y = make_data(spec, 2, 0)
+    a, ra = train_deep_zoo(spec, base, p0, X, Y, seed=1)
+    b, _ = train_deep_zoo(spec, base, p0, X, Y, seed=1)
+    full, _ = train_deep_zoo(dataclasses.replace(spec, batch_size=0), base, p0, X, Y)
+    whole, _ = train_deep_zoo(dataclasses.replace(spec, batch_size=32), base, p0, X, Y)  # one batch = full batch
+    assert all(torch.equal(a[n], b[n]) for n in p0)
+    assert not torch.equal(a["0.weight"], full["0.weight"])
+    assert all(torch.equal(whole[n], full[n]) for n in p0)
+    assert (ra["after"] < ra["before"]).all()
+
+
+@pytest.mark.parametrize("data, d, q", [("digits", 64, 10), ("breast-cancer", 30, 2)])
+def test_split_data_is_disjoint_rows_of_the_bundled_set(data, d, q):
+    spec = DeepSpec(d=d, q=q, n=40, n_test=30, data=data, loss="xent")
+    X, y, Xt, yt = make_split_data(spec, 2, 0)
+    assert X.shape == (2, 40, d) and Xt.shape == (2, 30, d) and yt.shape == (2, 30)
+    for k in range(2):
+        rows = {tuple(r) for r in X[k].tolist()}
+        assert not rows & {tuple(r) for r in Xt[k].tolist()}
+
+
+def test_split_data_teacher_shares_the_teacher():
+    """The held-out targets come from the same teacher: a least-squares fit of tanh features on the training
+    set (with the teacher's own first layer unknown) is not needed — the rank-1 teacher's targets lie on one line
+    through the origin in output space for train and test alike."""
+    spec = DeepSpec(d=6, q=2, n=50, n_test=50, teacher_rank=1)
+    _, Y, _, Yt = make_split_data(spec, 1, 0)
+    both = torch.cat([Y[0], Yt[0]])
+    assert torch.linalg.matrix_rank(both, rtol=1e-10) == 1
+
+
+@pytest.mark.parametrize("kw", [dict(batch_size=-1), dict(target=-0.1), dict(check_every=0), dict(n_test=-1),
+                                dict(steps=0), dict(data="breast-cancer")])
+def test_spec_rejects_bad_training_options(kw):
+    with pytest.raises(ValueError):
         DeepSpec(**kw)

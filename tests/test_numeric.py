@@ -36,10 +36,3 @@ def test_train_zoo_vmap_matches_loop():
 
 
 
-def test_dnfa_cosines_negative_control():
-    from nnclaims.numeric.dnfa import _cos
-
-    A = torch.eye(3, dtype=torch.float64)[None]
-    B = torch.diag(torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))[None]
-    assert float(_cos(A, A)) == pytest.approx(1.0)
-    assert float(_cos(A, B)) == pytest.approx(1 / 3 ** 0.5)

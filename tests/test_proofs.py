@@ -50,16 +50,3 @@ def test_Derivation_matrix_symbol_negative_control():
     d = Derivation("x", "s", [])
     assert d.equal("true", (W.T * (c * sp.Identity(k)) * W).doit(), c * W.T * W)
     assert not d.equal("broken: W Wᵀ is not Wᵀ W", (W.T * (c * sp.Identity(k)) * W).doit(), c * W * W.T)
-
-
-def test_isotropy_equivalence_tall_counterexample_exact():
-    W = sp.Matrix([[1], [0]])
-    G = sp.diag(1, 2)
-    assert W.T * G * W == W.T * W and G != G[0, 0] * sp.eye(2)
-
-
-def test_chain_rule_naive_fails_for_tanh_in_float64():
-    import math
-
-    # f_{i+1} = identity, W = [1], h = 1: true gradient tanh'(1), naive 1
-    assert abs((1 - math.tanh(1.0) ** 2) - 1.0) > 0.1

@@ -1,9 +1,7 @@
 """Search layer: planted SAT, planted UNSAT, timeout → unknown, and the independent re-check."""
 
 import pytest
-import sympy
 
-from nnclaims.proofs.search_dnfa import agop_exact, recheck_svd_form, search_svd_form
 
 pytestmark = pytest.mark.search
 
@@ -59,13 +57,3 @@ def test_random_search_rechecks_reject_non_witnesses():
 
 
 @pytest.mark.search
-def test_svd_form_planted_sat_and_unsat():
-    """dnfa.svd-form: a ReLU network whose AGOP has WᵀW's eigenvectors in the same order without being ∝ WᵀW.
-    One data point gives a rank-one AGOP, so a nonsingular one is impossible: planted UNSAT."""
-    r = search_svd_form(points=2)
-    assert r.status == "found" and r.rechecked
-    A = sympy.Matrix(r.witness["W"]).T * sympy.Matrix(r.witness["W"])
-    M = agop_exact(r.witness["W"], r.witness["v"], r.witness["inputs"])
-    assert A * M == M * A and M.det() != 0 and sympy.Matrix([list(A), list(M)]).rank() == 2
-    assert not recheck_svd_form(dict(r.witness, W=[[1, 0], [0, 1]]))  # WᵀW = I: no distinct eigenvalues
-    assert search_svd_form(points=1).status == "none"
