@@ -212,3 +212,16 @@ def test_empirical_records_carry_interval_threshold_and_failing_control():
         lo, hi = r.interval
         assert lo <= r.value <= hi and r.control["fails"]
         assert r.status == ("supported" if lo >= r.threshold else "unsupported")
+
+
+def test_naive_chain_rule_search_is_deterministic():
+    r1, r2 = search_naive_chain_rule(seed=3), search_naive_chain_rule(seed=3)
+    assert r1.status == "found" and r1.rechecked is True
+    assert r1.witness == r2.witness  # same seed, same witness
+
+
+def test_random_search_rechecks_reject_non_witnesses():
+    # all units active: the naive chain rule is right there
+    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [1, 1], "v": [1, 1]})
+    # a pre-activation at the kink is never accepted
+    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [0, -1], "v": [1, 1]})

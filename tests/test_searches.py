@@ -1,13 +1,10 @@
-"""Search layer: planted SAT, planted UNSAT, timeout → unknown, and the independent re-check."""
+"""The equivalence search (same function on a box?): planted SAT and UNSAT, validation of network files."""
 
 import pytest
 
+from nnclaims.proofs.search_equivalence import NetworkFormatError, search_equivalent, validate_network
 
 pytestmark = pytest.mark.search
-
-
-from nnclaims.proofs.search_equivalence import NetworkFormatError, search_equivalent, validate_network  # noqa: E402
-from nnclaims.proofs.search_random import search_naive_chain_rule  # noqa: E402
 
 A = {"weights": [[[1, 0], [0, 1]], [[1, 1]]], "biases": None}
 A_PERMUTED = {"weights": [[[0, 1], [1, 0]], [[1, 1]]], "biases": None}
@@ -38,22 +35,3 @@ def test_equivalent_gap_and_timeout():
 def test_validate_network_rejects_bad_files(bad, msg):
     with pytest.raises(NetworkFormatError, match=msg):
         validate_network(bad)
-
-
-@pytest.mark.parametrize("search", [search_naive_chain_rule])  # perm/init searches: tests/test_permutation.py, test_initialisation.py
-def test_random_searches_find_rechecked_witnesses_deterministically(search):
-    r1, r2 = search(seed=3), search(seed=3)
-    assert r1.status == "found" and r1.rechecked is True
-    assert r1.witness == r2.witness  # same seed, same witness
-
-
-def test_random_search_rechecks_reject_non_witnesses():
-    from nnclaims.proofs.search_random import recheck_naive_chain_rule
-
-    # all units active: the naive chain rule is right there
-    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [1, 1], "v": [1, 1]})
-    # a pre-activation at the kink is never accepted
-    assert not recheck_naive_chain_rule({"W": [[1, 0], [0, 1]], "h": [0, -1], "v": [1, 1]})
-
-
-@pytest.mark.search
