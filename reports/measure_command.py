@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from nnclaims.numeric.agop import ACTIVATIONS
+from .model_options import ACTIVATION_NAMES, LAYOUTS_HELP
 
 __all__ = ["measure_cmd", "OPTIONAL_SECTIONS"]
 
@@ -26,15 +26,7 @@ OPTIONAL_SECTIONS: dict[str, tuple[str, str]] = {}
 
 HELP = """Measure the seeds' per-layer quantities on your own network and data.
 
-MODEL is a safetensors file (never a pickle) of a feed-forward network, weights in torch.nn.Linear's
-(out, in) layout. Two key layouts are read:
-
-\b
-  - nn.Sequential: the state_dict of a torch.nn.Sequential of Linear layers with
-    activations (and dropout) between them: 0.weight, 0.bias, 2.weight, ...
-    (biases optional; the module indices give the order);
-  - W1, b1, W2, ...: a plain dict numbered from 1 without gaps (biases optional).
-
+MODEL is a safetensors file (never a pickle) of a feed-forward network, """ + LAYOUTS_HELP + """
 The activation is not stored in a state_dict: give it with --activation (the output layer has none).
 --data and --targets: .npy or .npz (read with allow_pickle=False; FILE.npz:KEY picks an array) or .csv
 (comma-separated, optional header row). Targets are (samples, outputs) values or class labels 0..q-1.
@@ -108,7 +100,7 @@ def _provenance() -> dict:
 @click.option("--data", "data_path", required=True, metavar="FILE", help="inputs, (samples, features): .npy, .npz or .csv")
 @click.option("--targets", "targets_path", default=None, metavar="FILE",
               help="optional targets: (samples, outputs) values or class labels 0..q-1 (.npy, .npz or .csv)")
-@click.option("--activation", type=click.Choice(list(ACTIVATIONS)), default="relu", show_default=True,
+@click.option("--activation", type=click.Choice(ACTIVATION_NAMES), default="relu", show_default=True,
               help="the hidden layers' activation")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write the results JSON here")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")

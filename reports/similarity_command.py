@@ -1,8 +1,11 @@
-"""``nnclaims similarity A.npy B.npy`` and ``nnclaims compare MODEL_A MODEL_B --data X.npy --layer L``: every
+"""``nnclaims similarity A B`` and ``nnclaims compare MODEL_A MODEL_B --data X --layer L``: every
 representation-similarity measure of :mod:`nnclaims.numeric.similarity` side by side, as a table or JSON.
 
-Activations are (points × neurons) arrays in ``.npy`` files, read with ``allow_pickle=False``; models are
-safetensors MLPs (:mod:`nnclaims.numeric.safetensors_mlp`).  Bad input gives one line on stderr and exit status 2.
+Files are read by the project's one set of readers, as ``nnclaims measure`` reads them: activations and data
+(points × neurons / features) by :func:`nnclaims.numeric.arrays.read_array` (``.npy``/``.npz`` with
+``allow_pickle=False``, ``.csv``), models by :func:`nnclaims.numeric.models.read_model` (safetensors, never a
+pickle), and a model's layers computed by :func:`nnclaims.numeric.agop.forward_layers`.  Bad input gives one
+line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 import click
 import numpy as np
+
+from .model_options import ACTIVATION_NAMES, LAYOUTS_HELP
 
 MEASURE_KEYS = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes",
                 "max_match_similarity", "simple_match")
@@ -27,31 +32,54 @@ CONVENTIONS = {
 }
 
 
-def _load_npy(path: str, what: str) -> np.ndarray:
+def _points(A: np.ndarray, what: str, path) -> np.ndarray:
+    """``A`` (read by :func:`nnclaims.numeric.arrays.read_array`) as float64 points × neurons, at least 2 points."""
+    from .cli import UserError
+
+    if A.ndim != 2:
+        raise UserError(f"{what} {path}: shape {list(A.shape)}: expected 2-D (points × neurons)")
+    if A.shape[0] < 2:
+        raise UserError(f"{what} {path}: shape {list(A.shape)}: needs at least 2 points")
+    return np.ascontiguousarray(A, dtype=np.float64)
+
+
+def _read_points(path: str, what: str) -> np.ndarray:
+    """Activations (``A``, ``B``) or data (``--data``), read as ``nnclaims measure`` reads ``--data``."""
+    from nnclaims.numeric.arrays import data_matrix, read_array
+    from nnclaims.numeric.models import InputFileError
+
     from .cli import UserError
 
     try:
-        with open(path, "rb") as f:
-            if f.read(6) != b"\x93NUMPY":
-                raise UserError(f"{what} {path}: not a .npy array file")
-        arr = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UserError(f"{what} {path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{what} {path}: is a directory") from None
-    except (ValueError, OSError, EOFError) as e:
-        reason = "holds Python objects (pickle is never loaded)" if "pickle" in str(e) else "not a .npy array file"
-        raise UserError(f"{what} {path}: {reason}") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
-        raise UserError(f"{what} {path}: not a numeric array (dtype {getattr(arr, 'dtype', '?')})")
-    if arr.ndim != 2:
-        raise UserError(f"{what} {path}: shape {list(arr.shape)}: expected 2-D (points × neurons)")
-    if arr.shape[0] < 2 or arr.shape[1] < 1:
-        raise UserError(f"{what} {path}: shape {list(arr.shape)}: needs at least 2 points and 1 neuron")
-    arr = arr.astype(np.float64)
-    if not np.isfinite(arr).all():
-        raise UserError(f"{what} {path}: contains NaN or infinite values")
-    return arr
+        arr = read_array(path, option=what)
+        if what == "--data":
+            arr = data_matrix(arr, path)
+    except InputFileError as e:
+        raise UserError(str(e)) from None
+    return _points(arr, what, path)
+
+
+def layer_activations(net, X: np.ndarray, layer: int, activation: str, data: str) -> np.ndarray:
+    """Layer ``layer`` of the network ``net`` (a :class:`nnclaims.numeric.models.FeedForward`) on the data
+    ``X`` (points × features, float64), computed in float64: 0 is the data, ``L`` the output of the L-th linear
+    layer with ``activation`` applied, except the last layer's output, which is linear."""
+    import torch
+
+    from nnclaims.numeric.agop import forward_layers
+
+    from .cli import UserError
+
+    depth = len(net.weights)
+    if layer > depth:
+        raise UserError(f"{net.path}: layer {layer} does not exist: its layers are 0 (the data) to {depth} (the output)")
+    if X.shape[1] != net.widths[0]:
+        raise UserError(f"{net.path}: its first layer takes {net.widths[0]} inputs, but --data {data} has "
+                        f"{X.shape[1]} features per sample")
+    if layer == 0:
+        return X
+    weights, biases = net.stacked(torch.float64)
+    outs = forward_layers(weights, torch.from_numpy(X)[None], activation, biases=biases)
+    return outs[layer - 1][0].numpy()
 
 
 def _measures(spec: str) -> tuple[str, ...]:
@@ -106,34 +134,50 @@ def _common(fn):
 
 
 @click.command("similarity")
-@click.argument("a", metavar="A.npy")
-@click.argument("b", metavar="B.npy")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
 @_common
 def similarity_cmd(a, b, measures, epsilon, simple_limit, json_path):
-    """Every similarity measure between two activation arrays (points × neurons, .npy)."""
+    """Every similarity measure between two activation arrays A and B (points × neurons, the same points in the
+    same order): .npy or .npz (read with allow_pickle=False; FILE.npz:KEY picks an array) or .csv."""
     chosen = _measures(measures)
-    A, B = _load_npy(a, "A"), _load_npy(b, "B")
+    A, B = _read_points(a, "A"), _read_points(b, "B")
     _report(A, B, chosen, epsilon, simple_limit, json_path, {"a": a, "b": b})
 
 
-@click.command("compare")
+COMPARE_HELP = """Every similarity measure between one layer of two feed-forward networks on the same data.
+
+MODEL_A and MODEL_B are safetensors files (never pickles) of feed-forward networks, """ + LAYOUTS_HELP + """
+The activation is not stored in a state_dict: give it with --activation (relu by default, the same for both
+models). It is applied after every linear layer but the last, whose output is linear. --layer 0 is the data,
+--layer L the output of the L-th linear layer (its activation applied; the last layer's output as it is).
+
+--data: (points × features), .npy or .npz (read with allow_pickle=False; FILE.npz:KEY picks an array) or .csv
+(comma-separated, optional header row), read as nnclaims measure reads it. Computed in float64.
+"""
+
+
+@click.command("compare", help=COMPARE_HELP)
 @click.argument("model_a", metavar="MODEL_A")
 @click.argument("model_b", metavar="MODEL_B")
-@click.option("--data", required=True, metavar="X.npy", help="inputs (points × features), the same for both models")
-@click.option("--layer", required=True, type=click.IntRange(0), help="0: the data; L: after the L-th linear layer")
+@click.option("--data", required=True, metavar="FILE",
+              help="inputs (points × features), the same for both models: .npy, .npz or .csv")
+@click.option("--layer", required=True, type=click.IntRange(0),
+              help="0: the data; L: the output of the L-th linear layer (activation applied, except after the last)")
+@click.option("--activation", type=click.Choice(ACTIVATION_NAMES), default="relu", show_default=True,
+              help="applied after every linear layer but the last (which is linear), in both models")
 @_common
-def compare_cmd(model_a, model_b, data, layer, measures, epsilon, simple_limit, json_path):
-    """Every similarity measure between one layer of two safetensors MLPs on the same data."""
-    from nnclaims.numeric.safetensors_mlp import ModelFormatError, layer_activations, read_model
+def compare_cmd(model_a, model_b, data, layer, activation, measures, epsilon, simple_limit, json_path):
+    from nnclaims.numeric.models import InputFileError, read_model
 
     from .cli import UserError
 
     chosen = _measures(measures)
-    X = _load_npy(data, "--data")
     try:
-        A = layer_activations(read_model(model_a), X, layer)
-        B = layer_activations(read_model(model_b), X, layer)
-    except ModelFormatError as e:
+        nets = [read_model(path, activation=activation) for path in (model_a, model_b)]
+    except InputFileError as e:
         raise UserError(str(e)) from None
+    X = _read_points(data, "--data")
+    A, B = (layer_activations(net, X, layer, activation, data) for net in nets)
     _report(A, B, chosen, epsilon, simple_limit, json_path,
-            {"model_a": model_a, "model_b": model_b, "data": data, "layer": layer})
+            {"model_a": model_a, "model_b": model_b, "data": data, "layer": layer, "activation": activation})

@@ -57,3 +57,30 @@ def test_caches_hold_immutable_results_only():
     offenders = [name for name in module_names()
                  if bare.search(inspect.getsource(importlib.import_module(name)))]
     assert not offenders, offenders
+
+
+def test_cli_starts_without_torch():
+    """Importing the command (as every ``nnclaims`` call does, even ``nnclaims list``) does not import torch:
+    commands import it inside their bodies.  Control: importing a numeric module does import it."""
+    check = "import {}, sys; sys.exit(0 if 'torch' not in sys.modules else 'torch imported')"
+    done = subprocess.run([sys.executable, "-c", check.format("nnclaims.reports.cli")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    done = subprocess.run([sys.executable, "-c", check.format("nnclaims.numeric.agop")], capture_output=True, text=True)
+    assert done.returncode != 0 and "torch imported" in done.stderr
+
+
+def test_activation_names_of_the_commands_are_agops():
+    """``measure`` and ``compare`` offer exactly the activations :func:`nnclaims.numeric.agop.forward_layers`
+    knows, in its order (the light constant stands in for ``agop.ACTIVATIONS`` at start-up)."""
+    import click
+
+    from nnclaims.numeric.agop import ACTIVATIONS
+    from nnclaims.reports.measure_command import measure_cmd
+    from nnclaims.reports.model_options import ACTIVATION_NAMES
+    from nnclaims.reports.similarity_command import compare_cmd
+
+    assert ACTIVATION_NAMES == tuple(ACTIVATIONS)
+    for cmd in (measure_cmd, compare_cmd):
+        (option,) = [p for p in cmd.params if p.name == "activation"]
+        assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == ACTIVATION_NAMES
+        assert option.default == "relu"
