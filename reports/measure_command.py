@@ -20,9 +20,14 @@ __all__ = ["measure_cmd", "OPTIONAL_SECTIONS"]
 
 # Optional measurements, one ``--NAME`` flag each: NAME -> ("package.module:function", help).  The function is
 # called as fn(weights, biases, X, Y, activation) on the stacked float64 tensors (see ``sections`` in
-# nnclaims.numeric.measure.measure) and its dict lands under NAME in the output.  Curvature plugs in here:
-#     "hessian": ("nnclaims.numeric.<module>:<function>", "the loss Hessian's ... (needs --targets)"),
-OPTIONAL_SECTIONS: dict[str, tuple[str, str]] = {}
+# nnclaims.numeric.measure.measure) and its dict lands under NAME in the output.
+OPTIONAL_SECTIONS: dict[str, tuple[str, str]] = {
+    "hessian": ("nnclaims.numeric.curvature_summary:hessian_section",
+                "add the loss Hessian's rank, Gauss–Newton rank, top eigenvalues, trace and residual-term norm "
+                "(squared error ½Σ(f − y)² for value targets, softmax cross-entropy for class labels; float64; "
+                "needs --targets; exact below a 2 GiB dense budget, Lanczos/Hutchinson above it)"),
+}
+NEEDS_TARGETS = ("hessian",)
 
 HELP = """Measure the seeds' per-layer quantities on your own network and data.
 
@@ -132,6 +137,9 @@ def measure_cmd(model, data_path, targets_path, activation, json_path, device, d
             raise UserError(f"--targets {targets_path}: {e}") from None
     sections = {name: _resolve(OPTIONAL_SECTIONS[name][0]) for name in OPTIONAL_SECTIONS
                 if section_flags.get(f"section_{name}")}
+    for name in sections:
+        if name in NEEDS_TARGETS and Y is None:
+            raise UserError(f"--{name} needs --targets (the loss and its curvature depend on the targets)")
     try:
         result = measure(net, X, Y, activation=activation, dtype=getattr(torch, dtype), device=dev, chunk_size=chunk,
                          sections=sections)
