@@ -312,13 +312,14 @@ def main() -> None:
     ap.add_argument("--profile", default="cpu", choices=["ci", "cpu", "gpu"], help="study: the design profile")
     ap.add_argument("--steps", type=int, default=200, help="study: training steps timed")
     ap.add_argument("--threads", type=int, default=None, help="study: torch threads (default: unchanged)")
+    ap.add_argument("--small", action="store_true", help="curvature: a small network for the top-k comparison (dry runs)")
     a = ap.parse_args()
     if a.layer == "search":
         bench_search(a.cap, a.jobs)
     elif a.layer == "curvature":
-        from .bench_curvature import run
+        from .bench_curvature import LARGE, SMALL, run
 
-        run(a.networks, a.device, a.loop_networks)
+        run(a.networks, a.device, a.loop_networks, n=32 if a.small else 256, arch=SMALL if a.small else LARGE)
     elif a.layer == "study":
         bench_study(a.profile, a.networks, a.device, a.loop_networks, a.steps, a.threads)
     elif a.layer == "zoo":

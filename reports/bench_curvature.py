@@ -169,11 +169,15 @@ def top_k_large(k: int = 5, n: int = 256, device: str = "cpu", arch: Arch = LARG
     return rows
 
 
+SMALL = Arch(d=8, widths=(16, 8), q=2, activation="tanh")  # P = 306: the dry run's stand-in for LARGE
+
+
 def run(networks: int = 1024, device: str = "cpu", loop_networks: int = 32, k: int = 5, n: int = 256,
-        large: bool = True) -> None:
-    """Both benchmarks, printed side by side (``python -m nnclaims.reports.bench curvature``)."""
+        large: bool = True, arch: Arch = LARGE) -> None:
+    """Both benchmarks, printed side by side (``python -m nnclaims.reports.bench curvature``); ``arch`` is the
+    network of the top-k comparison (``--small``: :data:`SMALL`, for a dry run)."""
     print(f"device: {device}{' (CPU figures)' if device == 'cpu' else ''}, torch {torch.__version__}, "
           f"threads {torch.get_num_threads()}")
     small_nets(networks, device, loop_networks)
     if large:
-        top_k_large(k, n, device)
+        top_k_large(k, n, device, arch)
