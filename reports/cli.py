@@ -16,7 +16,9 @@ from typing import List
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from nnclaims.inputs import InputError, read_json
 from nnclaims.proofs._z3 import MAX_SEED, MAX_TIME_LIMIT
@@ -157,7 +159,7 @@ def _save(path: Path, payload: dict, option: str) -> None:
         rescue = save_rescue(payload)
         kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
         raise UserError(f"{option} {path}: writing failed ({e.strerror or e}); {kept}") from None
-    err.print(f"wrote {path}", highlight=False)
+    err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
 
 
 def claims_option(fn):
@@ -168,9 +170,25 @@ def claims_option(fn):
                              "(entry points 'nnclaims.claims') load by themselves")(fn)
 
 
-def _id_column(t: Table, ids) -> None:
-    """An ID column that never truncates: as wide as the longest ID, folded only on a terminal narrower than it."""
-    t.add_column("id", no_wrap=True, overflow="fold", min_width=max((len(i) for i in ids), default=2))
+def _print_rows(head: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows with an ID first, never truncated: a table whose ID column is as wide as the longest ID when the
+    terminal has room for it (other columns wrap), else one block per row whose lines the terminal wraps.
+    Cells are plain text (never read as markup) or :class:`rich.text.Text`."""
+    cells = [tuple(v if isinstance(v, Text) else Text(str(v)) for v in r) for r in rows]
+    longest = max((len(r[0]) for r in cells), default=2)
+    if out.width >= longest + 12 * len(head):
+        t = Table()
+        t.add_column(head[0], no_wrap=True, min_width=longest)
+        for name in head[1:]:
+            t.add_column(name, overflow="fold")
+        for r in cells:
+            t.add_row(*r)
+        out.print(t)
+        return
+    for r in cells:
+        out.print(r[0], highlight=False, soft_wrap=True)
+        for name, value in zip(head[1:], r[1:]):
+            out.print(Text.assemble(f"    {name}: ", value), highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -183,13 +201,7 @@ def list_claims(as_json: bool):
     if as_json:
         click.echo(json.dumps({"claims": rows}, indent=2))
         return
-    t = Table()
-    _id_column(t, [r["id"] for r in rows])
-    t.add_column("source", overflow="fold")
-    t.add_column("statement", overflow="fold")
-    for r in rows:
-        t.add_row(r["id"], r["source"], r["statement"])
-    out.print(t)
+    _print_rows(("id", "source", "statement"), [(r["id"], r["source"], r["statement"]) for r in rows])
 
 
 def run_verify(ids, layers, networks, device, seed, progress=True):
@@ -280,23 +292,19 @@ def verify_cmd(ids, layers, networks, device, seed, json_path):
     if json_path is not None:
         check_file_target(json_path, "--json")
     outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed)
-    t = Table()
-    _id_column(t, [o.claim.id for o in outcomes])
-    t.add_column("verdict", no_wrap=True)
-    t.add_column("evidence", overflow="fold")
-    for o in outcomes:
-        style = VERDICT_STYLE[o.verdict.value]
-        t.add_row(o.claim.id, f"[{style}]{o.verdict.value}[/{style}]", readable_evidence(o.evidence))
-    out.print(t)
+    _print_rows(("id", "verdict", "evidence"),
+                [(o.claim.id, Text(o.verdict.value, style=VERDICT_STYLE[o.verdict.value]), readable_evidence(o.evidence))
+                 for o in outcomes])
     if len(outcomes) <= 3:  # a few claims: show what was computed, step by step
         for o in outcomes:
             _print_details(o)
     for o in outcomes:
         if o.disagreement:
-            err.print(f"[bold red]DISAGREEMENT[/] {o.claim.id}: {o.disagreement}")
+            err.print(f"[bold red]DISAGREEMENT[/] {escape(o.claim.id)}: {escape(o.disagreement)}", soft_wrap=True)
         for layer, rec in o.records.items():
             if isinstance(rec, dict) and rec.get("status") == "error":
-                err.print(f"[red]layer error[/] {o.claim.id} [{layer}]: {rec['error']}")
+                err.print(f"[red]layer error[/] {escape(o.claim.id)} \\[{layer}]: {escape(str(rec['error']))}",
+                          soft_wrap=True)
     if json_path:
         _save(json_path, results_payload(outcomes, config, layer_t), "--json")
 
@@ -466,7 +474,7 @@ def _check_zero_match(fn, kwargs, sweep) -> None:
 def _print_result(result, witness: bool = False) -> None:
     from .render import readable, witness_lines
 
-    out.print(f"{result.name}: [bold]{result.status}[/] ({result.seconds}s) bounds: {readable(result.bounds)}"
+    out.print(f"{escape(result.name)}: [bold]{result.status}[/] ({result.seconds}s) bounds: {escape(readable(result.bounds))}"
               + (f"; re-checked exactly: {readable(result.rechecked)}" if result.status == "found" else ""),
               highlight=False, soft_wrap=True)
     if result.note:
@@ -498,7 +506,7 @@ def _run_sweep(fn, kwargs, timeout, seed):
                                    hidden=kwargs.get("hidden", (2,)), inputs=kwargs.get("inputs", 2))
     out.print(f"sweep: {len(configs)} configurations in the order (R, hidden width, points), each under a "
               f"{timeout:g} s limit", highlight=False)
-    key = lambda r: f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}"  # noqa: E731
+    key = lambda r: escape(f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}")  # noqa: E731
     results = []
     try:
         for config in configs:
@@ -506,7 +514,8 @@ def _run_sweep(fn, kwargs, timeout, seed):
             results.append(r)
             out.print(f"  {key(r)}: [bold]{r.status}[/] ({r.seconds}s)"
                       + (f", re-checked exactly: {'yes' if r.rechecked else 'NO'}" if r.status == "found" else "")
-                      + (f" — {r.note}" if r.status == "unknown" and r.note else ""), highlight=False, soft_wrap=True)
+                      + (f" — {escape(r.note)}" if r.status == "unknown" and r.note else ""), highlight=False,
+                      soft_wrap=True)
     except Interrupted as e:
         raise Interrupted(f"{e}; {len(results)} of {len(configs)} configurations settled before it") from None
     found = [r for r in results if r.status == "found"]
@@ -548,7 +557,7 @@ def report_cmd(out_dir, networks, device, seed, from_json):
                 "" if from_json is not None else "; the results could not be saved anywhere")
         raise UserError(f"--out {out_dir}: writing the report failed ({e.strerror or e}){kept}") from None
     for p in paths:
-        err.print(f"wrote {p}", highlight=False)
+        err.print(f"wrote {p}", highlight=False, markup=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
