@@ -141,7 +141,7 @@ def test_cli_list_never_truncates_ids(monkeypatch, width):
 def test_cli_zero_match_default_is_the_claims_search_and_not_trivial(tmp_path, capsys):
     """`nnclaims search zero-match` with no options is the search of subspace.zero-match-exists, and its witness
     has some nonzero output and no all-zero hidden neuron; the allow options relax exactly those."""
-    from nnclaims.proofs.search_subspace import recheck_zero_match, zero_match_exists
+    from nnclaims.proofs.search_subspace import isomorphic_unmatched, recheck_zero_match, zero_match_exists
     from nnclaims.proofs.subspace import activations
 
     path = tmp_path / "w.json"
@@ -156,6 +156,9 @@ def test_cli_zero_match_default_is_the_claims_search_and_not_trivial(tmp_path, c
         acts = activations(w[net]["weights"], w[net]["biases"], w["inputs"], w["output_activation"])
         assert all(any(v != 0 for v in row) for row in acts[0])  # no all-zero hidden neuron
         assert any(v != 0 for row in acts[-1] for v in row)  # some output nonzero
+    iso = tmp_path / "iso.json"
+    assert run(capsys, "search", "zero-match", "--isomorphic", "--points", "3", "--json", str(iso))[0] == 0
+    assert json.loads(iso.read_text())["witness"] == isomorphic_unmatched().witness
     relaxed = tmp_path / "r.json"
     run(capsys, "search", "zero-match", "--allow-zero-output", "--allow-zero-neuron", "--json", str(relaxed))
     bounds = json.loads(relaxed.read_text())["bounds"]
