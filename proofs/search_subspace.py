@@ -114,7 +114,7 @@ def encoding_terms(width: int, points: int) -> int:
     ``Y`` and ``X ∪ Y`` (twice), :math:`inom{n}{r}inom{P}{r}` minors of ``r!`` terms each.
 
     >>> encoding_terms(2, 2), encoding_terms(5, 3)
-    (120, 408960)
+    (244, 408960)
     """
     def minors(n, r):
         return math.comb(n, r) * math.comb(points, r) * math.factorial(r) if r <= min(n, points) else 0

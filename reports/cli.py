@@ -162,6 +162,20 @@ def _save(path: Path, payload: dict, option: str) -> None:
     err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
 
 
+def _write_json(path, payload) -> None:
+    """For commands that write their own JSON (``measure``): atomic, keeps the file's mode, and on failure one
+    line naming a temporary file that holds the results.  Check the place first with
+    :func:`nnclaims.reports.render.check_file_target`."""
+    from .render import save_rescue, write_json
+
+    try:
+        write_json(path, payload)
+    except OSError as e:
+        rescue = save_rescue(payload)
+        kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
+        raise UserError(f"--json {path}: writing failed ({e.strerror or e}); {kept}") from None
+
+
 def claims_option(fn):
     """``--claims MODULE`` (repeatable): import a module or .py file that registers its own claims."""
     return click.option("--claims", "claim_modules", multiple=True, metavar="MODULE", expose_value=False,

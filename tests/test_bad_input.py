@@ -67,6 +67,7 @@ FILES = {
     "nets-dims.json": '{"net_a": {"weights": [[[1, 0, 1]], [[1]]]}, "net_b": %s}' % json.dumps(NET),
     "nets-activation.json": '{"net_a": %s, "net_b": %s, "output_activation": "tanh"}' % (json.dumps(NET), json.dumps(NET)),
     "broken.py": "def (:\n",
+    "model.safetensors": "garbage",
 }
 
 def _search(name: str) -> list[str]:
@@ -175,6 +176,11 @@ BAD_INPUTS = [
     (["report", "--out", "{d}/r", "--device", "tpu"], "unknown device 'tpu'"),
     (["report", "--out", "{d}/r", "--networks", "0"], "--networks must be at least 1"),
     (["report", "--out", "{d}/r", "--seed", "x"], "Invalid value for '--seed'"),
+    # measure (its own table of model and data files: tests/test_measure_inputs.py)
+    (["measure", "{d}/missing.safetensors", "--data", "{d}/garbage.json"], "cannot read (No such file"),
+    (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json"], "too short for a safetensors file"),
+    (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json", "--device", "tpu"], "unknown device 'tpu'"),
+    (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json", "--chunk", "0"], "Invalid value for '--chunk'"),
 ]
 
 
