@@ -491,8 +491,14 @@ def write_report(payload: dict, out_dir: Path) -> list[Path]:
     check_report_target(out_dir)
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
+    had_marker = (out_dir / MARKER).is_file()
     old = (_own_files(out_dir) or set()) if not created else set()
+    if not had_marker:  # mark the folder first: a run killed halfway leaves a folder that is still ours
+        _write_marker(out_dir, old)
+    for leftover in out_dir.glob(".nnclaims-staging-*"):  # from a run that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
     stage = Path(tempfile.mkdtemp(prefix=".nnclaims-staging-", dir=out_dir))
+    mode = 0o666 & ~_umask()
     done = False
     try:
         (stage / "figures").mkdir()
@@ -508,28 +514,32 @@ def write_report(payload: dict, out_dir: Path) -> list[Path]:
                                          encoding="utf-8")
         (stage / "index.html").write_text(render_html(payload, figs), encoding="utf-8")
         new = {"results.json", "report.md", "index.html"} | {f"figures/{n}" for v in figs.values() for n, _ in v}
+        taken = sorted(n for n in new - old if os.path.lexists(out_dir / n))
+        if taken:
+            raise ReportTargetError(f"--out {out_dir}: holds a '{taken[0]}' that is not from the report there; "
+                                    "it would be replaced, so nothing was written")
         _write_marker(out_dir, old | new)  # while files move, the marker lists both reports' files
         if any(n.startswith("figures/") for n in new):
             (out_dir / "figures").mkdir(exist_ok=True)
         for rel in sorted(new, key=lambda n: (n == "index.html", n)):  # the page last
-            os.chmod(stage / rel, 0o666 & ~_umask())
+            os.chmod(stage / rel, mode)
             os.replace(stage / rel, out_dir / rel)
         for rel in sorted(old - new):
             (out_dir / rel).unlink(missing_ok=True)
         figures_dir = out_dir / "figures"
-        if figures_dir.is_dir() and not any(figures_dir.iterdir()):
-            figures_dir.rmdir()
+        if any(n.startswith("figures/") for n in old) and figures_dir.is_dir() and not any(figures_dir.iterdir()):
+            figures_dir.rmdir()  # the folder our earlier report made, now empty
         _write_marker(out_dir, new)
         done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-        if not done and created:
-            for leftover in (out_dir / MARKER,):
-                leftover.unlink(missing_ok=True)
-            try:
-                out_dir.rmdir()  # only if empty: the folder this call made
-            except OSError:
-                pass
+        if not done and not had_marker:
+            (out_dir / MARKER).unlink(missing_ok=True)
+            if created:
+                try:
+                    out_dir.rmdir()  # only if empty: the folder this call made
+                except OSError:
+                    pass
     return [out_dir / "results.json", out_dir / "report.md", out_dir / "index.html"]
 
 

@@ -388,3 +388,39 @@ def test_figures_are_the_same_bytes_in_every_process_and_reproduce_the_reference
     if drew != {_png_software(next(iter(a.values())))}:
         pytest.skip(f"the reference figures were drawn by {drew}, this is matplotlib {matplotlib.__version__}")
     assert a == ref
+
+
+def test_report_never_replaces_a_users_figure_of_the_same_name(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["report", "--from", str(_results(tmp_path, _claim("perm.a"))), "--out", str(out)]) == 0
+    (out / "figures" / "perm.b.errors.png").write_bytes(b"the user's own plot")
+    capsys.readouterr()
+    before = _state(out)
+    assert main(["report", "--from", str(_results(tmp_path, _claim("perm.b"))), "--out", str(out)]) == 2
+    assert "holds a 'figures/perm.b.errors.png' that is not from the report there" in _one_error_line(capsys.readouterr().err)
+    assert _state(out) == before
+
+
+def test_report_folder_killed_halfway_is_still_ours(tmp_path, capsys):
+    """A run killed while drawing leaves the marker (written first) and its staging folder; the next run
+    recognises the folder and clears the leftover."""
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / MARKER).write_text(json.dumps({"nnclaims_report": 1, "files": []}))
+    (out / ".nnclaims-staging-abc").mkdir()
+    (out / ".nnclaims-staging-abc" / "index.html").write_text("half")
+    assert main(["report", "--from", str(_results(tmp_path, _claim("perm.a"))), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "figures", "index.html", "report.md", "results.json"]
+
+
+def test_report_into_an_empty_folder_that_fails_leaves_it_empty(tmp_path, monkeypatch):
+    out = tmp_path / "empty"
+    out.mkdir(mode=0o700)
+
+    def boom(_):
+        raise RuntimeError("crash while drawing")
+
+    monkeypatch.setattr("nnclaims.reports.render.figures_for", boom)
+    with pytest.raises(RuntimeError):
+        write_report({"claims": [{"id": "x"}], "counts": {}}, out)
+    assert list(out.iterdir()) == [] and stat.S_IMODE(out.stat().st_mode) == 0o700
