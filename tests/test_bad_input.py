@@ -233,3 +233,16 @@ def test_bad_input_in_a_real_process(bad_dir, argv, needle):
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert done.returncode == 2 and len(lines) == 1 and needle in lines[0], done.stderr
     assert lines[0].startswith("nnclaims: error:") and "Traceback" not in done.stderr
+
+
+def test_a_claims_file_that_failed_to_load_fails_again(bad_dir, capsys):
+    """A --claims file that fails is not remembered as loaded (the second try is one error line again), and two
+    files with the same name are two modules."""
+    for _ in range(2):
+        assert main(["list", "--claims", str(bad_dir / "broken.py")]) == 2
+        assert "SyntaxError" in capsys.readouterr().err
+    other = bad_dir / "elsewhere"
+    other.mkdir()
+    (other / "broken.py").write_text("raise RuntimeError('boom')\n")
+    assert main(["list", "--claims", str(other / "broken.py")]) == 2
+    assert "RuntimeError: boom" in capsys.readouterr().err

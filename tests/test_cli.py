@@ -216,7 +216,9 @@ def test_cli_ctrl_c_stops_the_search_and_its_workers():
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
             "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--timeout", "600"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # SIGINT as a terminal leaves it (a test run started in the background inherits it ignored)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while len(_session(proc.pid)) < 4 and time.monotonic() < deadline:  # the command, the search, 2 workers
