@@ -8,10 +8,12 @@ A new command adds its rows here, one line each; :func:`test_every_command_has_r
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from nnclaims.proofs.searches import SEARCHES
@@ -24,6 +26,12 @@ def _nets(a_weight=1, b_bias=0) -> str:
     """Two small networks; one weight and one bias spliced in as raw JSON text."""
     return ('{"net_a": {"weights": [[[1, %s], [0, 1]], [[1, 1]]], "biases": null}, '
             '"net_b": {"weights": [[[1, 0], [0, 1]], [[1, 1]]], "biases": [[%s, 0], [0]]}}' % (a_weight, b_bias))
+
+
+def _npy(array) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
 
 
 def _claim(**change) -> str:
@@ -68,6 +76,9 @@ FILES = {
     "nets-activation.json": '{"net_a": %s, "net_b": %s, "output_activation": "tanh"}' % (json.dumps(NET), json.dumps(NET)),
     "broken.py": "def (:\n",
     "model.safetensors": "garbage",
+    "acts.npy": _npy(np.arange(15.0).reshape(5, 3)),
+    "acts-nan.npy": _npy([[1.0, float("nan")], [0.0, 1.0]]),
+    "acts-3d.npy": _npy(np.zeros((2, 2, 2))),
 }
 
 def _search(name: str) -> list[str]:
@@ -181,6 +192,19 @@ BAD_INPUTS = [
     (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json"], "too short for a safetensors file"),
     (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json", "--device", "tpu"], "unknown device 'tpu'"),
     (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json", "--chunk", "0"], "Invalid value for '--chunk'"),
+    # similarity, compare
+    (["similarity", "{d}/missing.npy", "{d}/acts.npy"], "no such file"),
+    (["similarity", "{d}/garbage.json", "{d}/acts.npy"], "not a .npy array file"),
+    (["similarity", "{d}/acts-nan.npy", "{d}/acts.npy"], "contains NaN or infinite values"),
+    (["similarity", "{d}/acts-3d.npy", "{d}/acts.npy"], "expected 2-D"),
+    (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--measures", "magic"], "unknown measure(s) magic"),
+    (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--epsilon", "nan"], "--epsilon nan: must be a finite number"),
+    (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--json", "{d}"], "is a directory"),
+    (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--data", "{d}/acts.npy", "--layer", "1"],
+     "not a safetensors file"),
+    (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--data", "{d}/acts.npy", "--layer", "-1"],
+     "Invalid value for '--layer'"),
+    (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--layer", "1"], "Missing option '--data'"),
 ]
 
 
