@@ -270,7 +270,7 @@ def _print_details(o) -> None:
     rec = o.records.get("symbolic")
     for n, step in enumerate(getattr(rec, "steps", ()), 1):
         mark = step_mark({"holds": step.holds, "role": getattr(step, "role", "derives")})[0]
-        out.print(f"{o.claim.id} [{n}] {mark} {step.description}", highlight=False, markup=False)
+        out.print(f"{o.claim.id} [{n}] {mark} {step.description}", highlight=False, markup=False, soft_wrap=True)
     if getattr(rec, "counterexample", None):
         for line in witness_lines(rec.counterexample):
             out.print(f"{o.claim.id} [counterexample] {line}", highlight=False, markup=False, soft_wrap=True)
@@ -284,7 +284,8 @@ def _print_details(o) -> None:
         for line in witness_lines(summary["witness"]) if summary.get("witness") else ():
             out.print(f"{o.claim.id} [{layer} witness] {line}", highlight=False, markup=False, soft_wrap=True)
         if layer == "numeric" and summary.get("details", {}).get("error"):
-            out.print(f"{o.claim.id} [numeric] {readable(summary['details']['error'])}", highlight=False, markup=False)
+            out.print(f"{o.claim.id} [numeric] {readable(summary['details']['error'])}", highlight=False, markup=False,
+                      soft_wrap=True)
 
 
 @app.command("verify", epilog=f"Limits: --networks up to {MAX_NETWORKS} (every check trains and holds all networks "
