@@ -520,7 +520,7 @@ def _run_sweep(fn, kwargs, timeout, seed):
     configs = sweep_configurations(max_points=kwargs.get("points", 3), max_weight=kwargs.get("max_weight", 2),
                                    hidden=kwargs.get("hidden", (2,)), inputs=kwargs.get("inputs", 2))
     out.print(f"sweep: {len(configs)} configurations in the order (R, hidden width, points), each under a "
-              f"{timeout:g} s limit", highlight=False)
+              f"{timeout:g} s limit", highlight=False, soft_wrap=True)
     key = lambda r: escape(f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}")  # noqa: E731
     results = []
     try:
@@ -536,7 +536,7 @@ def _run_sweep(fn, kwargs, timeout, seed):
     found = [r for r in results if r.status == "found"]
     out.print(f"smallest found: {key(found[0]) if found else 'none within the sweep'}; "
               f"proved none: {len([r for r in results if r.status == 'none'])} configurations; "
-              f"unknown: {[key(r) for r in results if r.status == 'unknown'] or 'none'}", highlight=False)
+              f"unknown: {[key(r) for r in results if r.status == 'unknown'] or 'none'}", highlight=False, soft_wrap=True)
     if found:
         _print_result(found[0], witness=True)
     return results
