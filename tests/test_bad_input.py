@@ -194,17 +194,23 @@ BAD_INPUTS = [
     (["measure", "{d}/model.safetensors", "--data", "{d}/garbage.json", "--chunk", "0"], "Invalid value for '--chunk'"),
     # similarity, compare
     (["similarity", "{d}/missing.npy", "{d}/acts.npy"], "no such file"),
-    (["similarity", "{d}/garbage.json", "{d}/acts.npy"], "not a .npy array file"),
-    (["similarity", "{d}/acts-nan.npy", "{d}/acts.npy"], "contains NaN or infinite values"),
+    (["similarity", "{d}/garbage.json", "{d}/acts.npy"], "unknown format '.json'"),
+    (["similarity", "{d}/acts-nan.npy", "{d}/acts.npy"], "1 NaN/Inf entry (of 4), first at index (0, 1)"),
     (["similarity", "{d}/acts-3d.npy", "{d}/acts.npy"], "expected 2-D"),
     (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--measures", "magic"], "unknown measure(s) magic"),
     (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--epsilon", "nan"], "--epsilon nan: must be a finite number"),
     (["similarity", "{d}/acts.npy", "{d}/acts.npy", "--json", "{d}"], "is a directory"),
     (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--data", "{d}/acts.npy", "--layer", "1"],
-     "not a safetensors file"),
+     "too short for a safetensors file"),
     (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--data", "{d}/acts.npy", "--layer", "-1"],
      "Invalid value for '--layer'"),
     (["compare", "{d}/model.safetensors", "{d}/model.safetensors", "--layer", "1"], "Missing option '--data'"),
+    # study (rows that fail before any network is trained)
+    (["study", "nope", "--out", "{d}/s"], "Invalid value for '{dnfa}'"),
+    (["study", "dnfa"], "Missing option '--out'"),
+    (["study", "dnfa", "--out", "{d}/a-file.txt"], "exists and is not a folder"),
+    (["study", "dnfa", "--out", "{d}/s", "--threads", "0"], "--threads must be at least 1"),
+    (["study", "dnfa", "--out", "{d}/s", "--device", "tpu"], "unknown device 'tpu'"),
 ]
 
 
