@@ -3,6 +3,7 @@ orthogonal matrices and the found/none/unknown ending."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
@@ -11,12 +12,45 @@ import z3
 from .record import SearchResult
 
 
+MAX_TIME_LIMIT = 7 * 24 * 3600.0
+"""The longest time limit a search accepts, in seconds (a week; Z3 counts milliseconds in 32 bits, 49 days)."""
+
+MAX_SEED = 2 ** 32 - 1
+"""Z3's ``random_seed`` is an unsigned 32-bit integer."""
+
+
+def check_time_limit(timeout: float) -> float:
+    """A time limit in seconds: positive, finite and at most :data:`MAX_TIME_LIMIT`, else :class:`ValueError`.
+
+    >>> check_time_limit(2.5)
+    2.5
+    >>> check_time_limit(float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: the time limit must be a positive number of seconds up to 604800 (got nan)
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) \
+            or not 0 < timeout <= MAX_TIME_LIMIT:
+        raise ValueError(f"the time limit must be a positive number of seconds up to {MAX_TIME_LIMIT:.0f} (got {timeout})")
+    return timeout
+
+
+def check_seed(seed: int) -> int:
+    """A solver seed in ``0..MAX_SEED``, else :class:`ValueError`."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"the seed must be an integer from 0 to {MAX_SEED} (got {seed})")
+    return seed
+
+
 def solver(seed: int, timeout: float, logic: str | None = None) -> z3.Solver:
     """A solver in a fresh context (``s.ctx``: build every term in it), so that its answer does not depend on
-    what else the process built before."""
+    what else the process built before.  ``timeout`` in seconds (at least 1 ms)."""
+    check_seed(seed)
+    if not math.isfinite(timeout):
+        raise ValueError(f"the time limit must be a finite number of seconds (got {timeout})")
     ctx = z3.Context()
     s = z3.SolverFor(logic, ctx=ctx) if logic else z3.Solver(ctx=ctx)
-    s.set("timeout", max(1, int(timeout * 1000)))
+    s.set("timeout", max(1, min(int(timeout * 1000), 2 ** 32 - 1)))
     s.set("random_seed", seed)
     return s
 

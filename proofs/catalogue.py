@@ -16,6 +16,7 @@ regression guard read only by the tests, never an input to a verdict.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import re
@@ -207,13 +208,19 @@ def load_claims_module(spec: str) -> None:
             path = Path(spec)
             if not path.is_file():
                 raise ClaimRegistrationError(f"--claims {spec}: no such file")
-            name = f"nnclaims_user_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}"
+            # one module per file (two files with the same name are two modules); loaded once
+            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+            name = f"nnclaims_user_{re.sub(r'[^0-9a-zA-Z_]', '_', path.stem)}_{digest}"
             if name in sys.modules:
                 return
             module_spec = importlib.util.spec_from_file_location(name, path)
             module = importlib.util.module_from_spec(module_spec)
             sys.modules[name] = module
-            module_spec.loader.exec_module(module)
+            try:
+                module_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]  # a file that failed to load is not loaded: the next try fails again
+                raise
         else:
             importlib.import_module(spec)
     except ClaimRegistrationError:

@@ -9,43 +9,67 @@ box), or times out (``unknown``).
 
 from __future__ import annotations
 
+import math
 import time
 from fractions import Fraction
 
 import z3
 
+from nnclaims.inputs import InputError, number
+
+from ._z3 import check_seed, check_time_limit
 from .record import SearchResult
 from .subspace import forward_relu
 
-__all__ = ["search_equivalent", "validate_network", "NetworkFormatError"]
+__all__ = ["search_equivalent", "validate_network", "NetworkFormatError", "MAX_LAYERS", "MAX_WIDTH", "MAX_BOX"]
 
 
-class NetworkFormatError(ValueError):
-    """A network description that is not what it says."""
+class NetworkFormatError(InputError):
+    """A network description that is not what it says (one line naming the net, the layer and the entry)."""
+
+
+MAX_LAYERS = 16
+"""Layers per network: the encoding has one ReLU case split per hidden unit; deeper nets never finish."""
+
+MAX_WIDTH = 256
+"""Units per layer and input dimension: every output is a sum over the previous layer, built as Z3 terms."""
+
+MAX_BOX = 1e12
+"""Largest box half-width and gap: the input box is exact rationals; beyond this the question is not about a
+box any more."""
 
 
 def validate_network(net, name: str = "network") -> int:
-    """Check shapes and finiteness; return the input dimension.  Raises :class:`NetworkFormatError`."""
+    """Check shapes, sizes and every number (finite, not too large, see :mod:`nnclaims.inputs`); return the
+    input dimension.  Raises :class:`NetworkFormatError` naming the net, the layer, weight or bias, and the
+    index (``net_a layer 2 weight [0][1]: NaN, not a finite number``).
+
+    >>> validate_network({"weights": [[[1, 0], [0, 1]], [["3/5", -1]]], "biases": None}, "net_a")
+    2
+    >>> validate_network({"weights": [[[1, float("inf")]]]}, "net_b")
+    Traceback (most recent call last):
+    ...
+    nnclaims.proofs.search_equivalence.NetworkFormatError: net_b layer 1 weight [0][1]: inf, not a finite number
+    """
     if not isinstance(net, dict) or not isinstance(net.get("weights"), list) or not net["weights"]:
         raise NetworkFormatError(f"{name}: expected an object with a non-empty 'weights' list")
+    if len(net["weights"]) > MAX_LAYERS:
+        raise NetworkFormatError(f"{name}: {len(net['weights'])} layers, more than the {MAX_LAYERS} allowed")
     prev = None
     for i, W in enumerate(net["weights"]):
+        layer = f"{name} layer {i + 1} weight"
         if not isinstance(W, list) or not W or not all(isinstance(r, list) and r for r in W):
-            raise NetworkFormatError(f"{name}: weights[{i}] is not a non-empty matrix")
+            raise NetworkFormatError(f"{layer}: not a non-empty matrix (a list of rows)")
         cols = {len(r) for r in W}
         if len(cols) != 1:
-            raise NetworkFormatError(f"{name}: weights[{i}] has rows of different lengths")
-        for r in W:
-            for v in r:
-                if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                    raise NetworkFormatError(f"{name}: weights[{i}] holds a non-number {v!r}")
-                try:
-                    f = Fraction(v)
-                except (ValueError, OverflowError):
-                    raise NetworkFormatError(f"{name}: weights[{i}] holds {v!r}, not a finite number") from None
-                del f
+            raise NetworkFormatError(f"{layer}: rows of different lengths")
+        if max(len(W), len(W[0])) > MAX_WIDTH:
+            raise NetworkFormatError(f"{layer}: {len(W)}×{len(W[0])}, wider than the {MAX_WIDTH} units allowed")
+        for r, row in enumerate(W):
+            for c, v in enumerate(row):
+                _entry(v, f"{layer} [{r}][{c}]")
         if prev is not None and cols.pop() != prev:
-            raise NetworkFormatError(f"{name}: weights[{i}] does not take the {prev} outputs of layer {i}")
+            raise NetworkFormatError(f"{layer}: takes {len(W[0])} inputs, so it does not take the {prev} outputs of layer {i}")
         prev = len(W)
     biases = net.get("biases")
     if biases is not None:
@@ -53,8 +77,17 @@ def validate_network(net, name: str = "network") -> int:
             raise NetworkFormatError(f"{name}: 'biases' must be null or one vector per layer")
         for i, (b, W) in enumerate(zip(biases, net["weights"])):
             if not isinstance(b, list) or len(b) != len(W):
-                raise NetworkFormatError(f"{name}: biases[{i}] must have {len(W)} entries")
+                raise NetworkFormatError(f"{name} layer {i + 1} bias: must have {len(W)} entries (one per unit)")
+            for r, v in enumerate(b):
+                _entry(v, f"{name} layer {i + 1} bias [{r}]")
     return len(net["weights"][0][0])
+
+
+def _entry(v, where: str) -> None:
+    try:
+        number(v, where)
+    except InputError as e:
+        raise NetworkFormatError(str(e)) from None
 
 
 def _z3_forward(net, x, output_activation):
@@ -74,10 +107,14 @@ def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "lin
     da, db = validate_network(net_a, "net_a"), validate_network(net_b, "net_b")
     if da != db or len(net_a["weights"][-1]) != len(net_b["weights"][-1]):
         raise NetworkFormatError("net_a and net_b must have the same input and output dimensions")
-    if box <= 0 or gap < 0:
-        raise ValueError("box must be positive and gap non-negative")
+    if not (math.isfinite(box) and 0 < box <= MAX_BOX) or not (math.isfinite(gap) and 0 <= gap <= MAX_BOX):
+        raise ValueError(f"box must be in (0, {MAX_BOX:g}] and gap in [0, {MAX_BOX:g}] (got box {box}, gap {gap})")
+    if output_activation not in ("linear", "relu"):
+        raise ValueError(f"output_activation must be linear or relu (got {output_activation!r})")
     bounds = {"box": box, "gap": gap, "input_dim": da, "output_activation": output_activation}
     x = [z3.Real(f"x{i}") for i in range(da)]
+    check_seed(seed)
+    check_time_limit(timeout)
     s = z3.Solver()
     s.set("timeout", max(1, int(timeout * 1000)))
     s.set("random_seed", seed)

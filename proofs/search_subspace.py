@@ -39,27 +39,122 @@ Why the reductions keep a ``none`` sound (each maps any witness to one the reduc
 
 Every ``found`` is re-checked by :mod:`proofs.subspace` at the full requested size (SymPy ranks,
 independent of the encoding); a timeout gives ``unknown`` and says how many data sets were settled.
+
+*Defaults.*  A pair with an all-zero hidden neuron or all-zero outputs is a trivial witness (an all-zero
+hidden layer has an empty maximum match by definition, and zero outputs agree for any hidden layer), so by
+default the search requires some nonzero output (``nonzero_output``) and no hidden neuron that is zero on
+every data point (``no_zero_neuron``); both can be switched off.
+
+*Limits* (:data:`LIMITS`, checked before any work, each a :class:`ValueError` that names it).  The empty-match
+condition compares every pair of nonempty subsets of the hidden units by rank, with ``r × r`` minors
+(``r! `` terms each) of ``r ≤ min(points, 2·width)`` vectors, so the encoding grows as
+:math:`4^{\text{width}}\cdot\text{points}!`; :func:`encoding_terms` counts its determinant terms (about
+25,000 are built per second on the 2-core reference machine, and memory grows with them).  The split method
+enumerates the :math:`(2R+1)^d` grid points, the point sets and, per data set, the :math:`(2R+1)^{d(+1)}`
+first-layer weight vectors in Python and numpy.  Beyond the limits the search could not finish or would
+exhaust memory before its time limit stops it; the time limit bounds the rest: the encoding, the
+enumeration and each solve all stop at the deadline (``unknown``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import combinations, permutations, product
 
 import numpy as np
 import z3
 
-from ._z3 import lex_le, lex_less, relu, solver
+from ._z3 import check_time_limit, lex_le, lex_less, relu, solver
 from .record import SearchResult
 from .subspace import activations, maximum_match
 
 __all__ = ["search_zero_match", "recheck_zero_match", "zero_match_exists", "isomorphic_unmatched",
-           "sweep_zero_match", "data_orbits", "first_layer_table", "METHODS"]
+           "sweep_zero_match", "sweep_configurations", "data_orbits", "first_layer_table", "encoding_terms",
+           "check_bounds", "METHODS", "LIMITS"]
 
 METHODS = ("naive", "whole", "split")
 MAX_DATA_SUBSETS = 5_000_000  # split enumerates the point sets in numpy; beyond this it is refused
+
+LIMITS = {
+    "inputs": (6, "input dimension: the split method's symmetry group has d!·2^d elements"),
+    "outputs": (16, "output dimension"),
+    "hidden layers": (4, "hidden layers"),
+    "hidden width": (8, "units per hidden layer: (2^width − 1)² subset pairs are compared by rank"),
+    "points": (8, "data points: rank tests use minors of up to min(points, 2·width) rows"),
+    "max_weight": (10 ** 6, "R: weights and data in [-R, R]"),
+    "encoding terms": (4_000_000, "determinant terms of the empty-match condition (encoding_terms), "
+                                  "about 3 minutes to build on the 2-core reference machine"),
+    "data sets": (MAX_DATA_SUBSETS, "point sets the split method enumerates"),
+    "first-layer table": (1_000_000, "weight vectors (2R+1)^(d+biases) the split method tables per data set"),
+    "jobs": (64, "worker processes"),
+    "sweep configurations": (200, "configurations one --sweep walks (each under its own time limit)"),
+}
+"""Every bound the zero-match search refuses to exceed: ``name -> (limit, what it counts)``."""
+
+
+def _limit(name: str) -> int:
+    return LIMITS[name][0]
+
+
+class _Deadline(Exception):
+    """The time limit passed while building or enumerating (becomes ``unknown``)."""
+
+
+def _check_deadline(deadline: float | None, what: str) -> None:
+    if deadline is not None and time.time() > deadline:
+        raise _Deadline(what)
+
+
+def encoding_terms(width: int, points: int) -> int:
+    r"""Determinant terms in the empty-match condition for one hidden layer of ``width`` units and ``points``
+    data points: for each pair of nonempty unit subsets ``X``, ``Y`` and each rank ``r``, the minors of ``X``,
+    ``Y`` and ``X ∪ Y`` (twice), :math:`inom{n}{r}inom{P}{r}` minors of ``r!`` terms each.
+
+    >>> encoding_terms(2, 2), encoding_terms(5, 3)
+    (244, 408960)
+    """
+    def minors(n, r):
+        return math.comb(n, r) * math.comb(points, r) * math.factorial(r) if r <= min(n, points) else 0
+
+    maxr = min(points, 2 * width)
+    return sum(math.comb(width, a) * math.comb(width, b)
+               * sum(minors(a, r) + minors(b, r) + 2 * minors(a + b, r) for r in range(1, maxr + 1))
+               for a in range(1, width + 1) for b in range(1, width + 1))
+
+
+def check_bounds(*, inputs: int, hidden: tuple, outputs: int, points: int, max_weight: int, hidden_layer: int,
+                 biases: bool = False, method: str = "split", jobs: int = 1) -> None:
+    """Refuse, before any work, sizes beyond :data:`LIMITS` (a :class:`ValueError` naming the limit) and sizes
+    that make no sense (below 1, points that do not fit in the box)."""
+    if min((inputs, outputs, points, max_weight) + tuple(hidden)) < 1 or not 1 <= hidden_layer <= len(hidden):
+        raise ValueError("sizes, points and max_weight must be >= 1 and hidden_layer within the hidden layers")
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1 (got {jobs})")
+    for name, value, option in (("inputs", inputs, "--inputs"), ("outputs", outputs, "--outputs"),
+                                ("hidden layers", len(hidden), "--hidden"), ("hidden width", max(hidden), "--hidden"),
+                                ("points", points, "--points"), ("max_weight", max_weight, "--max-weight"),
+                                ("jobs", jobs, "--jobs")):
+        if value > _limit(name):
+            raise ValueError(f"{name} {value} ({option}) is above the limit {_limit(name)} ({LIMITS[name][1]})")
+    if points > (2 * max_weight + 1) ** inputs:
+        raise ValueError(f"{points} distinct points do not fit in [-{max_weight}, {max_weight}]^{inputs}")
+    terms = encoding_terms(hidden[hidden_layer - 1], points)
+    if terms > _limit("encoding terms"):
+        raise ValueError(f"the empty-match condition for width {hidden[hidden_layer - 1]} and {points} points has "
+                         f"{terms} determinant terms, above the limit {_limit('encoding terms')} "
+                         f"({LIMITS['encoding terms'][1]})")
+    if method == "split":
+        sets = math.comb((2 * max_weight + 1) ** inputs, points)
+        if sets > MAX_DATA_SUBSETS:
+            raise ValueError(f"{sets} sets of {points} points in [-{max_weight}, {max_weight}]^{inputs}: too many to "
+                             f"enumerate (limit {MAX_DATA_SUBSETS}); use the method 'whole'")
+        table = (2 * max_weight + 1) ** (inputs + (1 if biases else 0))
+        if table > _limit("first-layer table"):
+            raise ValueError(f"the first-layer table has {table} weight vectors, above the limit "
+                             f"{_limit('first-layer table')} ({LIMITS['first-layer table'][1]}); use the method 'whole'")
 
 
 def _det(M):
@@ -113,18 +208,19 @@ def _bit_width(spec: _Spec, first_peak: int | None = None) -> int:
     return peak.bit_length() + 2
 
 
-def data_orbits(d: int, R: int, P: int) -> list[list[list[int]]]:
+def data_orbits(d: int, R: int, P: int, deadline: float | None = None) -> list[list[list[int]]]:
     r"""One representative of every orbit of the ``P``-point subsets of :math:`\{-R..R\}^d` under the
     signed permutations of the coordinates (the hyperoctahedral group, :math:`d!\,2^d` elements).
 
     Each subset is coded by its sorted point indices; the representative is the one whose code is
-    least among its images, so every subset's orbit is represented exactly once.
+    least among its images, so every subset's orbit is represented exactly once.  ``deadline`` (a
+    ``time.time()`` value) stops the enumeration when it passes.
     """
-    grid = np.array(list(product(range(-R, R + 1), repeat=d)), dtype=np.int64)  # row index = lex code
-    n = len(grid)
-    if math.comb(n, P) > MAX_DATA_SUBSETS:
+    n = (2 * R + 1) ** d
+    if math.comb(n, P) > MAX_DATA_SUBSETS:  # checked before anything is built
         raise ValueError(f"{math.comb(n, P)} sets of {P} points in [-{R}, {R}]^{d}: too many to enumerate "
                          f"(limit {MAX_DATA_SUBSETS}); use the method 'whole'")
+    grid = np.array(list(product(range(-R, R + 1), repeat=d)), dtype=np.int64)  # row index = lex code
     weights = (2 * R + 1) ** np.arange(d - 1, -1, -1)
     subsets = np.fromiter((i for c in combinations(range(n), P) for i in c), dtype=np.int64).reshape(-1, P)
     key_w = n ** np.arange(P - 1, -1, -1)
@@ -132,16 +228,19 @@ def data_orbits(d: int, R: int, P: int) -> list[list[list[int]]]:
     least = own.copy()
     for perm in permutations(range(d)):
         for signs in product((1, -1), repeat=d):
+            _check_deadline(deadline, "enumerating the data sets")
             image = ((grid[:, list(perm)] * np.array(signs)) + R) @ weights
             least = np.minimum(least, np.sort(image[subsets], axis=1) @ key_w)
     return [grid[S].tolist() for S in subsets[least == own]]
 
 
-def first_layer_table(X, R: int, biases: bool) -> dict[tuple, tuple]:
+def first_layer_table(X, R: int, biases: bool, deadline: float | None = None) -> dict[tuple, tuple]:
     """Every activation vector ``(relu(w·x_p + b))_p`` a first-layer neuron can have on the data ``X``
     with ``w`` (and ``b``) in ``[-R, R]``, mapped to the first ``(w, b)`` that gives it."""
     table = {}
-    for wb in product(range(-R, R + 1), repeat=len(X[0]) + (1 if biases else 0)):
+    for k, wb in enumerate(product(range(-R, R + 1), repeat=len(X[0]) + (1 if biases else 0))):
+        if k % 4096 == 0:
+            _check_deadline(deadline, "tabling the first layer")
         w, b = wb[:len(X[0])], (wb[-1] if biases else 0)
         table.setdefault(tuple(max(0, sum(a * x for a, x in zip(w, p)) + b) for p in X), (list(w), b))
     return table
@@ -158,7 +257,7 @@ def _forward(Ws, bs, h, output_activation, start=0):
     return outs
 
 
-def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
+def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, deadline=None):
     """Add the zero-match conditions to solver ``s``.
 
     ``data``: constant points (else the points are variables, distinct by strict lex order);
@@ -214,6 +313,7 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True):
     subsets = lambda n: [c for k in range(1, n + 1) for c in combinations(range(n), k)]  # noqa: E731
     for X in subsets(len(ua)):
         for Y in subsets(len(ub)):
+            _check_deadline(deadline, "building the encoding")
             VX, VY = [ua[i] for i in X], [ub[j] for j in Y]
             span_eq = z3.And(_same_rank(VX, VX + VY, maxr), _same_rank(VY, VX + VY, maxr))
             s.add(z3.Or(z3.Not(z3.And([nz(v) for v in VX + VY])), z3.Not(span_eq)))
@@ -283,26 +383,27 @@ def recheck_zero_match(w: dict, *, isomorphic=False, nonzero_output=False, no_ze
 
 def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), outputs: int = 2, points: int = 2,
                       max_weight: int = 1, output_activation: str = "linear", biases: bool = False,
-                      hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = False,
-                      no_zero_neuron: bool = False, method: str = "split", jobs: int = 1,
-                      seed: int = 0, timeout: float = 60.0) -> SearchResult:
+                      hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = True,
+                      no_zero_neuron: bool = True, method: str = "split", jobs: int = 1,
+                      seed: int = 0, timeout: float = 60.0,
+                      progress: Callable[[int, int], None] | None = None) -> SearchResult:
     """Search for a zero-match pair of networks within the bounds (see the module docstring for the
-    conditions, the three methods and why their reductions keep ``none`` sound).
+    conditions, the defaults, the limits, the three methods and why their reductions keep ``none`` sound).
 
-    ``jobs > 1`` solves the split method's data sets in that many processes; the outcomes are read in
-    data-set order, so the answer and the witness do not depend on ``jobs``.
+    ``timeout`` bounds the whole search: enumerating the data sets, building each encoding and each solve stop
+    when it has passed (``unknown``).  ``jobs > 1`` solves the split method's data sets in that many
+    processes; the outcomes are read in data-set order, so the answer and the witness do not depend on
+    ``jobs``.  ``progress(settled, total)`` is called as the split method settles data sets in order.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
     hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
-    if min((inputs, outputs, points, max_weight) + hidden) < 1 or not 1 <= hidden_layer <= len(hidden):
-        raise ValueError("sizes, points and max_weight must be >= 1 and hidden_layer within the hidden layers")
     if output_activation not in ("linear", "relu"):
         raise ValueError(f"output_activation must be linear or relu (got {output_activation!r})")
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1 (got {jobs})")
-    if points > (2 * max_weight + 1) ** inputs:
-        raise ValueError(f"{points} distinct points do not fit in [-{max_weight}, {max_weight}]^{inputs}")
+    check_bounds(inputs=inputs, hidden=hidden, outputs=outputs, points=points, max_weight=max_weight,
+                 hidden_layer=hidden_layer, biases=biases, method=method, jobs=jobs)
+    check_time_limit(timeout)
+    deadline = time.time() + timeout
     spec = _Spec((inputs,) + hidden + (outputs,), max_weight, points, output_activation, biases, hidden_layer,
                  isomorphic, nonzero_output, no_zero_neuron)
     bounds = {"inputs": inputs, "hidden": list(hidden), "outputs": outputs, "points": points, "max_weight": max_weight,
@@ -314,23 +415,28 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     elapsed = lambda: round(time.perf_counter() - t0, 4)  # noqa: E731
     solved = spec if method == "naive" else replace(spec, sizes=spec.sizes[:-1] + (1,))
 
-    if method in ("naive", "whole"):
-        s, var, _ = _solver(solved, method == "whole", seed, timeout)
-        if method == "whole":
-            bounds["bit_width"] = _bit_width(solved)
-        xs, nets = _encode(s, solved, var, symmetry_breaking=method == "whole")
-        res = s.check()
-        if res == z3.sat:
-            w = _read_witness(s.model(), solved, xs, nets, None, outputs)
-            return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
-        if res == z3.unsat:
-            return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
-                                note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
-        return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), note=s.reason_unknown())
+    try:
+        if method in ("naive", "whole"):
+            s, var, _ = _solver(solved, method == "whole", seed, timeout)
+            if method == "whole":
+                bounds["bit_width"] = _bit_width(solved)
+            xs, nets = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
+            res = _check_until(s, deadline)
+            if res == z3.sat:
+                w = _read_witness(s.model(), solved, xs, nets, None, outputs)
+                return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
+            if res == z3.unsat:
+                return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
+                                    note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
+            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), note=s.reason_unknown())
+        orbits = data_orbits(inputs, max_weight, points, deadline)
+    except _Deadline as e:
+        return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
+                            note=f"time limit reached while {e}; nothing settled")
 
-    orbits = data_orbits(inputs, max_weight, points)
     bounds["data_sets"] = len(orbits)
-    deadline = time.time() + timeout
+    if progress is not None:
+        progress(0, len(orbits))
     tasks = [(solved, X, seed, deadline, outputs) for X in orbits]
     if jobs > 1:
         import multiprocessing
@@ -338,8 +444,18 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
         # fork where there is one: no re-import of __main__ (spawn fails when it is stdin)
         method_ = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method_).Pool(min(jobs, len(tasks))) as pool:
-            return _first_sat(pool.imap(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed)
-    return _first_sat(map(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed)
+            return _first_sat(pool.imap(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed, progress)
+    return _first_sat(map(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed, progress)
+
+
+def _check_until(s, deadline: float):
+    """``s.check()`` with the solver's time limit set to what is left before ``deadline`` (building the
+    encoding used part of it)."""
+    left = deadline - time.time()
+    if left <= 0:
+        return z3.unknown
+    s.set("timeout", max(1, int(left * 1000)))
+    return s.check()
 
 
 def _solve_data_set(task) -> tuple[str, dict | None]:
@@ -349,16 +465,19 @@ def _solve_data_set(task) -> tuple[str, dict | None]:
     left = deadline - time.time()
     if left <= 0:
         return "unknown", None
-    table = first_layer_table(X, spec.R, spec.biases)
-    s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table))
-    _, nets = _encode(s, spec, var, [[const(v) for v in x] for x in X], table)
-    res = s.check()
+    try:
+        table = first_layer_table(X, spec.R, spec.biases, deadline)
+        s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table))
+        _, nets = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
+    except _Deadline:
+        return "unknown", None
+    res = _check_until(s, deadline)
     if res == z3.sat:
         return "sat", _read_witness(s.model(), spec, X, nets, table, outputs)
     return ("unsat" if res == z3.unsat else "unknown"), None
 
 
-def _first_sat(outcomes, n, bounds, flags, elapsed) -> SearchResult:
+def _first_sat(outcomes, n, bounds, flags, elapsed, progress=None) -> SearchResult:
     """Read the per-data-set outcomes in data-set order: the first ``sat`` is the answer (the same one
     whatever the number of processes), ``unknown`` stops, all ``unsat`` is ``none``."""
     for k, (res, w) in enumerate(outcomes):
@@ -367,33 +486,57 @@ def _first_sat(outcomes, n, bounds, flags, elapsed) -> SearchResult:
         if res == "unknown":
             return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
                                 note=f"time limit: {k} of {n} data sets settled (UNSAT), the rest not")
+        if progress is not None:
+            progress(k + 1, n)
     return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
                         note=f"UNSAT on each of the {n} data sets (one per orbit of the signed coordinate "
                              "permutations): no pair of networks and data within these bounds satisfies the conditions")
 
 
 def zero_match_exists(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
-    """subspace.zero-match-exists: the 2-2-2, 2-point, R = 1 search with nonzero outputs."""
-    return search_zero_match(nonzero_output=True, seed=seed, timeout=timeout)
+    """subspace.zero-match-exists: the 2-2-2, 2-point, R = 1 search with the non-trivial defaults (nonzero
+    outputs, no all-zero hidden neuron): the same search as ``nnclaims search zero-match``."""
+    return search_zero_match(nonzero_output=True, no_zero_neuron=True, seed=seed, timeout=timeout)
 
 
 def isomorphic_unmatched(*, seed: int = 0, timeout: float = 60.0) -> SearchResult:
-    """subspace.isomorphic-unmatched: hidden spans of equal (positive) dimension, nonzero outputs.
+    """subspace.isomorphic-unmatched: hidden spans of equal (positive) dimension, nonzero outputs, no all-zero
+    hidden neuron (``nnclaims search zero-match --isomorphic --points 3``).
 
     Three points: with two points and a linear output layer the search is UNSAT (the identical
     nonzero outputs lie in both hidden spans, and two lines sharing a nonzero vector coincide).
     """
-    return search_zero_match(points=3, nonzero_output=True, isomorphic=True, seed=seed, timeout=timeout)
+    return search_zero_match(points=3, nonzero_output=True, no_zero_neuron=True, isomorphic=True, seed=seed,
+                             timeout=timeout)
+
+
+def sweep_configurations(*, max_points: int = 3, max_weight: int = 2, hidden: tuple | list | int = (2,),
+                         inputs: int = 2) -> list[dict]:
+    """The configurations a sweep walks, in the order (R, hidden width, points): every hidden layer of the
+    width ``1..max(hidden)``, with as many hidden layers as ``hidden`` has, and only point counts that fit in
+    the box.  More than the limit ``sweep configurations`` is a :class:`ValueError`.
+
+    >>> [(c["max_weight"], c["hidden"], c["points"]) for c in sweep_configurations(max_points=2, max_weight=1,
+    ...                                                                           hidden=2, inputs=1)]
+    [(1, (1,), 1), (1, (1,), 2), (1, (2,), 1), (1, (2,), 2)]
+    """
+    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+    if min((max_points, max_weight, inputs) + hidden) < 1:
+        raise ValueError("sizes, points and max_weight must be >= 1")
+    count = max_weight * max(hidden) * max_points
+    if count > _limit("sweep configurations"):
+        raise ValueError(f"the sweep would walk {count} configurations, above the limit "
+                         f"{_limit('sweep configurations')} ({LIMITS['sweep configurations'][1]})")
+    return [dict(points=points, max_weight=R, hidden=(width,) * len(hidden))
+            for R in range(1, max_weight + 1) for width in range(1, max(hidden) + 1)
+            for points in range(1, max_points + 1)
+            if points <= (2 * R + 1) ** inputs]
 
 
 def sweep_zero_match(*, max_points: int = 3, max_weight: int = 2, hidden: tuple | list | int = (2,),
                      timeout: float = 60.0, seed: int = 0, **kw) -> list[SearchResult]:
-    """Walk the bounds upward in the order (R, hidden width, points), every hidden layer of the width
-    ``1..max(hidden)`` with as many hidden layers as ``hidden`` has; return every result in that order,
-    so the first ``found`` is the smallest configuration found and every ``none`` is a proved bound."""
-    hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
-    return [search_zero_match(points=points, max_weight=R, hidden=(width,) * len(hidden), timeout=timeout,
-                              seed=seed, **kw)
-            for R in range(1, max_weight + 1) for width in range(1, max(hidden) + 1)
-            for points in range(1, max_points + 1)
-            if points <= (2 * R + 1) ** kw.get("inputs", 2)]
+    """Every configuration of :func:`sweep_configurations`, each under its own ``timeout``, in that order, so
+    the first ``found`` is the smallest configuration found and every ``none`` is a proved bound."""
+    return [search_zero_match(timeout=timeout, seed=seed, **config, **kw)
+            for config in sweep_configurations(max_points=max_points, max_weight=max_weight, hidden=hidden,
+                                               inputs=kw.get("inputs", 2))]

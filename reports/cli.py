@@ -1,26 +1,50 @@
 """The ``nnclaims`` command: thin wrappers over the catalogue, the layers, the verdict and the report.
 
-Errors in what the user typed give one line on stderr and exit status 2; a refuted claim is a
-result (exit 0), not an error.
+Errors in what the user typed or handed over (options, files) give one line on stderr, ``nnclaims: error: …``,
+and exit status 2; Ctrl-C gives one line saying what was settled and exit status 130; a refuted claim is a
+result (exit 0), not an error.  Every output place (``--json``, ``--out``) is checked before any work, and
+results that cannot be written at the end are saved to a temporary file whose path is printed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import List
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from nnclaims.inputs import InputError, read_json
+from nnclaims.proofs._z3 import MAX_SEED, MAX_TIME_LIMIT
 from nnclaims.proofs.catalogue import ClaimRegistrationError, UnknownClaimError, claims, get_claim, load_claims_module
 
 from . import provenance
 from .verdict import LAYERS, NumericConfig, verify
 
+MAX_NETWORKS = 4096
+"""Networks in the numeric zoo: every check trains and holds all of them at once; the run time grows linearly
+(about 1.3 s per network for all checks on the 2-core reference CPU, so 4,096 take about an hour and a half)."""
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnclaims")
+    except PackageNotFoundError:
+        import nnclaims
+
+        return nnclaims.__version__
+
+
 @click.group(help="Verify claims about neural networks: symbolic proofs, exact searches, numeric checks.")
+@click.version_option(_version(), prog_name="nnclaims", message="%(prog)s %(version)s")
 def app():
     pass
 
@@ -36,6 +60,47 @@ VERDICT_STYLE = {
 
 class UserError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C: reported as one line saying what was settled, exit status 130."""
+
+
+class _Seconds(click.ParamType):
+    """A time limit: a positive, finite number of seconds up to a week."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(v) and 0 < v <= MAX_TIME_LIMIT):
+            self.fail(f"{value!r}: give a positive number of seconds up to {MAX_TIME_LIMIT:.0f} (a week)", param, ctx)
+        return v
+
+
+class _Finite(click.ParamType):
+    """A finite real number (no nan, no inf)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(v):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return v
+
+
+SEED = click.IntRange(0, MAX_SEED)
+MAX_POINTS = 64
+"""Data points of any search: each point adds its own copy of the network to the encoding."""
+MAX_WEIGHT = 10 ** 6
+"""Weights, data and denominators of any search: the searches look for small witnesses."""
 
 
 def _parse_layers(spec: str) -> tuple[str, ...]:
@@ -84,13 +149,31 @@ def _load_claims(specs) -> None:
             raise UserError(str(e)) from None
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    """Write atomically: a crash never leaves a half-written file that looks whole."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str))
-    tmp.replace(path)
+def _save(path: Path, payload: dict, option: str) -> None:
+    """Write a results file; if that fails at the end, save the results to a temporary file and say where."""
+    from .render import save_rescue, write_json
+
+    try:
+        write_json(path, payload)
+    except OSError as e:
+        rescue = save_rescue(payload)
+        kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
+        raise UserError(f"{option} {path}: writing failed ({e.strerror or e}); {kept}") from None
+    err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _write_json(path, payload) -> None:
+    """For commands that write their own JSON (``measure``): atomic, keeps the file's mode, and on failure one
+    line naming a temporary file that holds the results.  Check the place first with
+    :func:`nnclaims.reports.render.check_file_target`."""
+    from .render import save_rescue, write_json
+
+    try:
+        write_json(path, payload)
+    except OSError as e:
+        rescue = save_rescue(payload)
+        kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
+        raise UserError(f"--json {path}: writing failed ({e.strerror or e}); {kept}") from None
 
 
 def claims_option(fn):
@@ -99,6 +182,27 @@ def claims_option(fn):
                         is_eager=True, callback=lambda ctx, param, value: _load_claims(value),
                         help="a module path or .py file that registers claims (repeatable); installed plug-ins "
                              "(entry points 'nnclaims.claims') load by themselves")(fn)
+
+
+def _print_rows(head: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows with an ID first, never truncated: a table whose ID column is as wide as the longest ID when the
+    terminal has room for it (other columns wrap), else one block per row whose lines the terminal wraps.
+    Cells are plain text (never read as markup) or :class:`rich.text.Text`."""
+    cells = [tuple(v if isinstance(v, Text) else Text(str(v)) for v in r) for r in rows]
+    longest = max((len(r[0]) for r in cells), default=2)
+    if out.width >= longest + 12 * len(head):
+        t = Table()
+        t.add_column(head[0], no_wrap=True, min_width=longest)
+        for name in head[1:]:
+            t.add_column(name, overflow="fold")
+        for r in cells:
+            t.add_row(*r)
+        out.print(t)
+        return
+    for r in cells:
+        out.print(r[0], highlight=False, soft_wrap=True)
+        for name, value in zip(head[1:], r[1:]):
+            out.print(Text.assemble(f"    {name}: ", value), highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -111,16 +215,12 @@ def list_claims(as_json: bool):
     if as_json:
         click.echo(json.dumps({"claims": rows}, indent=2))
         return
-    t = Table("id", "source", "statement", show_lines=False)
-    for r in rows:
-        t.add_row(r["id"], r["source"], r["statement"])
-    out.print(t)
+    _print_rows(("id", "source", "statement"), [(r["id"], r["source"], r["statement"]) for r in rows])
 
 
 def run_verify(ids, layers, networks, device, seed, progress=True):
     """Validate the options and run the layers; returns the list of outcomes (used by report too)."""
-    if networks < 1:
-        raise UserError(f"--networks must be at least 1 (got {networks})")
+    check_verify_options(ids, layers, networks, device)
     layer_t = _parse_layers(layers)
     dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
     ids = _check_ids(list(ids))
@@ -138,6 +238,21 @@ def run_verify(ids, layers, networks, device, seed, progress=True):
     return outcomes, config, layer_t
 
 
+def check_verify_options(ids, layers, networks, device) -> None:
+    """Every check of ``verify``/``report``'s options that needs no work, so that a mistake fails at once."""
+    if networks < 1:
+        raise UserError(f"--networks must be at least 1 (got {networks})")
+    if networks > MAX_NETWORKS:
+        raise UserError(f"--networks {networks} is above the limit {MAX_NETWORKS} (every check trains and holds "
+                        "all networks at once; see nnclaims verify --help)")
+    layer_t = _parse_layers(layers)
+    if "numeric" in layer_t:
+        resolve_device(device)
+    elif device not in ("auto", "cpu", "cuda"):
+        raise UserError(f"unknown device {device!r}: choose auto, cpu or cuda")
+    _check_ids(list(ids))
+
+
 def results_payload(outcomes, config, layers) -> dict:
     return {
         "claims": [o.to_json() for o in outcomes],
@@ -148,190 +263,328 @@ def results_payload(outcomes, config, layers) -> dict:
     }
 
 
-@app.command("verify")
+def _print_details(o) -> None:
+    """Every derivation step (with its role) and the search and numeric records, as readable text."""
+    from .render import layer_summary, readable, step_mark, witness_lines
+
+    rec = o.records.get("symbolic")
+    for n, step in enumerate(getattr(rec, "steps", ()), 1):
+        mark = step_mark({"holds": step.holds, "role": getattr(step, "role", "derives")})[0]
+        out.print(f"{o.claim.id} [{n}] {mark} {step.description}", highlight=False, markup=False, soft_wrap=True)
+    if getattr(rec, "counterexample", None):
+        for line in witness_lines(rec.counterexample):
+            out.print(f"{o.claim.id} [counterexample] {line}", highlight=False, markup=False, soft_wrap=True)
+    for layer in ("search", "numeric"):
+        r = o.records.get(layer)
+        if r is None or isinstance(r, dict):
+            continue
+        summary = r.to_json()
+        status, details = layer_summary(layer, summary)
+        out.print(f"{o.claim.id} [{layer}] {status}{details}", highlight=False, markup=False, soft_wrap=True)
+        for line in witness_lines(summary["witness"]) if summary.get("witness") else ():
+            out.print(f"{o.claim.id} [{layer} witness] {line}", highlight=False, markup=False, soft_wrap=True)
+        if layer == "numeric" and summary.get("details", {}).get("error"):
+            out.print(f"{o.claim.id} [numeric] {readable(summary['details']['error'])}", highlight=False, markup=False,
+                      soft_wrap=True)
+
+
+@app.command("verify", epilog=f"Limits: --networks up to {MAX_NETWORKS} (every check trains and holds all networks "
+                              "at once, and the run time grows linearly: about 1.3 s per network on a 2-core CPU); "
+                              f"--seed from 0 to {MAX_SEED} (Z3's seed is 32 bits).")
 @click.argument("ids", nargs=-1)
 @click.option("--layers", default=",".join(LAYERS), show_default=True, help="comma-separated: symbolic,search,numeric")
-@click.option("--networks", default=16, type=int, show_default=True, help="networks in the numeric zoo")
+@click.option("--networks", default=16, type=int, show_default=True,
+              help=f"networks in the numeric zoo (1 to {MAX_NETWORKS})")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
-@click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
+@click.option("--seed", default=0, type=SEED, show_default=True, help="seed for every random choice")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write results JSON here")
 @claims_option
 def verify_cmd(ids, layers, networks, device, seed, json_path):
     """Run the chosen layers on the chosen claims and print their verdicts."""
+    from .render import check_file_target, readable_evidence
+
+    check_verify_options(ids or [], layers, networks, device)
+    if json_path is not None:
+        check_file_target(json_path, "--json")
     outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed)
-    t = Table("id", "verdict", "evidence")
-    for o in outcomes:
-        style = VERDICT_STYLE[o.verdict.value]
-        t.add_row(o.claim.id, f"[{style}]{o.verdict.value}[/{style}]", o.evidence)
-    out.print(t)
+    _print_rows(("id", "verdict", "evidence"),
+                [(o.claim.id, Text(o.verdict.value, style=VERDICT_STYLE[o.verdict.value]), readable_evidence(o.evidence))
+                 for o in outcomes])
     if len(outcomes) <= 3:  # a few claims: show what was computed, step by step
         for o in outcomes:
-            rec = o.records.get("symbolic")
-            for n, step in enumerate(getattr(rec, "steps", ()), 1):
-                mark = "✓" if step.holds else "✗"
-                out.print(f"{o.claim.id} [{n}] {mark} {step.description}", highlight=False, markup=False)
-            for layer in ("search", "numeric"):
-                r = o.records.get(layer)
-                if r is not None and not isinstance(r, dict):
-                    summary = r.to_json()
-                    keep = {k: summary.get(k) for k in ("status", "statistic", "value", "tolerance", "threshold",
-                                                        "bounds", "witness", "rechecked") if summary.get(k) is not None}
-                    out.print(f"{o.claim.id} [{layer}] {json.dumps(keep, default=str, ensure_ascii=False)}", highlight=False,
-                              markup=False, soft_wrap=True)
+            _print_details(o)
     for o in outcomes:
         if o.disagreement:
-            err.print(f"[bold red]DISAGREEMENT[/] {o.claim.id}: {o.disagreement}")
+            err.print(f"[bold red]DISAGREEMENT[/] {escape(o.claim.id)}: {escape(o.disagreement)}", soft_wrap=True)
         for layer, rec in o.records.items():
             if isinstance(rec, dict) and rec.get("status") == "error":
-                err.print(f"[red]layer error[/] {o.claim.id} [{layer}]: {rec['error']}")
+                err.print(f"[red]layer error[/] {escape(o.claim.id)} \\[{layer}]: {escape(str(rec['error']))}",
+                          soft_wrap=True)
     if json_path:
-        _write_json(json_path, results_payload(outcomes, config, layer_t))
-        err.print(f"wrote {json_path}")
+        _save(json_path, results_payload(outcomes, config, layer_t), "--json")
 
 
 def _hidden_widths(spec: str) -> tuple[int, ...]:
     try:
         widths = tuple(int(w) for w in spec.split(","))
     except ValueError:
-        raise UserError(f"--hidden must be comma-separated widths such as 2 or 3,2 (got {spec!r})") from None
+        raise UserError(f"--hidden must be comma-separated widths such as 2 or 3,2 (got {spec[:40]!r})") from None
     if not widths or min(widths) < 1:
         raise UserError(f"--hidden widths must be at least 1 (got {spec!r})")
     return widths
 
 
 def _load_nets(path) -> dict:
-    """Read two networks from JSON (never pickle): top-level or under "witness"; one-line errors."""
+    """Read two networks from JSON (never pickle): top-level or under "witness"; one-line errors naming the
+    net, the layer, weight or bias, and the entry."""
+    from nnclaims.inputs import refused_in
+    from nnclaims.proofs.search_equivalence import validate_network
+
     if path is None:
         raise UserError("search 'equivalent' needs --nets FILE.json with net_a and net_b")
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as e:
-        raise UserError(f"--nets {path}: cannot read ({e.strerror})") from None
-    except ValueError:
-        raise UserError(f"--nets {path}: not a JSON file") from None
+    what = f"--nets {path}"
+    data = read_json(path, what)
     data = data.get("witness", data) if isinstance(data, dict) else data
     if not isinstance(data, dict) or "net_a" not in data or "net_b" not in data:
-        raise UserError(f"--nets {path}: expected an object with net_a and net_b (or a search result with a witness)")
-    out = {"net_a": data["net_a"], "net_b": data["net_b"]}
-    if data.get("output_activation") in ("linear", "relu"):
-        out["output_activation"] = data["output_activation"]
-    return out
+        raise UserError(f"{what}: expected an object with net_a and net_b (or a search result with a witness)")
+    for name in ("net_a", "net_b"):
+        try:
+            validate_network(data[name], name)
+        except InputError as e:
+            raise UserError(f"{what}: {e}") from None
+    oa = data.get("output_activation", "linear")
+    if oa not in ("linear", "relu"):
+        hit = refused_in({"output_activation": oa})
+        raise UserError(f"{what}: output_activation must be linear or relu (got {hit[1].reason if hit else repr(oa)[:30]})")
+    return {"net_a": data["net_a"], "net_b": data["net_b"], "output_activation": oa}
 
 
-@app.command("search")
+def _zero_match_limits() -> str:
+    from nnclaims.proofs.search_subspace import LIMITS
+
+    return "\n".join(f"  {name} ≤ {limit:,}: {why}" for name, (limit, why) in LIMITS.items())
+
+
+SEARCH_EPILOG = (
+    "Time: --timeout bounds the whole search (building the encoding, enumerating data sets, solving, re-checking): "
+    "the search runs in a child process that is stopped at the limit (plus half a second to hand back its own "
+    "answer), and the answer is then 'unknown' with what was settled. With --sweep the limit applies to each "
+    "configuration. Ctrl-C stops the search at once, worker processes included, and says what was settled "
+    "(exit status 130).\n\n"
+    "Zero-match defaults: some output is nonzero and no hidden neuron is zero on every data point (a trivial "
+    "witness otherwise has an empty match by definition); --allow-zero-output and --allow-zero-neuron relax "
+    "them.\n\n\b\nZero-match limits (each refused before any work, with a message naming it):\n")
+
+
+class _SearchCommand(click.Command):
+    """``search --help`` lists the zero-match limits (read from the search module only when help is asked for)."""
+
+    def format_epilog(self, ctx, formatter):
+        self.epilog = SEARCH_EPILOG + _zero_match_limits()
+        super().format_epilog(ctx, formatter)
+
+
+@app.command("search", cls=_SearchCommand)
 @click.argument("name")
-@click.option("--timeout", default=60.0, type=float, show_default=True,
-              help="solver time limit in seconds; past it the answer is 'unknown'")
-@click.option("--seed", default=0, type=int, show_default=True, help="solver seed")
+@click.option("--timeout", default=60.0, type=_Seconds(), show_default=True,
+              help="time limit in seconds for the whole search (each configuration with --sweep); past it the "
+                   "answer is 'unknown'")
+@click.option("--seed", default=0, type=SEED, show_default=True, help="solver seed")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write the result JSON here")
-@click.option("--inputs", type=int, default=None, help="zero-match: input dimension")
+@click.option("--inputs", type=click.IntRange(1), default=None, help="zero-match: input dimension")
 @click.option("--hidden", default=None, help="zero-match: hidden widths, e.g. 2 or 3,2")
-@click.option("--outputs", type=int, default=None, help="zero-match: output dimension")
-@click.option("--points", type=int, default=None, help="zero-match: number of distinct data points")
-@click.option("--max-weight", type=int, default=None, help="R: weights and data in [-R, R]")
+@click.option("--outputs", type=click.IntRange(1), default=None, help="zero-match: output dimension")
+@click.option("--points", type=click.IntRange(1, MAX_POINTS), default=None,
+              help=f"number of distinct data points (1 to {MAX_POINTS}; zero-match: at most 8)")
+@click.option("--max-weight", type=click.IntRange(1, MAX_WEIGHT), default=None,
+              help=f"R: weights and data in [-R, R] (1 to {MAX_WEIGHT:,})")
 @click.option("--output-activation", type=click.Choice(["linear", "relu"]), default=None)
-@click.option("--hidden-layer", type=int, default=None, help="zero-match: the hidden layer to compare (1-based)")
+@click.option("--hidden-layer", type=click.IntRange(1), default=None,
+              help="zero-match: the hidden layer to compare (1-based)")
 @click.option("--biases", is_flag=True, default=None, help="zero-match: networks have biases")
 @click.option("--isomorphic", is_flag=True, default=None, help="zero-match: hidden spans of equal dimension")
-@click.option("--nonzero-output", is_flag=True, default=None, help="zero-match: some output nonzero")
-@click.option("--no-zero-neuron", is_flag=True, default=None, help="zero-match: no all-zero hidden neuron")
-@click.option("--denominator", type=int, default=None, help="orthogonal-relu: entries of Q are p/denominator")
+@click.option("--allow-zero-output", is_flag=True, default=False,
+              help="zero-match: also accept networks whose outputs are all zero on the data")
+@click.option("--allow-zero-neuron", is_flag=True, default=False,
+              help="zero-match: also accept a hidden neuron that is zero on every data point")
+@click.option("--nonzero-output", is_flag=True, default=False, hidden=True)  # the default now; kept for old commands
+@click.option("--no-zero-neuron", is_flag=True, default=False, hidden=True)  # the default now; kept for old commands
+@click.option("--denominator", type=click.IntRange(1, MAX_WEIGHT), default=None,
+              help=f"orthogonal-relu, basis-change: entries are p/denominator (1 to {MAX_WEIGHT:,})")
 @click.option("--method", type=click.Choice(["split", "whole", "naive"]), default=None,
               help="zero-match: one solver per data set (default), one solver for all, or the naive encoding")
-@click.option("--jobs", type=int, default=None, help="zero-match: processes for the split method's data sets")
-@click.option("--sweep", is_flag=True, help="zero-match: walk R, hidden width and points upward, report each configuration")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="zero-match: processes for the split method's data sets (at most 64)")
+@click.option("--sweep", is_flag=True,
+              help="zero-match: walk R, hidden width and points upward, print each configuration as it is settled")
 @click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
               help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")
-@click.option("--box", type=float, default=None, help="equivalent: inputs in [-box, box]^d")
-@click.option("--gap", type=float, default=None, help="equivalent: report outputs differing by more than this")
-def search_cmd(name, timeout, seed, json_path, sweep, nets_path, **options):
+@click.option("--box", type=_Finite(), default=None, help="equivalent: inputs in [-box, box]^d")
+@click.option("--gap", type=_Finite(), default=None, help="equivalent: report outputs differing by more than this")
+def search_cmd(name, timeout, seed, json_path, sweep, nets_path, allow_zero_output, allow_zero_neuron,
+               nonzero_output, no_zero_neuron, **options):
     """Run a named counterexample search; prints found / none / unknown.
 
     Names: zero-match, equivalent, orthogonal-relu, basis-change, svd-form, residual-at-optimum."""
     import inspect
 
     from nnclaims.proofs.searches import SEARCHES
-    from nnclaims.proofs.search_subspace import sweep_zero_match
+
+    from .render import check_file_target
 
     if name not in SEARCHES:
         raise UserError(f"unknown search {name!r}: choose from {', '.join(sorted(SEARCHES))}")
-    if timeout <= 0:
-        raise UserError(f"--timeout must be positive (got {timeout})")
     fn = SEARCHES[name]
     kwargs = {k: v for k, v in options.items() if v is not None}
+    if name == "zero-match":
+        if (allow_zero_output and nonzero_output) or (allow_zero_neuron and no_zero_neuron):
+            raise UserError("--allow-zero-output/--allow-zero-neuron contradict --nonzero-output/--no-zero-neuron")
+        kwargs.update(nonzero_output=not allow_zero_output, no_zero_neuron=not allow_zero_neuron)
+    elif allow_zero_output or allow_zero_neuron or nonzero_output or no_zero_neuron:
+        raise UserError(f"search {name!r} does not take the zero-match options --allow-zero-output/--allow-zero-neuron")
     if name == "equivalent":
         kwargs.update(_load_nets(nets_path))
     elif nets_path is not None:
         raise UserError(f"search {name!r} does not take --nets")
     if "hidden" in kwargs:
         kwargs["hidden"] = _hidden_widths(kwargs["hidden"])
-    accepted = set(inspect.signature(fn).parameters)
+    accepted = set(inspect.signature(fn).parameters) - {"progress", "timeout", "seed"}
     extra = sorted(set(kwargs) - accepted)
     if extra:
         raise UserError(f"search {name!r} does not take --{', --'.join(e.replace('_', '-') for e in extra)}")
     if sweep and name != "zero-match":
         raise UserError("--sweep applies to the zero-match search only")
-    try:
-        if sweep:
-            sweep_kw = {k: v for k, v in kwargs.items() if k not in ("points", "max_weight")}
-            results = sweep_zero_match(max_points=kwargs.get("points", 3), max_weight=kwargs.get("max_weight", 2),
-                                       timeout=timeout, seed=seed, **sweep_kw)
-        else:
-            results = [fn(seed=seed, timeout=timeout, **kwargs)]
-    except ValueError as e:  # impossible sizes, malformed networks
-        raise UserError(str(e)) from None
-    for result in results:
-        out.print(f"{result.name}: [bold]{result.status}[/] ({result.seconds}s) bounds={result.bounds}"
-                  + (f" rechecked={result.rechecked}" if result.status == "found" else ""), highlight=False)
-        if result.note:
-            out.print(f"  {result.note}", highlight=False)
-    if not sweep and results[0].witness:
-        out.print(json.dumps(results[0].witness, default=str), highlight=False, soft_wrap=True)
-    if sweep:
-        found = [r for r in results if r.status == "found"]
-        key = lambda r: f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}"  # noqa: E731
-        out.print(f"smallest found: {key(found[0]) if found else 'none within the sweep'}; "
-                  f"proved none: {[key(r) for r in results if r.status == 'none']}; "
-                  f"unknown: {[key(r) for r in results if r.status == 'unknown']}", highlight=False)
+    if name == "zero-match":
+        _check_zero_match(fn, kwargs, sweep)
+    if json_path is not None:
+        check_file_target(json_path, "--json")
+    results = _run_sweep(fn, kwargs, timeout, seed) if sweep else [_run_search(name, fn, kwargs, timeout, seed)]
+    if not sweep:
+        _print_result(results[0], witness=True)
     if json_path:
         payload = {"results": [r.to_json() for r in results]} if sweep else results[0].to_json()
-        _write_json(json_path, payload)
+        _save(json_path, payload, "--json")
+
+
+def _check_zero_match(fn, kwargs, sweep) -> None:
+    """The zero-match limits, checked here before a process starts (each configuration of a sweep)."""
+    import inspect
+
+    from nnclaims.proofs.search_subspace import check_bounds, sweep_configurations
+
+    defaults = {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+    full = {**defaults, **({"points": 3, "max_weight": 2} if sweep else {}), **kwargs}  # a sweep's own defaults
+    names = ("inputs", "hidden", "outputs", "points", "max_weight", "hidden_layer", "biases", "method", "jobs")
+    try:
+        configs = (sweep_configurations(max_points=full["points"], max_weight=full["max_weight"], hidden=full["hidden"],
+                                        inputs=full["inputs"]) if sweep else [{}])
+        for config in configs:
+            bounds = {k: full[k] for k in names} | config
+            bounds["hidden"] = (bounds["hidden"],) if isinstance(bounds["hidden"], int) else tuple(bounds["hidden"])
+            check_bounds(**bounds)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def _print_result(result, witness: bool = False) -> None:
+    from .render import readable, witness_lines
+
+    out.print(f"{escape(result.name)}: [bold]{result.status}[/] ({result.seconds}s) bounds: {escape(readable(result.bounds))}"
+              + (f"; re-checked exactly: {readable(result.rechecked)}" if result.status == "found" else ""),
+              highlight=False, soft_wrap=True)
+    if result.note:
+        out.print(f"  {result.note}", highlight=False, markup=False, soft_wrap=True)
+    if witness and result.witness:
+        for line in witness_lines(result.witness):
+            out.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _run_search(name, fn, kwargs, timeout, seed):
+    """One search in a bounded child process (:func:`nnclaims.proofs.bounded.run_bounded`)."""
+    from nnclaims.proofs.bounded import Interrupted as SearchInterrupted
+    from nnclaims.proofs.bounded import SearchDied, run_bounded
+
+    try:
+        return run_bounded(fn, dict(kwargs, seed=seed), timeout=timeout, name=name)
+    except SearchInterrupted as e:
+        raise Interrupted(f"search {name} stopped: {e}") from None
+    except (ValueError, SearchDied) as e:  # impossible sizes, limits, malformed networks; a dead child
+        raise UserError(str(e)) from None
+
+
+def _run_sweep(fn, kwargs, timeout, seed):
+    """The configurations of a zero-match sweep, each printed as soon as it is settled."""
+    from nnclaims.proofs.search_subspace import sweep_configurations
+
+    base = {k: v for k, v in kwargs.items() if k not in ("points", "max_weight", "hidden")}
+    configs = sweep_configurations(max_points=kwargs.get("points", 3), max_weight=kwargs.get("max_weight", 2),
+                                   hidden=kwargs.get("hidden", (2,)), inputs=kwargs.get("inputs", 2))
+    out.print(f"sweep: {len(configs)} configurations in the order (R, hidden width, points), each under a "
+              f"{timeout:g} s limit", highlight=False, soft_wrap=True)
+    key = lambda r: escape(f"R={r.bounds['max_weight']} hidden={r.bounds['hidden']} points={r.bounds['points']}")  # noqa: E731
+    results = []
+    try:
+        for config in configs:
+            r = _run_search("zero-match", fn, {**base, **config}, timeout, seed)
+            results.append(r)
+            out.print(f"  {key(r)}: [bold]{r.status}[/] ({r.seconds}s)"
+                      + (f", re-checked exactly: {'yes' if r.rechecked else 'NO'}" if r.status == "found" else "")
+                      + (f" — {escape(r.note)}" if r.status == "unknown" and r.note else ""), highlight=False,
+                      soft_wrap=True)
+    except Interrupted as e:
+        raise Interrupted(f"{e}; {len(results)} of {len(configs)} configurations settled before it") from None
+    found = [r for r in results if r.status == "found"]
+    out.print(f"smallest found: {key(found[0]) if found else 'none within the sweep'}; "
+              f"proved none: {len([r for r in results if r.status == 'none'])} configurations; "
+              f"unknown: {[key(r) for r in results if r.status == 'unknown'] or 'none'}", highlight=False, soft_wrap=True)
+    if found:
+        _print_result(found[0], witness=True)
+    return results
 
 
 @app.command("report")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports/latest"), show_default=True,
-              help="folder for the report")
-@click.option("--networks", default=16, type=int, show_default=True, help="networks in the numeric zoo")
+              help="folder for the report: a new or empty folder, or one that holds an earlier nnclaims report "
+                   "(only that report's own files are replaced; nothing else in the folder is touched)")
+@click.option("--networks", default=16, type=int, show_default=True,
+              help=f"networks in the numeric zoo (1 to {MAX_NETWORKS})")
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
-@click.option("--seed", default=0, type=int, show_default=True, help="seed for every random choice")
+@click.option("--seed", default=0, type=SEED, show_default=True, help="seed for every random choice")
 @click.option("--from", "from_json", type=click.Path(path_type=Path), default=None,
               help="render from a results.json instead of running")
 @claims_option
 def report_cmd(out_dir, networks, device, seed, from_json):
     """Run every claim (or read --from) and write results.json, report.md and index.html."""
-    from .render import write_report
+    from .render import check_report_target, save_rescue, validate_results, write_report
 
+    check_report_target(out_dir)
     if from_json is not None:
-        try:
-            payload = json.loads(Path(from_json).read_text())
-            payload["claims"]
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise UserError(f"--from {from_json}: not a results file ({type(e).__name__})") from None
+        payload = validate_results(read_json(from_json, f"--from {from_json}", nonfinite=True), f"--from {from_json}")
     else:
+        check_verify_options([], ",".join(LAYERS), networks, device)
         outcomes, config, layer_t = run_verify([], ",".join(LAYERS), networks, device, seed)
         payload = results_payload(outcomes, config, layer_t)
-    paths = write_report(payload, out_dir)
+    try:
+        paths = write_report(payload, out_dir)
+    except OSError as e:
+        rescue = save_rescue(payload) if from_json is None else None
+        kept = (f"; the computed results are saved in {rescue}" if rescue else
+                "" if from_json is not None else "; the results could not be saved anywhere")
+        raise UserError(f"--out {out_dir}: writing the report failed ({e.strerror or e}){kept}") from None
     for p in paths:
-        err.print(f"wrote {p}")
+        err.print(f"wrote {p}", highlight=False, markup=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: runs the app and turns user errors into one line on stderr and exit 2."""
+    """Entry point: runs the app and turns user errors into one line on stderr and exit 2 (Ctrl-C: 130)."""
     try:
         rv = app.main(args=argv, standalone_mode=False, prog_name="nnclaims")
-    except (UserError, ClaimRegistrationError, UnknownClaimError) as e:
+    except (UserError, ClaimRegistrationError, UnknownClaimError, InputError) as e:
         err.print(f"nnclaims: error: {e}", highlight=False, markup=False, soft_wrap=True)
         return 2
+    except Interrupted as e:
+        err.print(f"nnclaims: interrupted: {e}", highlight=False, markup=False, soft_wrap=True)
+        return 130
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:

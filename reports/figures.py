@@ -2,39 +2,60 @@
 
 Each function takes the claim's ``results.json`` entry and returns a figure or ``None`` when the record
 carries nothing to draw.  :func:`figures_for` lists every figure for a claim.
+
+Reproducible bytes: every figure is drawn under matplotlib's default style (a user's ``matplotlibrc`` does not
+leak in), with the fonts matplotlib ships, and saved as PNG, which carries no date — only the ``Software``
+text, which names the matplotlib version.  So the same ``results.json`` gives the same PNG bytes with the same
+matplotlib and FreeType (``tests/test_report.py`` checks both, against the committed reference figures too).
+The numbers in ``results.json`` are another matter: see the README on thread counts.
 """
 
 from __future__ import annotations
 
 import io
+import math
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["figures_for", "png_bytes"]
+from nnclaims.inputs import InputError  # noqa: E402
+
+__all__ = ["figures_for", "png_bytes", "FigureInputError"]
 
 FLOOR = 1e-18  # errors of exactly 0 are drawn at this floor on the log axis
 
 
+class FigureInputError(InputError):
+    """A record whose details cannot be drawn (a results file that is not one)."""
+
+
 def png_bytes(fig) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    with plt.style.context("default"):  # savefig reads rcParams too (savefig.*)
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _finite(xs) -> list[float]:
+    return [float(x) for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]
 
 
 def _errors_vs_tolerance(c: dict):
     num = c.get("numeric") or {}
     vals = (num.get("details") or {}).get("per_network")
     tol = num.get("tolerance")
-    if not isinstance(vals, list) or not vals or tol is None:
+    if not isinstance(vals, list) or not _finite(vals) or not _finite([tol]):
         return None
     fig, ax = plt.subplots(figsize=(5.2, 2.6))
-    ys = sorted(max(v, FLOOR) for v in vals)
+    ys = sorted(max(v, FLOOR) for v in _finite(vals))
     ax.plot(range(len(ys)), ys, "o", ms=3, color="#246")
     ax.axhline(max(tol, FLOOR), color="#a00", lw=1, label=f"tolerance {tol:.1e}")
+    lo, hi = min(ys + [max(tol, FLOOR)]), max(ys + [max(tol, FLOOR)])
+    if lo == hi:  # one value everywhere (all errors 0 and tolerance 0): a decade either side
+        ax.set_ylim(lo / 10, hi * 10)
     ax.set_yscale("log")
     ax.set_xlabel("network (sorted)")
     ax.set_ylabel("relative error")
@@ -139,12 +160,19 @@ def _zero_counts(c: dict):
 
 
 def figures_for(c: dict) -> list[tuple[str, object]]:
-    """``[(name, figure), …]`` for one claim record."""
+    """``[(name, figure), …]`` for one claim record; a record whose details cannot be drawn raises
+    :class:`FigureInputError` naming the claim and the figure."""
     out = []
     for name, fn in (("errors", _errors_vs_tolerance), ("cosines", _dnfa_cosines), ("match", _match_vs_eps),
                      ("measures", _similarity_groups),
                      ("spectrum", _spectrum), ("zero-counts", _zero_counts)):
-        fig = fn(c)
+        try:
+            with plt.style.context("default"):
+                fig = fn(c)
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as e:
+            plt.close("all")
+            raise FigureInputError(f"{c.get('id')}: numeric.details cannot be drawn as the '{name}' figure "
+                                   f"({type(e).__name__}: {e})") from None
         if fig is not None:
             out.append((name, fig))
     return out

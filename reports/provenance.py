@@ -15,11 +15,22 @@ def _version(pkg: str) -> str:
         return "not installed"
 
 
+def _threads() -> int | None:
+    """PyTorch's intra-op threads: reductions split across threads add in another order, so the last bits of
+    float results can depend on it (README, "Reproducing the reference")."""
+    import sys
+
+    torch = sys.modules.get("torch")  # only when the run imported it: provenance never imports torch itself
+    return torch.get_num_threads() if torch is not None else None
+
+
 def collect(*, config, layers, argv) -> dict:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "versions": {p: _version(p) for p in ("torch", "sympy", "z3-solver", "numpy", "hypothesis")},
+        "versions": {p: _version(p) for p in ("nnclaims", "torch", "sympy", "z3-solver", "numpy", "hypothesis",
+                                              "matplotlib")},
+        "threads": _threads(),
         "config": asdict(config),
         "layers": list(layers),
         "argv": list(argv),

@@ -2,23 +2,37 @@
 
 JSON is canonical; the other formats and the figures are derived from it.  The HTML works offline: math
 is MathML (converted from each step's LaTeX by latex2mathml, rendered natively by browsers), figures are
-embedded as base64 PNG.  :func:`write_report` builds the whole report in a sibling folder and swaps it in,
-so a crash never leaves a half-written report that looks whole.
+embedded as base64 PNG.
+
+Writing never touches what the tool did not write.  A report folder holds a marker file, :data:`MARKER`,
+listing the report's own files; :func:`check_report_target` (run before any work) refuses an existing file,
+a non-empty folder without the marker and a place that cannot be written; :func:`write_report` builds the
+new report in a staging folder inside the target, moves each of its files into place (one atomic rename
+each) and removes only the previous report's own files that the new one does not have: a user's other files
+in the folder, and the folder's permissions, stay as they are.
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import html
 import json
+import math
+import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
+from nnclaims.inputs import InputError
+
 from .figures import figures_for, png_bytes
 
-__all__ = ["render_markdown", "render_html", "write_report", "to_mathml"]
+__all__ = ["render_markdown", "render_html", "write_report", "to_mathml", "check_report_target",
+           "check_file_target", "write_json", "save_rescue", "validate_results", "readable", "readable_evidence",
+           "step_mark", "layer_summary", "witness_lines", "ReportTargetError", "ResultsFormatError", "MARKER"]
 
 LAYERS = ("symbolic", "search", "numeric")
 
@@ -47,24 +61,130 @@ def _text_with_math(text: str) -> str:
     return "".join(out)
 
 
+def readable(v) -> str:
+    """A JSON value as text for people: ``key=value`` pairs, lists in brackets, no quotes, ``yes``/``no``.
+
+    >>> readable({"inputs": 2, "hidden": [2], "biases": False, "note": None, "x": 0.1234567})
+    'inputs=2, hidden=[2], biases=no, note=none, x=0.1235'
+    >>> readable([["3/5", "-4/5"], ["4/5", "3/5"]])
+    '[[3/5, -4/5], [4/5, 3/5]]'
+    """
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if v is None:
+        return "none"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, dict):
+        return ", ".join(f"{k}={readable(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(readable(x) for x in v) + "]"
+    return str(v)
+
+
+def _braced(text: str, start: int) -> int:
+    """Index just past the brace that closes the one at ``start`` (or -1)."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+    return -1
+
+
+def readable_evidence(text: str) -> str:
+    """Evidence with any Python ``dict`` written inside it (e.g. a search's bounds) as :func:`readable` text.
+
+    >>> readable_evidence("witness re-checked ({'inputs': 2, 'biases': False})")
+    'witness re-checked (inputs=2, biases=no)'
+    """
+    out, i = [], 0
+    while (j := text.find("{", i)) != -1:
+        end = _braced(text, j)
+        if end == -1:
+            break
+        try:
+            value = ast.literal_eval(text[j:end])
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = None
+        out.append(text[i:j] + (readable(value) if isinstance(value, dict) else text[j:end]))
+        i = end
+    return "".join(out) + text[i:]
+
+
+def step_mark(step: dict) -> tuple[str, str]:
+    """``(mark, css class)`` of a derivation step by its role: a confirmed counterexample refutes the claim, so
+    it is shown as one, never with a ✓.
+
+    >>> step_mark({"holds": True, "role": "refutes"}), step_mark({"holds": True, "role": "derives"})
+    (('✗ counterexample (confirmed)', 'refutes'), ('✓', 'ok'))
+    >>> step_mark({"holds": False, "role": "refutes"})[0], step_mark({"holds": True, "role": "assumes"})[0]
+    ('? counterexample not confirmed', '✓ assuming')
+    """
+    role, holds = step.get("role", "derives"), bool(step.get("holds"))
+    if role == "refutes":
+        return ("✗ counterexample (confirmed)", "refutes") if holds else ("? counterexample not confirmed", "bad")
+    if not holds:
+        return "✗ fails", "bad"
+    return ("✓ assuming", "ok") if role == "assumes" else ("✓", "ok")
+
+
+def _num(v, fmt: str = ".4g") -> str:
+    return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else readable(v)
+
+
 def layer_summary(name: str, rec: dict) -> tuple[str, str]:
-    """``(status, details)`` of one layer record, shared by the Markdown and HTML renderings."""
+    """``(status, details)`` of one layer record as readable text, shared by the CLI, the Markdown and the HTML."""
     status = rec.get("status", "absent")
-    extra = ""
-    if name == "symbolic" and "generality" in rec:
-        extra = f" — {rec['generality']}"
+    parts = []
+    if name == "symbolic" and rec.get("generality"):
+        parts.append(str(rec["generality"]))
         if rec.get("condition"):
-            extra += f"; condition: {rec['condition']}"
+            parts.append(f"condition: {rec['condition']}")
     if name == "numeric" and rec.get("statistic"):
-        lim = f"tolerance {rec['tolerance']:.2g}" if rec.get("tolerance") is not None else f"threshold {rec.get('threshold')}"
+        lim = (f"tolerance {_num(rec['tolerance'], '.2g')}" if rec.get("tolerance") is not None
+               else f"threshold {_num(rec.get('threshold'), 'g')}")
         val = rec.get("value")
-        extra = (f" — {rec['statistic']} = {val:.4g}" if isinstance(val, (int, float)) else f" — {rec['statistic']}")
-        extra += f" ({lim}; {rec.get('networks')} networks on {rec.get('device')})"
+        parts.append(f"{rec['statistic']} = {_num(val)}" if val is not None else str(rec["statistic"]))
+        parts[-1] += f" ({lim}; {rec.get('networks')} networks on {rec.get('device')})"
+        if rec.get("interval"):
+            lo, hi = rec["interval"]
+            parts.append(f"95% interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]")
+    if name == "numeric" and status not in ("absent", "not run", "error"):
+        parts.append(f"the claim as stated: {rec.get('as_stated') or 'not checked'}")
+    if name == "numeric" and rec.get("control"):
+        c = rec["control"]
+        verdict = "fails, as it must" if c.get("fails") else "DOES NOT FAIL, so this check carries no evidence"
+        parts.append(f"negative control ({c.get('description')}): {_num(c.get('value'))}, {verdict}")
     if name == "search" and rec.get("bounds"):
-        extra = f" — bounds {rec['bounds']}; re-checked: {rec.get('rechecked')}; {rec.get('seconds')} s"
+        parts.append(f"bounds {readable(rec['bounds'])}")
+        if status == "found":
+            parts.append(f"witness re-checked exactly: {readable(rec.get('rechecked'))}")
+        if rec.get("seconds") is not None:
+            parts.append(f"{_num(rec['seconds'], '.3g')} s")
+        if rec.get("note"):
+            parts.append(str(rec["note"]))
     if status == "error":
-        extra = f" — {rec.get('error') or (rec.get('details') or {}).get('error')}"
-    return status, extra
+        parts = [str(rec.get("error") or (rec.get("details") or {}).get("error"))]
+    return status, (" — " + "; ".join(parts)) if parts else ""
+
+
+def witness_lines(w) -> list[str]:
+    """A search witness or counterexample as lines of text: networks layer by layer, other fields one per line."""
+    if not isinstance(w, dict):
+        return [readable(w)]
+    lines = []
+    for key, v in w.items():
+        if key in ("net_a", "net_b") and isinstance(v, dict) and isinstance(v.get("weights"), list):
+            layers = "; ".join(f"W{i + 1} = {readable(W)}" for i, W in enumerate(v["weights"]))
+            lines.append(f"{key}: {layers}; biases {readable(v.get('biases'))}")
+        elif key == "inputs" and isinstance(v, list):
+            lines.append(f"data points: {', '.join(readable(x) for x in v)}")
+        elif isinstance(v, dict):
+            lines.append(f"{key}: {readable(v)}")
+        else:
+            lines.append(f"{key}: {readable(v)}")
+    return lines
 
 
 CONDITION_HEAD = ("condition", "statistic", "status", "per layer, trained", "per layer, init", "median loss",
@@ -89,6 +209,11 @@ def _fig_name(claim_id: str, name: str) -> str:
     return f"{claim_id}.{name}.png"
 
 
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell (a ``|`` would end the cell)."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) -> str:
     """Markdown for a code host: math as ``$`…`$``, figures linked from ``figures/``."""
     figures = figures or {}
@@ -98,10 +223,11 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
     lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     lines += ["", "| claim | seed | verdict | evidence |", "|---|---|---|---|"]
     for c in claims:
-        lines.append(f"| [{c['id']}](#{c['id'].replace('.', '')}) | {c['source']} | **{c['verdict']}** | {c['evidence']} |")
+        lines.append(f"| [{c['id']}](#{c['id'].replace('.', '')}) | {_cell(c['source'])} | **{c['verdict']}** | "
+                     f"{_cell(readable_evidence(c['evidence']))} |")
     for c in claims:
         lines += ["", f"## {c['id']}", "", f"> {c['quote']}", "", f"*Statement:* {c['statement']}", "",
-                  f"**Verdict: {c['verdict']}** — {c['evidence']}"]
+                  f"**Verdict: {c['verdict']}** — {readable_evidence(c['evidence'])}"]
         if c.get("disagreement"):
             lines += ["", f"**DISAGREEMENT:** {c['disagreement']}"]
         lines.append("")
@@ -110,19 +236,18 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
         if steps:
             lines += ["", "Derivation:", ""]
             for n, s in enumerate(steps, 1):
-                mark = "✓" if s["holds"] else "✗"
-                lines.append(f"{n}. {mark} {s['description']}: $`{s['latex']}`$ ({s['check']})")
+                lines.append(f"{n}. {step_mark(s)[0]} {s['description']}: $`{s['latex']}`$ ({s['check']})")
         rows = condition_rows(c)
         if rows:
             lines += ["", "The same statistic under designed conditions:", "",
                       "| " + " | ".join(CONDITION_HEAD) + " |", "|" + "---|" * len(CONDITION_HEAD)]
-            lines += ["| " + " | ".join(r) + " |" for r in rows]
+            lines += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in rows]
         cex = (c.get("symbolic") or {}).get("counterexample")
         if cex:
-            lines += ["", "Counterexample:", "", "```json", json.dumps(cex, indent=1), "```"]
+            lines += ["", "Counterexample (checked exactly):", "", "```text", *witness_lines(cex), "```"]
         wit = (c.get("search") or {}).get("witness")
         if wit:
-            lines += ["", "Search witness (re-checked exactly):", "", "```json", json.dumps(wit), "```"]
+            lines += ["", "Search witness (re-checked exactly):", "", "```text", *witness_lines(wit), "```"]
         for f in figures.get(c["id"], []):
             lines += ["", f"![{f}](figures/{f})"]
     prov = payload.get("provenance")
@@ -132,7 +257,8 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
 
 
 def _matrix_table(M) -> str:
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in M)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(readable(v))}</td>" for v in (row if isinstance(row, list) else [row]))
+                   + "</tr>" for row in (M if isinstance(M, list) else [M]))
     return f"<table class='mat'>{rows}</table>"
 
 
@@ -143,12 +269,15 @@ def _witness_html(w: dict) -> str:
     if "inputs" in w:
         parts.append(f"<p>inputs (points × features):</p>{_matrix_table(w['inputs'])}")
     for net in ("net_a", "net_b"):
-        if net in w:
+        if isinstance(w.get(net), dict) and isinstance(w[net].get("weights"), list):
             mats = "".join(f"<div class='w'>W{i + 1}{_matrix_table(W)}</div>" for i, W in enumerate(w[net]["weights"]))
-            parts.append(f"<p>{net} (h = relu(W h + b), W out × in; output {html.escape(str(w.get('output_activation')))})"
-                         f"</p><div class='ws'>{mats}</div>")
-    if not parts:
-        parts.append(f"<pre>{html.escape(json.dumps(w, indent=1))}</pre>")
+            biases = html.escape(readable(w[net].get("biases")))
+            parts.append(f"<p>{net} (h = relu(W h + b), W out × in; output {html.escape(str(w.get('output_activation')))}; "
+                         f"biases {biases})</p><div class='ws'>{mats}</div>")
+    shown = {"inputs"} | {n for n in ("net_a", "net_b") if isinstance(w.get(n), dict)}
+    rest = {k: v for k, v in w.items() if k not in shown}
+    if rest:
+        parts.append(f"<pre>{html.escape(chr(10).join(witness_lines(rest)))}</pre>")
     return "".join(parts)
 
 
@@ -169,21 +298,21 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
     counts = payload.get("counts") or {}
     rows = "".join(
         f"<tr><td><a href='#{esc(c['id'])}'>{esc(c['id'])}</a></td><td>{esc(c['source'])}</td>"
-        f"<td class='v {esc(c['verdict'])}'>{esc(c['verdict'])}</td><td>{esc(c['evidence'])}</td></tr>"
+        f"<td class='v {esc(c['verdict'])}'>{esc(c['verdict'])}</td><td>{esc(readable_evidence(c['evidence']))}</td></tr>"
         for c in payload["claims"])
     sections = []
     for c in payload["claims"]:
         sym = c.get("symbolic") or {}
         steps = sym.get("steps") or []
-        items = "".join(f"<li class='{'ok' if s['holds'] else 'bad'}'>{'✓' if s['holds'] else '✗'} "
+        items = "".join(f"<li class='{step_mark(s)[1]}'>{esc(step_mark(s)[0])} "
                         f"{esc(s['description'])}: {to_mathml(s['latex'])} <small>({esc(s['check'])})</small></li>"
                         for s in steps)
         layers = "".join(f"<li><b>{n}</b>: <code>{esc(st)}</code>{esc(rest)}</li>"
                          for n in LAYERS for st, rest in [layer_summary(n, c.get(n) or {})])
         dis = f"<p class='dis'>DISAGREEMENT: {esc(c['disagreement'])}</p>" if c.get("disagreement") else ""
         statement = f"<p class='stmt'>{to_mathml(sym['statement'])}</p>" if sym.get("statement") else ""
-        cex = (f"<details><summary>counterexample</summary><pre>{esc(json.dumps(sym['counterexample'], indent=1))}"
-               f"</pre></details>") if sym.get("counterexample") else ""
+        cex = (f"<details><summary>counterexample (checked exactly)</summary>"
+               f"<pre>{esc(chr(10).join(witness_lines(sym['counterexample'])))}</pre></details>") if sym.get("counterexample") else ""
         wit = c.get("search") or {}
         witness = (f"<details open><summary>search witness (re-checked: {esc(str(wit.get('rechecked')))})</summary>"
                    f"{_witness_html(wit['witness'])}</details>") if wit.get("witness") else ""
@@ -197,13 +326,14 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
         sections.append(
             f"<section id='{esc(c['id'])}'><h2>{esc(c['id'])} <span class='v {esc(c['verdict'])}'>"
             f"{esc(c['verdict'])}</span></h2><blockquote>{_text_with_math(c['quote'])}</blockquote><p>{esc(c['statement'])}</p>"
-            f"{statement}<p><b>Verdict: {esc(c['verdict'])}</b> — {esc(c['evidence'])}</p>{dis}<ul>{layers}</ul>"
+            f"{statement}<p><b>Verdict: {esc(c['verdict'])}</b> — {esc(readable_evidence(c['evidence']))}</p>{dis}<ul>{layers}</ul>"
             f"{conds}{'<ol>' + items + '</ol>' if items else ''}{cex}{witness}{imgs}</section>")
     prov = payload.get("provenance") or {}
     prov_rows = "".join(f"<tr><td>{esc(k)}</td><td><code>{esc(json.dumps(v))}</code></td></tr>" for k, v in prov.items())
     style = ("body{font-family:sans-serif;max-width:72em;margin:auto;padding:0 1em}td{padding:2px 6px;"
              "border-bottom:1px solid #ddd;vertical-align:top}.true,.supported{color:#070}.false,.unsupported{color:#a00}"
              ".conditional{color:#a60}.open{color:#777}.dis{color:#a00;font-weight:bold}li.bad{color:#a00}"
+             "li.refutes{color:#a00;font-weight:bold}"
              "table.mat{display:inline-table;border-collapse:collapse;margin:0 .3em}table.mat td{border:1px solid #bbb;"
              "text-align:right}.ws{display:flex;flex-wrap:wrap;gap:1em}figure{display:inline-block;margin:.5em}"
              "h2 .v{font-size:70%}")
@@ -214,37 +344,364 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
             f"<table>{prov_rows}</table>{_CHECK_SCRIPT}</body></html>\n")
 
 
-def write_report(payload: dict, out_dir: Path) -> list[Path]:
-    """Write ``results.json``, ``report.md``, ``index.html`` and ``figures/*.png`` into ``out_dir``.
+MARKER = ".nnclaims-report"
+"""The file that marks a folder as a report written by nnclaims; it lists the report's own files."""
 
-    Everything is built in a temporary sibling folder first and then swapped in.
+_OWN_NAME = re.compile(r"^(results\.json|report\.md|index\.html|figures/[A-Za-z0-9_.+-]+\.png)$")
+_LEGACY_HTML = "<!doctype html><html><head><meta charset='utf-8'><title>nnclaims report"
+
+
+class ReportTargetError(InputError):
+    """A place a report or a results file must not or cannot be written to."""
+
+
+class ResultsFormatError(InputError):
+    """A results file (``report --from``) that is not one; the message names the field."""
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = Path(os.path.abspath(path))
+    while not os.path.lexists(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _own_files(folder: Path) -> set[str] | None:
+    """The files of the nnclaims report in ``folder`` (paths relative to it), or ``None`` when the folder holds
+    no report of ours.  A report written before the marker existed is recognised by its exact contents."""
+    marker = folder / MARKER
+    if marker.is_file():
+        try:
+            data = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        files = data.get("files") if isinstance(data, dict) and data.get("nnclaims_report") else None
+        return {f for f in files if isinstance(f, str) and _OWN_NAME.match(f)} if isinstance(files, list) else None
+    try:  # a report of an earlier version: exactly our files, our page
+        names = {p.name for p in folder.iterdir()}
+        figs = [p for p in (folder / "figures").iterdir()] if (folder / "figures").is_dir() else []
+        page = (folder / "index.html").read_text(encoding="utf-8", errors="replace")[:len(_LEGACY_HTML)]
+    except OSError:
+        return None
+    if not {"results.json", "index.html"} <= names <= {"results.json", "report.md", "index.html", "figures"} \
+            or page != _LEGACY_HTML or not all(f.is_file() and _OWN_NAME.match(f"figures/{f.name}") for f in figs):
+        return None
+    return {n for n in names if n != "figures"} | {f"figures/{f.name}" for f in figs}
+
+
+def check_report_target(out_dir, option: str = "--out") -> None:
+    """Refuse, before any work, a report folder that is an existing file, a non-empty folder that holds no
+    report of ours (no :data:`MARKER`), a folder of ours whose report names are taken by other files, or a
+    place that cannot be written.  Raises :class:`ReportTargetError` (one line)."""
+    out = Path(out_dir)
+    where = f"{option} {out}"
+    if os.path.lexists(out) and not out.is_dir():
+        raise ReportTargetError(f"{where}: is an existing file, not a folder; a report is never written over a file")
+    if out.is_dir():
+        try:
+            entries = list(out.iterdir())
+        except OSError as e:
+            raise ReportTargetError(f"{where}: cannot read the folder ({e.strerror})") from None
+        own = _own_files(out) if entries else set()
+        if own is None:
+            raise ReportTargetError(f"{where}: the folder is not empty and holds no nnclaims report (no {MARKER} "
+                                    "file); choose a new or empty folder")
+        for name in ("results.json", "report.md", "index.html", "figures"):
+            if os.path.lexists(out / name) and name not in own and not (name == "figures" and (out / name).is_dir()):
+                raise ReportTargetError(f"{where}: holds a '{name}' that is not from the report there; "
+                                        "it would be replaced, so nothing was written")
+        if not _writable(out):
+            raise ReportTargetError(f"{where}: the folder is not writable")
+        return
+    base = _nearest_existing(out)
+    if not base.is_dir():
+        raise ReportTargetError(f"{where}: cannot make the folder: {base} is a file")
+    if not _writable(base):
+        raise ReportTargetError(f"{where}: cannot make the folder: {base} is not writable")
+
+
+def check_file_target(path, option: str) -> None:
+    """Refuse, before any work, an output file that cannot be written (a folder, an unwritable place).
+    An existing file named by the user is replaced (that is what the option asks for)."""
+    p = Path(path)
+    where = f"{option} {p}"
+    if p.is_dir():
+        raise ReportTargetError(f"{where}: is a folder; give a file name")
+    if os.path.lexists(p) and not os.access(p, os.W_OK):
+        raise ReportTargetError(f"{where}: the file is not writable")
+    base = _nearest_existing(p.parent if str(p.parent) else Path("."))
+    if not base.is_dir():
+        raise ReportTargetError(f"{where}: cannot write there: {base} is a file")
+    if not _writable(base):
+        raise ReportTargetError(f"{where}: cannot write there: {base} is not writable")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_json(path, payload) -> None:
+    """Write JSON atomically (a temporary file beside it, then one rename): a crash never leaves a half-written
+    file that looks whole.  The file keeps the mode it had (a new one gets the usual mode)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(payload, indent=2, default=str))
+        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_rescue(payload) -> str | None:
+    """Save computed results to a new file in the system's temporary folder (when the real target failed);
+    returns its path, or ``None`` if even that failed."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="nnclaims-results-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(payload, indent=2, default=str))
+        return name
+    except OSError:
+        return None
+
+
+def _write_marker(folder: Path, files: set[str]) -> None:
+    write_json(folder / MARKER, {"nnclaims_report": 1, "files": sorted(files),
+                                 "note": "written by nnclaims report; only the files listed here are replaced"})
+
+
+def write_report(payload: dict, out_dir: Path) -> list[Path]:
+    """Write ``results.json``, ``report.md``, ``index.html``, ``figures/*.png`` and :data:`MARKER` into ``out_dir``.
+
+    The new report is built in a staging folder inside ``out_dir`` (removed afterwards, also on failure), then
+    each file is moved into place with one atomic rename; the previous report's own files that the new one
+    does not have are removed; nothing else in the folder is touched and its permissions stay as they are.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    check_report_target(out_dir)
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    had_marker = (out_dir / MARKER).is_file()
+    old = (_own_files(out_dir) or set()) if not created else set()
+    if not had_marker:  # mark the folder first: a run killed halfway leaves a folder that is still ours
+        _write_marker(out_dir, old)
+    for leftover in out_dir.glob(".nnclaims-staging-*"):  # from a run that was killed
+        shutil.rmtree(leftover, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=".nnclaims-staging-", dir=out_dir))
+    mode = 0o666 & ~_umask()
+    done = False
     try:
-        (tmp / "figures").mkdir()
+        (stage / "figures").mkdir()
         figs: dict[str, list[tuple[str, bytes]]] = {}
         for c in payload["claims"]:
             for name, fig in figures_for(c):
                 data = png_bytes(fig)
                 fname = _fig_name(c["id"], name)
-                (tmp / "figures" / fname).write_bytes(data)
+                (stage / "figures" / fname).write_bytes(data)
                 figs.setdefault(c["id"], []).append((fname, data))
-        (tmp / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-        (tmp / "report.md").write_text(render_markdown(payload, {k: [n for n, _ in v] for k, v in figs.items()}),
-                                       encoding="utf-8")
-        (tmp / "index.html").write_text(render_html(payload, figs), encoding="utf-8")
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (stage / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+        (stage / "report.md").write_text(render_markdown(payload, {k: [n for n, _ in v] for k, v in figs.items()}),
+                                         encoding="utf-8")
+        (stage / "index.html").write_text(render_html(payload, figs), encoding="utf-8")
+        new = {"results.json", "report.md", "index.html"} | {f"figures/{n}" for v in figs.values() for n, _ in v}
+        taken = sorted(n for n in new - old if os.path.lexists(out_dir / n))
+        if taken:
+            raise ReportTargetError(f"--out {out_dir}: holds a '{taken[0]}' that is not from the report there; "
+                                    "it would be replaced, so nothing was written")
+        _write_marker(out_dir, old | new)  # while files move, the marker lists both reports' files
+        if any(n.startswith("figures/") for n in new):
+            (out_dir / "figures").mkdir(exist_ok=True)
+        for rel in sorted(new, key=lambda n: (n == "index.html", n)):  # the page last
+            os.chmod(stage / rel, mode)
+            os.replace(stage / rel, out_dir / rel)
+        for rel in sorted(old - new):
+            (out_dir / rel).unlink(missing_ok=True)
+        figures_dir = out_dir / "figures"
+        if any(n.startswith("figures/") for n in old) and figures_dir.is_dir() and not any(figures_dir.iterdir()):
+            figures_dir.rmdir()  # the folder our earlier report made, now empty
+        _write_marker(out_dir, new)
+        done = True
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not done and not had_marker:
+            (out_dir / MARKER).unlink(missing_ok=True)
+            if created:
+                try:
+                    out_dir.rmdir()  # only if empty: the folder this call made
+                except OSError:
+                    pass
     return [out_dir / "results.json", out_dir / "report.md", out_dir / "index.html"]
+
+
+VERDICTS = ("true", "false", "conditional", "supported", "unsupported", "open")
+ROLES = ("derives", "assumes", "fact", "refutes")
+_NUM = "a number"
+
+
+class _Check:
+    """Field checks for :func:`validate_results`; every failure names the field (``claims[2].numeric.value``)."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def fail(self, where: str, msg: str):
+        raise ResultsFormatError(f"{self.what}: {where}: {msg}")
+
+    def field(self, obj: dict, key: str, where: str, kind, *, required=False):
+        path = f"{where}.{key}" if where else key
+        if key not in obj or obj[key] is None:
+            if required:
+                self.fail(path, "missing")
+            return None
+        v = obj[key]
+        ok = {"str": isinstance(v, str), "bool": isinstance(v, bool), "dict": isinstance(v, dict),
+              "list": isinstance(v, list),
+              _NUM: isinstance(v, (int, float)) and not isinstance(v, bool),
+              "an integer": isinstance(v, int) and not isinstance(v, bool)}.get(kind)
+        if isinstance(kind, tuple):
+            ok = v in kind
+            kind = "one of " + ", ".join(kind)
+        if not ok:
+            self.fail(path, f"{str(v)[:40]!r} is not {kind if kind in (_NUM, 'an integer') else 'a ' + kind}")
+        return v
+
+    def numbers(self, v, where: str, length: int | None = None):
+        if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            self.fail(where, "is not a list of numbers")
+        if length is not None and len(v) != length:
+            self.fail(where, f"must have {length} entries")
+        return v
+
+
+def validate_results(payload, what: str = "--from") -> dict:
+    """Check a results file field by field (the fields the report reads), and return it with the field names of
+    earlier versions updated (``seed`` → ``source``).  Raises :class:`ResultsFormatError` naming the field.
+
+    >>> validate_results({"claims": "x"})
+    Traceback (most recent call last):
+    ...
+    nnclaims.reports.render.ResultsFormatError: --from: claims: 'x' is not a list
+    """
+    from nnclaims.inputs import refused_in
+
+    ck = _Check(what)
+    if not isinstance(payload, dict):
+        ck.fail("the top level", "is not a JSON object with 'claims'")
+    hit = refused_in(payload)
+    if hit is not None:
+        ck.fail(hit[0], hit[1].reason)
+    ck.field(payload, "claims", "", "list", required=True)
+    ck.field(payload, "counts", "", "dict")
+    ck.field(payload, "provenance", "", "dict")
+    for k, v in (payload.get("counts") or {}).items():
+        if isinstance(v, bool) or not isinstance(v, int):
+            ck.fail(f"counts.{k}", "is not an integer")
+    claims = []
+    for i, c in enumerate(payload["claims"]):
+        where = f"claims[{i}]"
+        if not isinstance(c, dict):
+            ck.fail(where, "is not an object")
+        if "source" not in c and isinstance(c.get("seed"), str):
+            c = {**c, "source": c["seed"]}  # results written before the field was renamed
+        for key in ("id", "source", "quote", "statement", "evidence"):
+            ck.field(c, key, where, "str", required=True)
+        ck.field(c, "verdict", where, VERDICTS, required=True)
+        ck.field(c, "disagreement", where, "str")
+        for layer in ("symbolic", "search", "numeric"):
+            rec = ck.field(c, layer, where, "dict")
+            if rec is not None:
+                _check_layer(ck, layer, rec, f"{where}.{layer}")
+        claims.append(c)
+    return {**payload, "claims": claims}
+
+
+def _check_layer(ck: _Check, layer: str, rec: dict, where: str) -> None:
+    ck.field(rec, "status", where, "str")
+    ck.field(rec, "error", where, "str")
+    if layer == "symbolic":
+        for key in ("generality", "condition", "statement"):
+            ck.field(rec, key, where, "str")
+        for n, s in enumerate(ck.field(rec, "steps", where, "list") or []):
+            sw = f"{where}.steps[{n}]"
+            if not isinstance(s, dict):
+                ck.fail(sw, "is not an object")
+            for key in ("description", "latex", "check"):
+                ck.field(s, key, sw, "str", required=True)
+            ck.field(s, "holds", sw, "bool", required=True)
+            ck.field(s, "role", sw, ROLES)
+    elif layer == "search":
+        ck.field(rec, "bounds", where, "dict")
+        ck.field(rec, "rechecked", where, "bool")
+        ck.field(rec, "seconds", where, _NUM)
+        ck.field(rec, "note", where, "str")
+        w = ck.field(rec, "witness", where, "dict")
+        for net in ("net_a", "net_b"):
+            if w is not None and net in w:
+                n = ck.field(w, net, f"{where}.witness", "dict", required=True)
+                ck.field(n, "weights", f"{where}.witness.{net}", "list", required=True)
+    else:
+        for key in ("statistic", "device", "as_stated"):
+            ck.field(rec, key, where, "str")
+        for key in ("value", "tolerance", "threshold"):
+            ck.field(rec, key, where, _NUM)
+        ck.field(rec, "networks", where, "an integer")
+        if ck.field(rec, "interval", where, "list") is not None:
+            ck.numbers(rec["interval"], f"{where}.interval", 2)
+        control = ck.field(rec, "control", where, "dict")
+        if control is not None:
+            ck.field(control, "description", f"{where}.control", "str")
+            ck.field(control, "value", f"{where}.control", _NUM)
+            ck.field(control, "fails", f"{where}.control", "bool")
+        details = ck.field(rec, "details", where, "dict")
+        if details is not None:
+            _check_details(ck, details, f"{where}.details")
+
+
+def _check_details(ck: _Check, d: dict, where: str) -> None:
+    """The detail fields the report's tables and figures read."""
+    per = d.get("per_network")
+    if isinstance(per, dict):
+        for k, v in per.items():
+            ck.numbers(v, f"{where}.per_network.{k}")
+    elif per is not None:
+        ck.numbers(per, f"{where}.per_network")
+    for name, cond in (ck.field(d, "conditions", where, "dict") or {}).items():
+        cw = f"{where}.conditions.{name}"
+        if not isinstance(cond, dict):
+            ck.fail(cw, "is not an object")
+        ck.field(cond, "value", cw, _NUM, required=True)
+        ck.field(cond, "status", cw, "str", required=True)
+        ck.field(cond, "loss_median", cw, _NUM)
+        for key in ("per_layer_trained", "per_layer_init", "interval"):
+            if cond.get(key) is not None:
+                ck.numbers(cond[key], f"{cw}.{key}", 2 if key == "interval" else None)
+        for k, v in (ck.field(cond, "variants", cw, "dict") or {}).items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                ck.fail(f"{cw}.variants.{k}", "is not a number")
+    for layer, series in (ck.field(d, "similarity_median", where, "dict") or {}).items():
+        sw = f"{where}.similarity_median.{layer}"
+        if not isinstance(series, dict):
+            ck.fail(sw, "is not an object")
+        for eps, v in series.items():
+            try:
+                float(eps)
+            except ValueError:
+                ck.fail(f"{sw}.{eps}", "the key is not a number (ε)")
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                ck.fail(f"{sw}.{eps}", "is not a number")
+    if d.get("spectrum_network0") is not None:
+        ck.numbers(d["spectrum_network0"], f"{where}.spectrum_network0")
+        for key in ("weyl_threshold_network0", "expected_zero_network0"):
+            ck.field(d, key, where, _NUM, required=True)
+    for key in [k for k in d if k.startswith("n=")] + ["P"]:
+        ck.field(d, key, where, _NUM)
