@@ -254,13 +254,16 @@ def check_verify_options(ids, layers, networks, device) -> None:
 
 
 def results_payload(outcomes, config, layers) -> dict:
-    return {
+    """The results as ``results.json`` holds them: plain JSON values only (an exact SymPy number a record carries
+    becomes its string), so the report rendered now and one rendered later ``--from`` the file are the same."""
+    payload = {
         "claims": [o.to_json() for o in outcomes],
         "counts": {v: sum(o.verdict.value == v for o in outcomes) for v in VERDICT_STYLE},
         "provenance": {**provenance.collect(config=config, layers=layers, argv=sys.argv),
                        "wall_seconds": {layer: round(sum(o.seconds.get(layer, 0.0) for o in outcomes), 3)
                                         for layer in layers}},
     }
+    return json.loads(json.dumps(payload, default=str))
 
 
 def _print_details(o) -> None:
