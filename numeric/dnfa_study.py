@@ -35,8 +35,9 @@ from .dnfa_design import ALPHA, CLAIMS, CORRECTION, METRICS, NEGATIVE_CONTROLS, 
 from .statistics import bootstrap_interval
 from .zoo import ACTIVATIONS
 
-__all__ = ["METRIC_KEYS", "INIT_KEYS", "train_group", "layer_metrics", "init_metrics", "paper_code_replica",
-           "run_study", "summarise", "decide_claim", "condition_decision", "torch_threads", "pearson", "psd_sqrt", "weakest_direction",
+__all__ = ["METRIC_KEYS", "INIT_KEYS", "train_group", "train_shard", "layer_metrics", "init_metrics",
+           "paper_code_replica", "run_study", "run_shard", "plan_shards", "assemble_study", "study_conditions", "Shard",
+           "splittable", "shard_label", "summarise", "decide_claim", "condition_decision", "torch_threads", "pearson", "psd_sqrt", "weakest_direction",
            "top_direction"]
 
 METRIC_KEYS = tuple(METRICS) + tuple(NEGATIVE_CONTROLS)
@@ -85,30 +86,9 @@ def _scaled_init(spec: DeepSpec, replicates: int, seed: int, device: str):
 def train_group(conds, device: str, dtype=torch.float32) -> dict:
     """Train every network of a group of conditions (same spec but the initial scale) as one stacked zoo; returns
     per condition the initial and trained parameters (float64), the training and test data, and the training
-    record (loss before/after, steps, criterion_met)."""
-    spec = dataclasses.replace(conds[0].spec, init_scale=1.0)
-    inits, data = [], []
-    base = None
-    for c in conds:
-        base, p0 = _scaled_init(c.spec, c.replicates, c.seed0, device)
-        inits.append(p0)
-        data.append(make_split_data(c.spec, c.replicates, c.seed0))
-    p0 = {k: torch.cat([p[k] for p in inits]).to(dtype) for k in inits[0]}
-    X = torch.cat([d[0] for d in data]).to(device, dtype)
-    Y = torch.cat([d[1] for d in data]).to(device)
-    Y = Y.to(dtype) if Y.is_floating_point() else Y
-    t0 = time.perf_counter()
-    p1, rec = train_deep_zoo(spec, base, p0, X, Y, seed=conds[0].seed0)
-    seconds = time.perf_counter() - t0
-    out, start = {}, 0
-    for c, (Xc, Yc, Xt, Yt) in zip(conds, data):
-        sl = slice(start, start + c.replicates)
-        start += c.replicates
-        f64 = lambda p: {k: v[sl].to(torch.float64) for k, v in p.items()}  # noqa: E731
-        out[c.name] = {"p0": f64(p0), "p1": f64(p1), "X": Xc.to(device), "Y": Yc.to(device), "X_test": Xt.to(device),
-                       "Y_test": Yt.to(device), "base": base,
-                       "record": {k: v[sl].cpu() for k, v in rec.items()}, "seconds": seconds}
-    return out
+    record (loss before/after, steps, criterion_met).  (:func:`train_shard` with every network of each.)"""
+    parts = [(c, 0, c.replicates) for c in conds]
+    return {c.name: r for c, r in zip(conds, train_shard(parts, device, conds[0].seed0, dtype))}
 
 
 # --- metrics ---------------------------------------------------------------------------------------------------
@@ -286,43 +266,203 @@ def torch_threads(n: int | None):
         torch.set_num_threads(old)
 
 
-def run_study(profile: str, *, device: str = "cpu", replicates: int | None = None, threshold: float = THRESHOLD,
-              progress: Callable[[str, int], None] | None = None, seed: int = 0, threads: int | None = None) -> dict:
-    """Run every condition of ``profile`` and return the study as a JSON-ready dict (conditions with their
-    factors, training record, per-layer metrics with intervals, decisions; the claims' verdicts)."""
-    with torch_threads(threads):
-        return _run(profile, device, replicates, threshold, progress, seed)
+def study_conditions(profile: str, replicates: int | None = None, seed: int = 0) -> tuple:
+    """The profile's conditions with every network's seed offset by ``seed`` (``seed0 + 1,000,000·seed``)."""
+    return tuple(dataclasses.replace(c, seed0=c.seed0 + 1_000_000 * seed) for c in conditions(profile, replicates))
 
 
-def _run(profile, device, replicates, threshold, progress, seed) -> dict:
-    cpu0, load0 = time.process_time(), _load()
-    conds = [dataclasses.replace(c, seed0=c.seed0 + 1_000_000 * seed) for c in conditions(profile, replicates)]
-    m = len(conds)
-    level = 1 - ALPHA / m
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """One unit of the study: networks ``[start, stop)`` of each of ``parts``' conditions (one architecture group),
+    trained as one stacked zoo with the group's training seed ``train_seed``."""
+
+    index: int
+    group: int
+    parts: tuple  # ((condition name, start, stop), ...), in the plan's order
+    train_seed: int
+
+    @property
+    def name(self) -> str:
+        return f"shard-{self.index:04d}"
+
+    @property
+    def networks(self) -> int:
+        return sum(stop - start for _, start, stop in self.parts)
+
+
+def splittable(spec: DeepSpec) -> bool:
+    """Whether a stack of this spec may be cut into slices without changing a number: full-batch training without
+    dropout draws no random numbers for the stack as a whole (minibatch orders and dropout masks are drawn for all
+    networks at once, so a slice of such a stack would train on other batches)."""
+    return not (0 < spec.batch_size < spec.n) and spec.dropout == 0
+
+
+def plan_shards(conds, shard_networks: int | None = None) -> tuple:
+    """The study's units, in order.  Conditions that differ only in their initial scale form one group (in the
+    order of their first condition); without ``shard_networks`` a group is one shard (as the study has always
+    trained it), with it a splittable group (:func:`splittable`) is cut, in condition-then-network order, into
+    slices of at most ``shard_networks`` networks.
+
+    >>> from nnclaims.numeric.dnfa_design import conditions
+    >>> cs = conditions("verify", 4)
+    >>> [(s.index, s.parts) for s in plan_shards(cs)][1]
+    (1, (('base: rank-1 teacher, SGD', 0, 4), ('small init (x0.1), SGD', 0, 4)))
+    >>> [s.parts for s in plan_shards(cs, 3) if s.group == 1]
+    [(('base: rank-1 teacher, SGD', 0, 3),), (('base: rank-1 teacher, SGD', 3, 4), ('small init (x0.1), SGD', 0, 2)), (('small init (x0.1), SGD', 2, 4),)]
+    """
+    if shard_networks is not None and shard_networks < 1:
+        raise ValueError(f"shard_networks must be at least 1 (got {shard_networks})")
     groups = defaultdict(list)
     for c in conds:
         groups[c.group].append(c)
+    shards = []
+    for g, members in enumerate(groups.values()):
+        seed = members[0].seed0
+        if shard_networks is None or not splittable(members[0].spec):
+            chunks = [[(c.name, 0, c.replicates) for c in members]]
+        else:
+            chunks, cur, size = [], [], 0
+            for c in members:
+                start = 0
+                while start < c.replicates:
+                    take = min(c.replicates - start, shard_networks - size)
+                    cur.append((c.name, start, start + take))
+                    start, size = start + take, size + take
+                    if size == shard_networks:
+                        chunks.append(cur)
+                        cur, size = [], 0
+            if cur:
+                chunks.append(cur)
+        for parts in chunks:
+            shards.append(Shard(len(shards), g, tuple(parts), seed))
+    return tuple(shards)
+
+
+def train_shard(parts, device: str, train_seed: int, dtype=torch.float32) -> list:
+    """Train networks ``[start, stop)`` of each ``(condition, start, stop)`` as one stacked zoo.  Each slice is cut
+    out of its whole condition's initialisation and data, so network k is the same network whatever the slice.
+    Returns per part the initial and trained parameters (float64), the data and the training record."""
+    spec = dataclasses.replace(parts[0][0].spec, init_scale=1.0)
+    inits, data = [], []
+    base = None
+    for c, start, stop in parts:
+        base, p0 = _scaled_init(c.spec, c.replicates, c.seed0, device)
+        inits.append({k: v[start:stop] for k, v in p0.items()})
+        data.append(tuple(t[start:stop] for t in make_split_data(c.spec, c.replicates, c.seed0)))
+    p0 = {k: torch.cat([p[k] for p in inits]).to(dtype) for k in inits[0]}
+    X = torch.cat([d[0] for d in data]).to(device, dtype)
+    Y = torch.cat([d[1] for d in data]).to(device)
+    Y = Y.to(dtype) if Y.is_floating_point() else Y
     t0 = time.perf_counter()
-    results, train_seconds, agop_seconds, agops = {}, 0.0, 0.0, 0
-    for members in groups.values():
-        trained = train_group(members, device)
-        train_seconds += next(iter(trained.values()))["seconds"]
-        for c in members:
-            r = trained[c.name]
+    p1, rec = train_deep_zoo(spec, base, p0, X, Y, seed=train_seed)
+    seconds = time.perf_counter() - t0
+    out, offset = [], 0
+    for (c, start, stop), (Xc, Yc, Xt, Yt) in zip(parts, data):
+        sl = slice(offset, offset + stop - start)
+        offset += stop - start
+        f64 = lambda p: {k: v[sl].to(torch.float64) for k, v in p.items()}  # noqa: E731
+        out.append({"p0": f64(p0), "p1": f64(p1), "X": Xc.to(device), "Y": Yc.to(device), "X_test": Xt.to(device),
+                    "Y_test": Yt.to(device), "base": base,
+                    "record": {k: v[sl].cpu() for k, v in rec.items()}, "seconds": seconds})
+    return out
+
+
+def run_shard(shard: Shard, profile: str, replicates: int | None, seed: int, device: str,
+              threads: int | None = None) -> dict:
+    """Train one shard and measure its networks: a JSON-ready dict holding, per part, every per-network value the
+    study's assembly reads (float64 values round-trip through JSON exactly), and the shard's timings.  A pure
+    function of its arguments: it runs the same anywhere (a Ray worker, a resumed run)."""
+    by_name = {c.name: c for c in study_conditions(profile, replicates, seed)}
+    parts = [(by_name[name], start, stop) for name, start, stop in shard.parts]
+    with torch_threads(threads):
+        trained = train_shard(parts, device, shard.train_seed)
+        out, metric_seconds = [], 0.0
+        for (c, start, stop), r in zip(parts, trained):
             t1 = time.perf_counter()
             lm = layer_metrics(c.spec, r["p0"], r["p1"], r["X"])
-            agop_seconds += time.perf_counter() - t1
+            metric_seconds += time.perf_counter() - t1
             im = init_metrics(c.spec, r["p0"], r["X"])
-            agops += c.replicates
             if c.calibration:
                 lm["paper_code_replica"] = paper_code_replica(c.spec, r["p0"], r["p1"], r["X"])
             nm = network_metrics(c.spec, r["base"], r["p1"], r["X"], r["Y"], r["X_test"], r["Y_test"], r["record"])
-            results[c.name] = (c, lm, nm, im)
-            if progress:
-                progress(c.name, c.replicates)
+            out.append({"condition": c.name, "start": start, "stop": stop,
+                        "layer": {k: v.tolist() for k, v in lm.items()},
+                        "init": {k: v.tolist() for k, v in im.items()},
+                        "network": {k: v.tolist() for k, v in nm.items()}})
+    return {"shard": shard.name, "parts": [list(p) for p in shard.parts], "networks": shard.networks,
+            "train_seconds": trained[0]["seconds"], "metric_seconds": metric_seconds, "results": out}
+
+
+def _condition_tensors(c, pieces: list) -> tuple:
+    """One condition's per-network values from its pieces (one per shard that holds some of its networks), in
+    network order; the pieces must cover networks 0..R-1 exactly once."""
+    pieces = sorted(pieces, key=lambda p: p["start"])
+    covered = [(p["start"], p["stop"]) for p in pieces]
+    expect = 0
+    for a, b in covered:
+        if a != expect:
+            raise ValueError(f"condition {c.name!r}: networks {expect}..{a - 1} missing or counted twice in the shards")
+        expect = b
+    if expect != c.replicates:
+        raise ValueError(f"condition {c.name!r}: the shards hold {expect} of its {c.replicates} networks")
+
+    def cat(kind, key, dtype):  # (layers, networks) or (networks,), joined along the networks
+        return torch.cat([torch.tensor(p[kind][key], dtype=dtype) for p in pieces], -1)
+
+    first = pieces[0]
+    lm = {k: cat("layer", k, torch.float64) for k in first["layer"]}
+    im = {k: cat("init", k, torch.float64) for k in first["init"]}
+    nm = {k: cat("network", k, torch.bool if k == "criterion_met" else torch.float64) for k in first["network"]}
+    return lm, nm, im
+
+
+def run_study(profile: str, *, device: str = "cpu", replicates: int | None = None, threshold: float = THRESHOLD,
+              progress: Callable[[str, int], None] | None = None, seed: int = 0, threads: int | None = None,
+              shard_networks: int | None = None) -> dict:
+    """Run every condition of ``profile`` and return the study as a JSON-ready dict (conditions with their
+    factors, training record, per-layer metrics with intervals, decisions; the claims' verdicts).  Here, one shard
+    after another (:func:`plan_shards`); ``progress(label, networks)`` after each shard.  The command line's
+    ``--backend ray`` and resuming run the same shards elsewhere and assemble them with :func:`assemble_study`."""
+    cpu0, load0, t0 = time.process_time(), _load(), time.perf_counter()
+    conds = study_conditions(profile, replicates, seed)
+    results = {}
+    for shard in plan_shards(conds, shard_networks):
+        results[shard.index] = run_shard(shard, profile, replicates, seed, device, threads)
+        if progress:
+            progress(shard_label(shard), shard.networks)
+    timing = {"total_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu0,
+              "load_average_start": load0, "threads": _threads(threads)}
+    return assemble_study(profile, conds, results, device=device, threshold=threshold, seed=seed, timing=timing)
+
+
+def shard_label(shard: Shard) -> str:
+    """A shard for a progress line: its first condition (and how many more)."""
+    names = list(dict.fromkeys(name for name, _, _ in shard.parts))
+    return names[0] + (f" (+{len(names) - 1})" if len(names) > 1 else "")
+
+
+def _threads(threads: int | None) -> int:
+    return threads or torch.get_num_threads()
+
+
+def assemble_study(profile: str, conds, results: dict, *, device: str, threshold: float = THRESHOLD, seed: int = 0,
+                   timing: dict | None = None) -> dict:
+    """The study from its shards' answers (``{shard index: run_shard(...)}``, in any order): every condition's
+    networks in seed order, then the statistics and the preregistered rule, exactly as one local run computes
+    them.  ``timing``: the run's wall and CPU seconds (summed with the shards' own training and metric times)."""
+    m = len(conds)
+    level = 1 - ALPHA / m
+    pieces = defaultdict(list)
+    train_seconds = metric_seconds = 0.0
+    for index in sorted(results):
+        r = results[index]
+        train_seconds += r["train_seconds"]
+        metric_seconds += r["metric_seconds"]
+        for p in r["results"]:
+            pieces[p["condition"]].append(p)
     out_conditions = []
     for c in conds:
-        c_, lm, nm, im = results[c.name]
+        lm, nm, im = _condition_tensors(c, pieces[c.name])
         met = nm["criterion_met"]
         n_met = int(met.sum())
         metrics = {k: summarise(v, met, level) for k, v in lm.items()}
@@ -349,17 +489,21 @@ def _run(profile, device, replicates, threshold, progress, seed) -> dict:
     iso_in = set(claims["dnfa.isotropy-holds-trained"]["supported_in"])
     claims["isotropy_explains_ansatz"] = {"answer": bool(ansatz_in) and ansatz_in <= iso_in,
                                           "ansatz_without_isotropy": sorted(ansatz_in - iso_in)}
-    total = time.perf_counter() - t0
+    networks = sum(c.replicates for c in conds)
+    timing = dict(timing or {})
     return {"study": "dnfa", "profile": profile, "device": device, "seed": seed, "threshold": threshold,
             "alpha": ALPHA, "correction": CORRECTION, "corrected_level": level, "conditions_in_family": m,
-            "rule": RULE, "metrics_defined": METRICS, "networks": sum(c.replicates for c in conds),
+            "rule": RULE, "metrics_defined": METRICS, "networks": networks,
             "conditions": out_conditions, "claims": claims,
-            "timing": {"total_seconds": round(total, 2), "train_seconds": round(train_seconds, 2),
-                       "metric_seconds": round(agop_seconds, 2), "networks_per_second":
-                       round(sum(c.replicates for c in conds) / max(train_seconds, 1e-9), 3),
-                       "agop_networks_per_second": round(agops / max(agop_seconds, 1e-9), 3),
-                       "threads": torch.get_num_threads(), "cpu_seconds": round(time.process_time() - cpu0, 2),
-                       "load_average_start": load0, "load_average_end": _load(), "cpus": os.cpu_count()}}
+            "timing": {"total_seconds": round(timing.pop("total_seconds", train_seconds + metric_seconds), 2),
+                       "train_seconds": round(train_seconds, 2),
+                       "metric_seconds": round(metric_seconds, 2), "networks_per_second":
+                       round(networks / max(train_seconds, 1e-9), 3),
+                       "agop_networks_per_second": round(networks / max(metric_seconds, 1e-9), 3),
+                       "threads": timing.pop("threads", torch.get_num_threads()),
+                       "cpu_seconds": round(timing.pop("cpu_seconds", 0.0), 2),
+                       "load_average_start": timing.pop("load_average_start", None), "load_average_end": _load(),
+                       "cpus": os.cpu_count(), **timing}}
 
 
 def _load():

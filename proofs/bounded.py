@@ -7,6 +7,11 @@ The parent waits on a pipe: at the deadline (plus :data:`GRACE` seconds for the 
 settled (``progress(settled, total)`` messages, sent by searches that take a ``progress`` argument) is reported
 in the ``unknown`` result or in :class:`Interrupted`.
 
+On a Ray cluster (:func:`run_on_cluster`) the same guarantees hold another way: this process only waits, every
+unit of the search (enumerating the data sets, each data set) runs in a worker, and at the deadline plus
+:data:`GRACE` or on Ctrl-C the outstanding tasks are cancelled with their worker processes
+(:func:`nnclaims.backends.stream`).
+
 >>> from nnclaims.proofs.searches import search_orthogonal_relu
 >>> run_bounded(search_orthogonal_relu, {"denominator": 2}, timeout=30).status
 'none'
@@ -23,7 +28,7 @@ from typing import Any, Callable
 
 from .record import SearchResult
 
-__all__ = ["run_bounded", "Interrupted", "SearchDied", "GRACE"]
+__all__ = ["run_bounded", "run_on_cluster", "Interrupted", "SearchDied", "GRACE"]
 
 GRACE = 0.5
 """Seconds past the time limit that the parent waits for the child's own answer before killing it."""
@@ -139,3 +144,28 @@ def run_bounded(fn: Callable[..., SearchResult], kwargs: dict[str, Any], *, time
     return SearchResult(name or getattr(fn, "__name__", "search"), "unknown", bounds,
                         seconds=round(time.monotonic() - t0, 4),
                         note=f"time limit of {timeout:g} s reached: {_settled(progress)}")
+
+
+def run_on_cluster(fn: Callable[..., SearchResult], kwargs: dict[str, Any], *, timeout: float, runner,
+                   on_progress: Callable[[int, int], None] | None = None) -> SearchResult:
+    """``fn(timeout=timeout, runner=runner, **kwargs)`` with its units on a Ray cluster (``runner``: a
+    :class:`nnclaims.backends.RayRunner`, for searches that take one), under the same contract as
+    :func:`run_bounded`: the search's own result (``unknown`` with what was settled once the limit passed, the
+    runner stopping :data:`GRACE` seconds after it); :class:`ValueError` for invalid input; :class:`Interrupted`
+    on Ctrl-C, its tasks cancelled; :class:`SearchDied` when a unit's worker died on every retry."""
+    from nnclaims.backends import UnitFailed
+
+    progress = None
+
+    def seen(done: int, total: int) -> None:
+        nonlocal progress
+        progress = (done, total)
+        if on_progress is not None:
+            on_progress(done, total)
+
+    try:
+        return fn(timeout=timeout, runner=runner, progress=seen, **kwargs)
+    except KeyboardInterrupt:
+        raise Interrupted(_settled(progress)) from None
+    except UnitFailed as e:
+        raise SearchDied(f"the search failed: {e}") from None

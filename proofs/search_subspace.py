@@ -61,6 +61,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from itertools import combinations, permutations, product
 
@@ -68,6 +69,7 @@ import numpy as np
 import z3
 
 from ._z3 import check_time_limit, lex_le, lex_less, relu, solver
+from .bounded import GRACE
 from .record import SearchResult
 from .subspace import activations, maximum_match
 
@@ -386,7 +388,7 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
                       hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = True,
                       no_zero_neuron: bool = True, method: str = "split", jobs: int = 1,
                       seed: int = 0, timeout: float = 60.0,
-                      progress: Callable[[int, int], None] | None = None) -> SearchResult:
+                      progress: Callable[[int, int], None] | None = None, runner=None) -> SearchResult:
     """Search for a zero-match pair of networks within the bounds (see the module docstring for the
     conditions, the defaults, the limits, the three methods and why their reductions keep ``none`` sound).
 
@@ -394,6 +396,12 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     when it has passed (``unknown``).  ``jobs > 1`` solves the split method's data sets in that many
     processes; the outcomes are read in data-set order, so the answer and the witness do not depend on
     ``jobs``.  ``progress(settled, total)`` is called as the split method settles data sets in order.
+
+    ``runner`` (split method only; :class:`nnclaims.backends.RayRunner`) runs the enumeration of the data sets and
+    each data set as tasks of a Ray cluster instead (``jobs`` is then unused): the outcomes are read in data-set
+    order all the same, so the answer and the witness are those of the local run; ``progress`` counts the data
+    sets settled (UNSAT) as they arrive.  The runner stops waiting :data:`~nnclaims.proofs.bounded.GRACE` seconds
+    after ``timeout`` and cancels what is still running: the limit bounds the whole search here too.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
@@ -403,6 +411,8 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     check_bounds(inputs=inputs, hidden=hidden, outputs=outputs, points=points, max_weight=max_weight,
                  hidden_layer=hidden_layer, biases=biases, method=method, jobs=jobs)
     check_time_limit(timeout)
+    if runner is not None and method != "split":
+        raise ValueError(f"a cluster runs the split method's data sets; the method {method!r} is one solver")
     deadline = time.time() + timeout
     spec = _Spec((inputs,) + hidden + (outputs,), max_weight, points, output_activation, biases, hidden_layer,
                  isomorphic, nonzero_output, no_zero_neuron)
@@ -429,15 +439,31 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
                 return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
                                     note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
             return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), note=s.reason_unknown())
-        orbits = data_orbits(inputs, max_weight, points, deadline)
-    except _Deadline as e:
+        if runner is None:
+            orbits = data_orbits(inputs, max_weight, points, deadline)
+        else:
+            orbits = runner.call(data_orbits, inputs, max_weight, points, deadline, until=deadline + GRACE)
+    except (_Deadline, TimeoutError) as e:
+        what = e if isinstance(e, _Deadline) else "enumerating the data sets"
         return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
-                            note=f"time limit reached while {e}; nothing settled")
+                            note=f"time limit reached while {what}; nothing settled")
 
     bounds["data_sets"] = len(orbits)
     if progress is not None:
         progress(0, len(orbits))
     tasks = [(solved, X, seed, deadline, outputs) for X in orbits]
+    if runner is not None:
+        settled = 0
+
+        def arrived(_, outcome):
+            nonlocal settled
+            settled += outcome[0] == "unsat"
+            if progress is not None and outcome[0] == "unsat":
+                progress(settled, len(orbits))
+
+        outcomes = runner.ordered(_solve_data_set, [(t,) for t in tasks], until=deadline + GRACE, on_result=arrived)
+        with closing(_until_limit(outcomes)) as in_order:  # closing it cancels the data sets still running
+            return _first_sat(in_order, len(orbits), bounds, flags, elapsed)
     if jobs > 1:
         import multiprocessing
 
@@ -475,6 +501,18 @@ def _solve_data_set(task) -> tuple[str, dict | None]:
     if res == z3.sat:
         return "sat", _read_witness(s.model(), spec, X, nets, table, outputs)
     return ("unsat" if res == z3.unsat else "unknown"), None
+
+
+def _until_limit(outcomes):
+    """The outcomes in order until the runner's time limit, then one ``unknown`` (the search's own ending)."""
+    try:
+        yield from outcomes
+    except TimeoutError:
+        yield "unknown", None
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()  # cancels what is still running
 
 
 def _first_sat(outcomes, n, bounds, flags, elapsed, progress=None) -> SearchResult:

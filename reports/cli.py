@@ -24,6 +24,8 @@ from nnclaims.inputs import InputError, read_json
 from nnclaims.proofs._z3 import MAX_SEED, MAX_TIME_LIMIT
 from nnclaims.proofs.catalogue import ClaimRegistrationError, UnknownClaimError, claims, get_claim, load_claims_module
 
+from nnclaims.backends import backend_options
+
 from . import provenance
 from .verdict import LAYERS, NumericConfig, verify
 
@@ -140,8 +142,11 @@ def _link_name(link) -> str | None:
     return f"{getattr(link, '__module__', '?')}:{getattr(link, '__qualname__', repr(link))}"
 
 
-def _load_claims(specs) -> None:
-    """Import the ``--claims`` modules (each registers claims); a failure is one line and exit 2."""
+def _load_claims(specs, ctx=None) -> None:
+    """Import the ``--claims`` modules (each registers claims); a failure is one line and exit 2.  The specs are
+    kept in the command's context (``verify --backend ray`` loads them in its workers too)."""
+    if ctx is not None:
+        ctx.meta["nnclaims.claims"] = tuple(specs or ())
     for spec in specs or ():
         try:
             load_claims_module(spec)
@@ -179,7 +184,7 @@ def _write_json(path, payload) -> None:
 def claims_option(fn):
     """``--claims MODULE`` (repeatable): import a module or .py file that registers its own claims."""
     return click.option("--claims", "claim_modules", multiple=True, metavar="MODULE", expose_value=False,
-                        is_eager=True, callback=lambda ctx, param, value: _load_claims(value),
+                        is_eager=True, callback=lambda ctx, param, value: _load_claims(value, ctx),
                         help="a module path or .py file that registers claims (repeatable); installed plug-ins "
                              "(entry points 'nnclaims.claims') load by themselves")(fn)
 
@@ -218,23 +223,55 @@ def list_claims(as_json: bool):
     _print_rows(("id", "source", "statement"), [(r["id"], r["source"], r["statement"]) for r in rows])
 
 
-def run_verify(ids, layers, networks, device, seed, progress=True):
-    """Validate the options and run the layers; returns the list of outcomes (used by report too)."""
+def run_verify(ids, layers, networks, device, seed, progress=True, backend="local", address=None, claim_specs=(),
+               max_in_flight=None):
+    """Validate the options and run the layers; returns the list of outcomes (used by report too).  With
+    ``backend="ray"`` every claim is one task on the Ray cluster at ``address`` (a local one without it), in a
+    fresh worker process that loads ``claim_specs`` (the ``--claims`` modules) too; the outcomes come back in the
+    claims' order."""
+    from nnclaims.backends import check_backend
+
     check_verify_options(ids, layers, networks, device)
+    check_backend(backend, address)
     layer_t = _parse_layers(layers)
-    dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
     ids = _check_ids(list(ids))
-    config = NumericConfig(networks=networks, device=dev, seed=seed)
     chosen = [get_claim(i) for i in ids] if ids else list(claims())
-    outcomes = []
     from rich.progress import Progress
 
+    if backend == "ray":
+        return _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight)
+    dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
+    config = NumericConfig(networks=networks, device=dev, seed=seed)
+    outcomes = []
     with Progress(console=err, transient=True, disable=not progress) as bar:
         task = bar.add_task("verifying", total=len(chosen))
         for claim in chosen:
             bar.update(task, description=claim.id)
             outcomes.append(verify(claim, layer_t, config))
             bar.advance(task)
+    return outcomes, config, layer_t
+
+
+def _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight):
+    """:func:`run_verify` on a Ray cluster: one claim per task (:mod:`nnclaims.reports.verify_units`)."""
+    from rich.progress import Progress
+
+    from nnclaims.backends import cluster
+
+    from .verify_units import claim_sources, verify_on_cluster
+
+    sources = claim_sources(claim_specs)
+    with cluster(address) as cl:
+        if device == "cuda" and not cl.gpus and "numeric" in layer_t:
+            raise UserError("device 'cuda' asked for, but the Ray cluster has no GPU (use --device cpu or auto)")
+        dev = "cuda" if "numeric" in layer_t and cl.gpus and device != "cpu" else (
+            "cpu" if device == "auto" else device)
+        config = NumericConfig(networks=networks, device=dev, seed=seed)
+        with Progress(console=err, transient=True, disable=not progress) as bar:
+            task = bar.add_task(f"verifying on Ray ({cl.cpus} CPUs, {cl.gpus} GPUs)", total=len(chosen))
+            outcomes = verify_on_cluster(chosen, layer_t, config, sources, num_gpus=1 if dev == "cuda" else 0,
+                                         on_done=lambda cid: bar.update(task, advance=1, description=cid),
+                                         max_in_flight=max_in_flight)
     return outcomes, config, layer_t
 
 
@@ -301,15 +338,27 @@ def _print_details(o) -> None:
 @click.option("--device", default="auto", show_default=True, help="auto | cpu | cuda")
 @click.option("--seed", default=0, type=SEED, show_default=True, help="seed for every random choice")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, help="write results JSON here")
+@backend_options
 @claims_option
-def verify_cmd(ids, layers, networks, device, seed, json_path):
-    """Run the chosen layers on the chosen claims and print their verdicts."""
+def verify_cmd(ids, layers, networks, device, seed, json_path, backend, address):
+    """Run the chosen layers on the chosen claims and print their verdicts (with --backend ray: the claims in
+    parallel, one task each)."""
+    from nnclaims.backends import check_backend
+
     from .render import check_file_target, readable_evidence
 
     check_verify_options(ids or [], layers, networks, device)
+    check_backend(backend, address)
     if json_path is not None:
         check_file_target(json_path, "--json")
-    outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed)
+    specs = click.get_current_context().meta.get("nnclaims.claims", ())
+    try:
+        outcomes, config, layer_t = run_verify(ids or [], layers, networks, device, seed, backend=backend,
+                                               address=address, claim_specs=specs)
+    except KeyboardInterrupt:
+        if backend == "local":
+            raise  # as before: click's abort
+        raise Interrupted("verify stopped: the claims' tasks were cancelled; nothing was written") from None
     _print_rows(("id", "verdict", "evidence"),
                 [(o.claim.id, Text(o.verdict.value, style=VERDICT_STYLE[o.verdict.value]), readable_evidence(o.evidence))
                  for o in outcomes])
@@ -424,8 +473,9 @@ class _SearchCommand(click.Command):
               help="equivalent: JSON with net_a and net_b (e.g. a zero-match result file)")
 @click.option("--box", type=_Finite(), default=None, help="equivalent: inputs in [-box, box]^d")
 @click.option("--gap", type=_Finite(), default=None, help="equivalent: report outputs differing by more than this")
+@backend_options
 def search_cmd(name, timeout, seed, json_path, sweep, nets_path, allow_zero_output, allow_zero_neuron,
-               nonzero_output, no_zero_neuron, **options):
+               nonzero_output, no_zero_neuron, backend, address, **options):
     """Run a named counterexample search; prints found / none / unknown.
 
     Names: zero-match, equivalent, orthogonal-relu, basis-change, svd-form, residual-at-optimum."""
@@ -459,14 +509,45 @@ def search_cmd(name, timeout, seed, json_path, sweep, nets_path, allow_zero_outp
         raise UserError("--sweep applies to the zero-match search only")
     if name == "zero-match":
         _check_zero_match(fn, kwargs, sweep)
+    _check_search_backend(name, kwargs, backend, address)
     if json_path is not None:
         check_file_target(json_path, "--json")
-    results = _run_sweep(fn, kwargs, timeout, seed) if sweep else [_run_search(name, fn, kwargs, timeout, seed)]
+    if backend == "ray":
+        results = _search_on_ray(name, fn, kwargs, timeout, seed, sweep, address)
+    else:
+        results = _run_sweep(fn, kwargs, timeout, seed) if sweep else [_run_search(name, fn, kwargs, timeout, seed)]
     if not sweep:
         _print_result(results[0], witness=True)
     if json_path:
         payload = {"results": [r.to_json() for r in results]} if sweep else results[0].to_json()
         _save(json_path, payload, "--json")
+
+
+def _check_search_backend(name, kwargs, backend, address) -> None:
+    """``--backend ray`` runs the split method's data sets as tasks: the zero-match search only, split method."""
+    from nnclaims.backends import check_backend
+
+    check_backend(backend, address)
+    if backend != "ray":
+        return
+    if name != "zero-match":
+        raise UserError(f"--backend ray runs the zero-match search's data sets on a cluster; search {name!r} is one "
+                        "solver (use --backend local)")
+    if kwargs.get("method", "split") != "split":
+        raise UserError(f"--backend ray runs the split method's data sets on a cluster; --method {kwargs['method']} "
+                        "is one solver (use --backend local)")
+
+
+def _search_on_ray(name, fn, kwargs, timeout, seed, sweep, address):
+    """The zero-match search (or sweep) with its data sets on a Ray cluster; ``--jobs``: data sets at once."""
+    from nnclaims.backends import RayRunner, cluster
+
+    jobs = kwargs.pop("jobs", None)
+    with cluster(address):
+        runner = RayRunner(max_in_flight=jobs)
+        if sweep:
+            return _run_sweep(fn, kwargs, timeout, seed, runner=runner)
+        return [_run_search(name, fn, kwargs, timeout, seed, runner=runner)]
 
 
 def _check_zero_match(fn, kwargs, sweep) -> None:
@@ -502,12 +583,20 @@ def _print_result(result, witness: bool = False) -> None:
             out.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
-def _run_search(name, fn, kwargs, timeout, seed):
-    """One search in a bounded child process (:func:`nnclaims.proofs.bounded.run_bounded`)."""
+def _run_search(name, fn, kwargs, timeout, seed, runner=None):
+    """One search in a bounded child process (:func:`nnclaims.proofs.bounded.run_bounded`), or with ``runner`` its
+    data sets on a Ray cluster (:func:`nnclaims.proofs.bounded.run_on_cluster`, a progress bar as they settle)."""
     from nnclaims.proofs.bounded import Interrupted as SearchInterrupted
-    from nnclaims.proofs.bounded import SearchDied, run_bounded
+    from nnclaims.proofs.bounded import SearchDied, run_bounded, run_on_cluster
 
     try:
+        if runner is not None:
+            from rich.progress import Progress
+
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task(f"{name}: data sets settled on Ray", total=None)
+                return run_on_cluster(fn, dict(kwargs, seed=seed), timeout=timeout, runner=runner,
+                                      on_progress=lambda done, total: bar.update(task, completed=done, total=total))
         return run_bounded(fn, dict(kwargs, seed=seed), timeout=timeout, name=name)
     except SearchInterrupted as e:
         raise Interrupted(f"search {name} stopped: {e}") from None
@@ -515,7 +604,7 @@ def _run_search(name, fn, kwargs, timeout, seed):
         raise UserError(str(e)) from None
 
 
-def _run_sweep(fn, kwargs, timeout, seed):
+def _run_sweep(fn, kwargs, timeout, seed, runner=None):
     """The configurations of a zero-match sweep, each printed as soon as it is settled."""
     from nnclaims.proofs.search_subspace import sweep_configurations
 
@@ -528,7 +617,8 @@ def _run_sweep(fn, kwargs, timeout, seed):
     results = []
     try:
         for config in configs:
-            r = _run_search("zero-match", fn, {**base, **config}, timeout, seed)
+            extra = {} if runner is None else {"runner": runner}  # the local call stays as it was
+            r = _run_search("zero-match", fn, {**base, **config}, timeout, seed, **extra)
             results.append(r)
             out.print(f"  {key(r)}: [bold]{r.status}[/] ({r.seconds}s)"
                       + (f", re-checked exactly: {'yes' if r.rechecked else 'NO'}" if r.status == "found" else "")

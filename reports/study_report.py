@@ -1,7 +1,8 @@
 """The DNFA study's outputs: ``study.json`` (canonical), ``study.md`` and the headline figures with their data.
 
 Everything is derived from the dict :func:`nnclaims.numeric.dnfa_study.run_study` returns; :func:`write_study`
-writes each file atomically (a crash never leaves a half-written file that looks whole).
+writes each file atomically through a fresh temporary file (a crash never leaves a half-written file that looks
+whole, and no file of the user's is touched).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["write_study", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
+__all__ = ["write_study", "study_files", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
 
 REFERENCE = {"repository": "https://github.com/aradha/deep_neural_feature_ansatz",
              "commit": "2736023c725d4f1031c622f5297fbc861fd7d4f9",
@@ -24,12 +25,6 @@ REFERENCE = {"repository": "https://github.com/aradha/deep_neural_feature_ansatz
 FIGURE_METRICS = ("ansatz_cos", "paper_metric", "isotropy_cos")
 LABELS = {"ansatz_cos": "cos(WᵀW, AGOP)", "paper_metric": "paper: cos((W−W₀)ᵀ(W−W₀), AGOP)",
           "isotropy_cos": "isotropy cos(G, I)"}
-
-
-def _atomic(path: Path, data: bytes | str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data if isinstance(data, bytes) else data.encode())
-    tmp.replace(path)
 
 
 def _least(c: dict, metric: str) -> tuple[float, list, list]:
@@ -252,22 +247,30 @@ def render_study_md(study: dict) -> str:
     return "\n".join(lines)
 
 
+def study_files(study: dict) -> dict:
+    """The study's files, ``{name: contents}``: ``study.json``, ``study.md`` and, with a sweep, the phase diagram
+    and the metric-vs-scale curves (PNG and their data)."""
+    files = {"study.json": json.dumps(study, indent=1, default=str)}
+    if _sweep(study):
+        pd, cd = phase_data(study), curve_data(study)
+        files["phase_diagram.json"] = json.dumps(pd, indent=1)
+        files["phase_diagram.png"] = _png(_phase_figure(pd))
+        files["metric_vs_init_scale.json"] = json.dumps(cd, indent=1)
+        files["metric_vs_init_scale.png"] = _png(_curve_figure(cd))
+    files["study.md"] = render_study_md(study)
+    return files
+
+
 def write_study(study: dict, out: Path) -> list[Path]:
-    """Write ``study.json``, ``study.md``, ``phase_diagram.{png,json}`` and ``metric_vs_init_scale.{png,json}``."""
+    """Write the study's files (:func:`study_files`) into ``out``, each atomically through a fresh temporary file
+    (:func:`nnclaims.reports.study_folder.atomic_write`).  The command writes through
+    :class:`~nnclaims.reports.study_folder.StudyFolder`, which also keeps the folder's marker."""
+    from .study_folder import atomic_write
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-
-    def put(name, data):
-        _atomic(out / name, data)
+    for name, data in study_files(study).items():
+        atomic_write(out / name, data)
         written.append(out / name)
-
-    put("study.json", json.dumps(study, indent=1, default=str))
-    if _sweep(study):
-        pd, cd = phase_data(study), curve_data(study)
-        put("phase_diagram.json", json.dumps(pd, indent=1))
-        put("phase_diagram.png", _png(_phase_figure(pd)))
-        put("metric_vs_init_scale.json", json.dumps(cd, indent=1))
-        put("metric_vs_init_scale.png", _png(_curve_figure(cd)))
-    put("study.md", render_study_md(study))
     return written

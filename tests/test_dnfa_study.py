@@ -229,7 +229,8 @@ def test_study_ci_profile_writes_a_complete_study(tmp_path, capsys):
     code, stdout, _ = run(capsys, "study", "dnfa", "--profile", "ci", "--out", str(out))
     assert code == 0 and json.loads(stdout)["networks"] == 140
     assert {p.name for p in out.iterdir()} == {"study.json", "study.md", "phase_diagram.png", "phase_diagram.json",
-                                               "metric_vs_init_scale.png", "metric_vs_init_scale.json"}
+                                               "metric_vs_init_scale.png", "metric_vs_init_scale.json",
+                                               ".nnclaims-study", "shards"}  # the marker; the shards (resume)
     study = json.loads((out / "study.json").read_text())
     check_study_structure(study)
     assert study["reference"]["commit"] == "2736023c725d4f1031c622f5297fbc861fd7d4f9"
