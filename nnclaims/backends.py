@@ -19,8 +19,10 @@ Design note
 *Why a result does not depend on the number of workers.*  A unit's answer is a function of its own definition
 only: a shard of its conditions, network indices, seeds (every network draws its initialisation and data from its
 own seed; a slice is cut out of the whole condition's draw, so network k is the same network in every layout),
-device and torch threads; a data set of its points, the solver seed and the bounds; a claim of its ID, layers and
-configuration.  No unit reads what another computed, and the driver assembles the answers in the plan's order,
+device and torch threads; a data set of its points, the solver seed and the bounds; a claim of its ID, layers,
+configuration and torch threads.  Each unit computes with the torch threads of the local run (the study: one on
+the CPU unless ``--threads``; ``verify``: the driver's count), because a float reduction split over another
+number of threads rounds otherwise (the study's float32 training does, with 2 threads against 1).  No unit reads what another computed, and the driver assembles the answers in the plan's order,
 never in the order they arrive: shards by index and networks by seed, data sets in enumeration order (the first
 ``sat`` in that order is the answer, as with ``--jobs``), claims in the order asked.  So how many workers there
 are, where a unit runs and when it finishes change no number.  The shard layout is part of the study's
@@ -150,7 +152,12 @@ def _probe(address: str, timeout: float = 5.0) -> None:
         with socket.create_connection((host, int(port)), timeout=timeout) as s:
             s.settimeout(timeout)
             s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))  # preface + SETTINGS
-            head = s.recv(9)
+            head = b""
+            while len(head) < 9:
+                more = s.recv(9 - len(head))
+                if not more:
+                    break
+                head += more
     except socket.gaierror as e:
         raise BackendError(f"--address {address}: unknown host ({e.strerror or e})") from None
     except socket.timeout:
@@ -165,42 +172,34 @@ def _probe(address: str, timeout: float = 5.0) -> None:
 
 
 @contextlib.contextmanager
-def _watchdog(seconds: float, message: str):
-    """One line and exit status 2 if the block has not finished within ``seconds`` (Ray's own connection
-    attempt to a port that accepts but never answers retries for minutes, in C++, with no way to stop it)."""
-    done = threading.Event()
-
-    def watch():
-        if not done.wait(seconds):
-            sys.stderr.write(f"nnclaims: error: {message}\n")
-            sys.stderr.flush()
-            os._exit(2)
-
-    t = threading.Thread(target=watch, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        done.set()
-
-
-@contextlib.contextmanager
-def _quiet_fd2():
-    """Ray's C++ core writes warnings straight to file descriptor 2 while it connects; hold them back (its own
-    log files keep them) so that a failure is one line.  Restored at once afterwards."""
+def _connecting(seconds: float, message: str):
+    """Around Ray's start or connection: its C++ core writes warnings straight to file descriptor 2 while it
+    connects, so hold them back (Ray's own log files keep them) and a failure stays one line; and if the block has
+    not finished within ``seconds`` (Ray retries a port that accepts but never answers for minutes, in C++, with
+    no way to stop it) write ``message`` as one line and exit with status 2."""
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):
-        yield
-        return
+        saved = None
+    done = threading.Event()
+
+    def watch():
+        if not done.wait(seconds):
+            os.write(saved if saved is not None else 2, f"nnclaims: error: {message}\n".encode())
+            os._exit(2)
+
+    threading.Thread(target=watch, daemon=True).start()
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
+        if saved is not None:
+            with open(os.devnull, "w") as null:
+                os.dup2(null.fileno(), 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        done.set()
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -222,18 +221,18 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
     if address is not None:
         check_address(address)
     ray = _ray()
+    if address is not None:
+        _probe(address)
     if ray.is_initialized():
         yield _describe(ray, started=False)
         return
-    if address is not None:
-        _probe(address)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no usage-stats prompt or upload
     kw = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     where = f"--address {address}" if address else "a local Ray cluster"
     try:
-        with _watchdog(CONNECT_SECONDS, f"{where}: no Ray cluster answered within {CONNECT_SECONDS:g} s"), _quiet_fd2():
+        with _connecting(CONNECT_SECONDS, f"{where}: no Ray cluster answered within {CONNECT_SECONDS:g} s"):
             if address is None:
-                ray.init(num_cpus=num_cpus, **kw)
+                ray.init(address="local", num_cpus=num_cpus, **kw)  # a new one, never one found on the machine
             else:
                 ray.init(address=address, **kw)
     except (ConnectionError, RuntimeError, ValueError, OSError) as e:
@@ -260,7 +259,7 @@ def _remote(fn: Callable, options: dict):
     return _REMOTES[key]
 
 
-def _unwrap(ray, ref, index: int):
+def _unwrap(ray, ref, index: int, retries: int = RETRIES):
     """The unit's answer; its own exception re-raised as itself; a worker that died on every try as
     :class:`UnitFailed`."""
     try:
@@ -271,7 +270,7 @@ def _unwrap(ray, ref, index: int):
             raise cause from None
         raise UnitFailed(f"unit {index} failed: {str(e).strip().splitlines()[0][:200]}") from None
     except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError) as e:
-        raise UnitFailed(f"unit {index}: its worker died on each of {RETRIES + 1} tries "
+        raise UnitFailed(f"unit {index}: its worker died on each of {retries + 1} tries "
                          f"({type(e).__name__}; out of memory?)") from None
 
 
@@ -312,7 +311,7 @@ def stream(fn: Callable, units: Iterable[tuple], *, num_cpus: float = 1, num_gpu
                 continue
             for ref in ready:
                 index = pending.pop(ref)
-                answer = _unwrap(ray, ref, index)
+                answer = _unwrap(ray, ref, index, retries)
                 fill()
                 yield index, answer
     finally:
@@ -376,4 +375,5 @@ def backend_options(fn: Callable) -> Callable:
                            "started on this machine with `ray start --head`); without it Ray starts a local "
                            "cluster for the command")(fn)
     return click.option("--backend", type=click.Choice(BACKENDS), default="local", show_default=True,
-                        help=f"where the units run: here, one after another, or as Ray tasks ({INSTALL})")(fn)
+                        help=f"where the units of work run: here, as always (local), or as tasks of a Ray cluster "
+                             f"(ray; {INSTALL})")(fn)

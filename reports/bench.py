@@ -14,6 +14,9 @@ the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak mem
 a fresh process.
 ``curvature``: Hessian + Gauss–Newton of ``--networks`` small nets at once against looped ``torch.func.hessian``,
 and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
+``ray``: the local backend against Ray (a local cluster of 1, 2 and all cores): the DNFA study's networks trained
+per second (``--profile``, default ``ci`` here) and the zero-match search's data sets settled per second
+(:mod:`.bench_ray`).
 ``study``: the DNFA study's own work (``--profile``'s base condition, a fixed number of steps): networks trained per
 second stacked against one at a time, and all-layer AGOPs per second in one pass (stacked), one network at a time,
 and per-layer ``vmap(jacrev)``, side by side in one run.
@@ -300,7 +303,7 @@ def bench_study(profile: str, networks: int, device: str, loop_networks: int, st
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study"],
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study", "ray"],
                     nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=16)
@@ -309,7 +312,8 @@ def main() -> None:
     ap.add_argument("--loop-networks", type=int, default=4, help="zoo: networks timed one at a time (scaled up)")
     for name, value in MEASURE_SIZES.items():
         ap.add_argument(f"--{name}", type=int, default=value, help=f"measure: {name} (default {value})")
-    ap.add_argument("--profile", default="cpu", choices=["ci", "cpu", "gpu"], help="study: the design profile")
+    ap.add_argument("--profile", default=None, choices=["ci", "cpu", "gpu"],
+                    help="study: the design profile (default cpu); ray: the study's profile (default ci)")
     ap.add_argument("--steps", type=int, default=200, help="study: training steps timed")
     ap.add_argument("--threads", type=int, default=None, help="study: torch threads (default: unchanged)")
     ap.add_argument("--small", action="store_true", help="curvature: a small network for the top-k comparison (dry runs)")
@@ -321,7 +325,11 @@ def main() -> None:
 
         run(a.networks, a.device, a.loop_networks, n=32 if a.small else 256, arch=SMALL if a.small else LARGE)
     elif a.layer == "study":
-        bench_study(a.profile, a.networks, a.device, a.loop_networks, a.steps, a.threads)
+        bench_study(a.profile or "cpu", a.networks, a.device, a.loop_networks, a.steps, a.threads)
+    elif a.layer == "ray":
+        from .bench_ray import run as bench_ray
+
+        bench_ray(a.profile or "ci")
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     elif a.layer == "measure":

@@ -137,13 +137,14 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
             progress.update(task, advance=sum(plan[i].networks for i in done))
             units = [(s, profile, replicates, seed, dev, threads) for s in todo]
             try:
-                for i, answer in run_units(work, units, backend, **options):
-                    shard = todo[i]
-                    folder.write_shard(shard, answer)
-                    done[shard.index] = answer
-                    progress.update(task, advance=shard.networks, description=shard_label(shard)[:40])
-                    if on_shard is not None:
-                        on_shard(len(done), len(plan))
+                with contextlib.closing(run_units(work, units, backend, **options)) as answers:  # closing: cancels
+                    for i, answer in answers:
+                        shard = todo[i]
+                        folder.write_shard(shard, answer)
+                        done[shard.index] = answer
+                        progress.update(task, advance=shard.networks, description=shard_label(shard)[:40])
+                        if on_shard is not None:
+                            on_shard(len(done), len(plan))
             except KeyboardInterrupt:
                 raise KeyboardInterrupt(f"study stopped: {len(done)} of {len(plan)} shards are kept in "
                                         f"{Path(out_dir) / 'shards'}; the same command resumes from them") from None

@@ -211,13 +211,14 @@ class StudyFolder:
 
     def write_study(self, study: dict) -> list[Path]:
         """The study's files, each listed in the marker before it is written."""
-        from .study_report import study_files
+        from .study_report import study_file_names, study_files
 
-        files = study_files(study)
-        taken = [n for n in files if n not in self.files and os.path.lexists(self.out / n)]
+        names = study_file_names(study)
+        taken = [n for n in names if n not in self.files and os.path.lexists(self.out / n)]
         if taken:
             raise StudyFolderError(f"--out {self.out}: holds a '{taken[0]}' that is not from the study there; "
                                    "it would be replaced, so nothing was written")
+        files = study_files(study)
         self.files |= set(files)
         self._write_marker(self.files)
         written = []

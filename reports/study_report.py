@@ -16,7 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["write_study", "study_files", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
+__all__ = ["write_study", "study_files", "study_file_names", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
 
 REFERENCE = {"repository": "https://github.com/aradha/deep_neural_feature_ansatz",
              "commit": "2736023c725d4f1031c622f5297fbc861fd7d4f9",
@@ -245,6 +245,12 @@ def render_study_md(study: dict) -> str:
               "step cap (per condition in the table); results are for the networks that did.", "",
               "## Rule", "", study["rule"], "", f"Correction: {study['correction']}.", ""]
     return "\n".join(lines)
+
+
+def study_file_names(study: dict) -> list[str]:
+    """The names :func:`study_files` gives, without rendering anything."""
+    sweep = ["phase_diagram.json", "phase_diagram.png", "metric_vs_init_scale.json", "metric_vs_init_scale.png"]
+    return ["study.json", *(sweep if _sweep(study) else []), "study.md"]
 
 
 def study_files(study: dict) -> dict:

@@ -12,6 +12,7 @@ the scheduling.
 from __future__ import annotations
 
 import tempfile
+from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
@@ -56,13 +57,18 @@ def load_sources(sources) -> None:
         load_claims_module(str(p))
 
 
-def verify_unit(claim_id: str, layers: tuple, config, sources) -> dict:
+def verify_unit(claim_id: str, layers: tuple, config, sources, threads: int | None = None) -> dict:
     """One claim's outcome, without the claim itself (the driver has it): verdict, evidence, records,
-    disagreement, seconds."""
+    disagreement, seconds.  ``threads``: torch's intra-op threads, the local run's (Ray starts workers with one;
+    a float reduction split over another number of threads may round otherwise)."""
     from nnclaims.proofs.catalogue import get_claim
 
     from .verdict import verify
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     load_sources(sources)
     o = verify(get_claim(claim_id), layers, config)
     return {"verdict": o.verdict, "evidence": o.evidence, "records": o.records, "disagreement": o.disagreement,
@@ -77,11 +83,17 @@ def verify_on_cluster(chosen, layers: tuple, config, sources, *, num_gpus: float
 
     from .verdict import Outcome
 
-    units = [(c.id, tuple(layers), config, sources) for c in chosen]
+    threads = None
+    if "numeric" in layers:
+        import torch
+
+        threads = torch.get_num_threads()  # what the local run uses
+    units = [(c.id, tuple(layers), config, sources, threads) for c in chosen]
     answers = {}
-    for i, a in stream(verify_unit, units, num_gpus=num_gpus, fresh_process=True, max_in_flight=max_in_flight):
-        answers[i] = a
-        if on_done is not None:
-            on_done(chosen[i].id)
+    with closing(stream(verify_unit, units, num_gpus=num_gpus, fresh_process=True, max_in_flight=max_in_flight)) as arriving:
+        for i, a in arriving:
+            answers[i] = a
+            if on_done is not None:
+                on_done(chosen[i].id)
     return [Outcome(c, a["verdict"], a["evidence"], a["records"], a["disagreement"], a["seconds"])
             for c, a in ((c, answers[i]) for i, c in enumerate(chosen))]

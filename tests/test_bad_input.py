@@ -117,6 +117,11 @@ BAD_INPUTS = [
     (["verify", "--seed", "1" + "0" * 30], "0<=x<=4294967295"),
     (["verify", "perm.inverse-is-transpose", "--json", "{d}"], "is a folder; give a file name"),
     (["verify", "perm.inverse-is-transpose", "--json", "{d}/a-file.txt/out.json"], "is a file"),
+    (["verify", "--backend", "spark"], "Invalid value for '--backend'"),
+    (["verify", "--address", "10.0.0.1:6379"], "--address joins a Ray cluster: it needs --backend ray"),
+    (["verify", "--backend", "ray", "--address", "head"], "give HOST:PORT of a Ray cluster's head"),
+    (["verify", "--backend", "ray", "--address", "ray://head:10001"], "Ray Client (ray://) is not supported"),
+    (["verify", "perm.inverse-is-transpose", "--backend", "ray", "--address", "127.0.0.1:1"], "cannot connect"),
     # search: every name (SEARCH_ROWS), then each search's own options
     (["search", "nope"], "unknown search 'nope'"),
     *SEARCH_ROWS,
@@ -138,6 +143,12 @@ BAD_INPUTS = [
     (["search", "zero-match", "--inputs", "6", "--max-weight", "3", "--points", "4"], "too many to enumerate"),
     (["search", "zero-match", "--sweep", "--max-weight", "100"], "configurations, above the limit 200"),
     (["search", "zero-match", "--allow-zero-output", "--nonzero-output"], "contradict"),
+    (["search", "zero-match", "--backend", "spark"], "Invalid value for '--backend'"),
+    (["search", "zero-match", "--address", "10.0.0.1:6379"], "it needs --backend ray"),
+    (["search", "zero-match", "--backend", "ray", "--address", "10.0.0.1:99999"], "port 1-65535"),
+    (["search", "zero-match", "--backend", "ray", "--address", "127.0.0.1:1"], "cannot connect"),
+    (["search", "zero-match", "--backend", "ray", "--method", "whole"], "--method whole is one solver"),
+    (["search", "orthogonal-relu", "--backend", "ray"], "search 'orthogonal-relu' is one solver"),
     (["search", "zero-match", "--method", "fast"], "Invalid value for '--method'"),
     (["search", "equivalent"], "needs --nets FILE.json"),
     (["search", "equivalent", "--nets", "{d}/missing.json"], "cannot read"),
@@ -211,6 +222,12 @@ BAD_INPUTS = [
     (["study", "dnfa", "--out", "{d}/a-file.txt"], "exists and is not a folder"),
     (["study", "dnfa", "--out", "{d}/s", "--threads", "0"], "--threads must be at least 1"),
     (["study", "dnfa", "--out", "{d}/s", "--device", "tpu"], "unknown device 'tpu'"),
+    (["study", "dnfa", "--out", "{d}/not-empty"], "holds no nnclaims study"),
+    (["study", "dnfa", "--out", "{d}/s", "--shard-networks", "0"], "--shard-networks must be at least 1"),
+    (["study", "dnfa", "--out", "{d}/s", "--backend", "spark"], "Invalid value for '--backend'"),
+    (["study", "dnfa", "--out", "{d}/s", "--address", "10.0.0.1:6379"], "it needs --backend ray"),
+    (["study", "dnfa", "--out", "{d}/s", "--backend", "ray", "--address", "10.0.0.1"], "give HOST:PORT"),
+    (["study", "dnfa", "--out", "{d}/s", "--backend", "ray", "--address", "127.0.0.1:1"], "cannot connect"),
 ]
 
 
