@@ -316,6 +316,7 @@ def main() -> None:
                     help="study: the design profile (default cpu); ray: the study's profile (default ci)")
     ap.add_argument("--steps", type=int, default=200, help="study: training steps timed")
     ap.add_argument("--threads", type=int, default=None, help="study: torch threads (default: unchanged)")
+    ap.add_argument("--repeat", type=int, default=2, help="ray: runs per configuration (the best is shown)")
     ap.add_argument("--small", action="store_true", help="curvature: a small network for the top-k comparison (dry runs)")
     a = ap.parse_args()
     if a.layer == "search":
@@ -329,7 +330,7 @@ def main() -> None:
     elif a.layer == "ray":
         from .bench_ray import run as bench_ray
 
-        bench_ray(a.profile or "ci")
+        bench_ray(a.profile or "ci", repeat=a.repeat)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     elif a.layer == "measure":
