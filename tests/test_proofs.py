@@ -106,3 +106,15 @@ def test_Derivation_matrix_symbol_negative_control():
     assert d.steps[-1].holds
     d.chain((W.T * (c * sp.Identity(k)) * W).doit()).then(c * W * W.T, "broken: W Wᵀ is not Wᵀ W")
     assert not d.steps[-1].holds
+
+
+def test_a_derivation_without_steps_proves_nothing():
+    """No step, no proof: an empty derivation closes as ``not proved`` (and cannot refute), while the same
+    derivation with one step that holds is proved (the control that the test can tell the two apart)."""
+    empty = Derivation("x", "s", [])
+    assert empty.close(generality="general", general=True).outcome == "not proved"
+    assert empty.close(generality="general", general=True, refuted=True, counterexample={"a": 1}).outcome \
+        == "not proved"
+    one = Derivation("x", "s", [])
+    one.fact("a computed fact", "1 = 1", "1 == 1", True)
+    assert one.close(generality="general", general=True).outcome == "proved"
