@@ -43,17 +43,10 @@ class Zoo:
 def train_zoo(*, networks: int = 8, seed: int = 0, device: str = "cpu", depth: int | None = None,
               width: int | None = None, **spec_fields) -> Zoo:
     """Train a zoo (:mod:`nnclaims.numeric.deep`) from ``DeepSpec`` fields; ``depth``/``width`` set ``widths``."""
-    import torch
-
-    from nnclaims.numeric.deep import DeepSpec, init_deep_zoo, make_data, train_deep_zoo
+    from nnclaims.numeric.deep import DeepSpec, train_stack
 
     if depth is not None or width is not None:
         spec_fields["widths"] = (width or 16,) * (depth or 1)
     spec = DeepSpec(**spec_fields)
-    module, p0 = init_deep_zoo(spec, networks, seed, device)
-    X, Y = make_data(spec, networks, seed)
-    Xd = X.to(device=device, dtype=torch.float32)
-    Yd = Y.to(device=device, dtype=torch.float32) if Y.is_floating_point() else Y.to(device)
-    p1, losses = train_deep_zoo(spec, module, p0, Xd, Yd, seed)
-    f64 = lambda p: {k: v.to(torch.float64) for k, v in p.items()}  # noqa: E731
-    return Zoo(spec, module, f64(p0), f64(p1), X.to(device), Y.to(device), losses, networks, device)
+    module, p0, p1, X, Y, losses = train_stack(spec, networks, device, seed)
+    return Zoo(spec, module, p0, p1, X, Y, losses, networks, device)

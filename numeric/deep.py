@@ -34,7 +34,7 @@ from .agop import agop_sweep
 from .zoo import ACTIVATIONS
 
 __all__ = ["DeepSpec", "build_mlp", "make_data", "make_split_data", "init_deep_zoo", "train_deep_zoo",
-           "trained_deep_zoo", "linear_layers", "all_layer_agop", "per_layer_agop_jacrev", "zero_predictor_loss"]
+           "trained_deep_zoo", "linear_layers", "all_layer_agop", "train_stack", "per_layer_agop_jacrev", "zero_predictor_loss"]
 
 MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}  # same keys as ACTIVATIONS
 DATA = ("teacher", "random-labels", "digits", "breast-cancer")
@@ -252,17 +252,24 @@ def train_deep_zoo(spec: DeepSpec, base: nn.Module, params: dict, X, Y, seed: in
     return out, losses
 
 
-@cached(maxsize=4)
-def trained_deep_zoo(spec: DeepSpec, networks: int, device: str, seed: int):
-    """Initial and trained parameters (float64 copies of the float32 training), data, losses (cached;
-    every call returns fresh copies)."""
+def train_stack(spec: DeepSpec, networks: int, device: str, seed: int):
+    """Build, train (float32) and return a zoo: the base module, initial and trained parameters as float64
+    copies, the data ``X``, ``Y`` on ``device`` and the losses."""
     base, p0 = init_deep_zoo(spec, networks, seed, device)
     X, Y = make_data(spec, networks, seed)
     Xd = X.to(device=device, dtype=torch.float32)
     Yd = Y.to(device=device, dtype=torch.float32) if Y.is_floating_point() else Y.to(device)
     p1, losses = train_deep_zoo(spec, base, p0, Xd, Yd, seed)
     f64 = lambda p: {k: v.to(torch.float64) for k, v in p.items()}  # noqa: E731
-    return f64(p0), f64(p1), X.to(device), losses
+    return base, f64(p0), f64(p1), X.to(device), Y.to(device), losses
+
+
+@cached(maxsize=4)
+def trained_deep_zoo(spec: DeepSpec, networks: int, device: str, seed: int):
+    """Initial and trained parameters (float64 copies of the float32 training), data, losses (cached;
+    every call returns fresh copies)."""
+    _, p0, p1, X, _, losses = train_stack(spec, networks, device, seed)
+    return p0, p1, X, losses
 
 
 def _weights(spec: DeepSpec, params: dict):

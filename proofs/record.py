@@ -210,11 +210,6 @@ class Derivation:
         """A chain of equalities starting at ``start`` (computed from the definitions)."""
         return Chain(self, start)
 
-    def equal(self, description: str, lhs: Any, rhs: Any, *, simplify=sp.simplify) -> bool:
-        """Deprecated: a one-step chain ``lhs = rhs``.  Use :meth:`chain` (kept while proofs are converted)."""
-        self.chain(lhs).then(rhs, description)
-        return self.steps[-1].holds
-
     def differ(self, description: str, lhs: Any, rhs: Any) -> bool:
         """Record a counterexample ``lhs ≠ rhs`` for exact values computed from it: holds when they differ."""
         diff = sp.simplify(lhs - rhs)

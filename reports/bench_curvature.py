@@ -18,22 +18,11 @@ from torch.func import vmap
 
 from nnclaims.numeric.curvature import Arch, dense, forward, init_theta, loss
 
+from .bench import _sync, _timed
+
 __all__ = ["small_nets", "top_k_large", "run"]
 
 F64 = torch.float64
-
-
-def _sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def _timed(fn, device: str):
-    _sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    _sync(device)
-    return out, time.perf_counter() - t0
 
 
 def small_nets(networks: int = 1024, device: str = "cpu", loop_networks: int = 32,

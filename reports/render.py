@@ -214,9 +214,25 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) -> str:
-    """Markdown for a code host: math as ``$`…`$``, figures linked from ``figures/``."""
+def study_links(payload: dict, out_dir: Path | None) -> dict[str, str]:
+    """Claim ID → the study report its numeric record cites (``details["study_report"]``), as a path relative to
+    ``out_dir`` when that file exists (so the link works from the report), else as cited."""
+    links = {}
+    for c in payload["claims"]:
+        cited = ((c.get("numeric") or {}).get("details") or {}).get("study_report")
+        if isinstance(cited, str) and cited:
+            target = Path(cited)
+            links[c["id"]] = (os.path.relpath(target.resolve(), Path(out_dir).resolve())
+                              if out_dir is not None and target.is_file() else cited)
+    return links
+
+
+def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None,
+                    links: dict[str, str] | None = None) -> str:
+    """Markdown for a code host: math as ``$`…`$``, figures linked from ``figures/``, each study a claim cites
+    linked (``links``: :func:`study_links`)."""
     figures = figures or {}
+    links = links or {}
     claims = payload["claims"]
     lines = ["# nnclaims report", ""]
     counts = payload.get("counts") or {}
@@ -230,6 +246,8 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None) 
                   f"**Verdict: {c['verdict']}** — {readable_evidence(c['evidence'])}"]
         if c.get("disagreement"):
             lines += ["", f"**DISAGREEMENT:** {c['disagreement']}"]
+        if c["id"] in links:
+            lines += ["", f"The full study behind this verdict: [{links[c['id']]}]({links[c['id']]})"]
         lines.append("")
         lines += [f"- {_layer_line(layer, c.get(layer) or {})}" for layer in LAYERS]
         steps = (c.get("symbolic") or {}).get("steps") or []
@@ -291,9 +309,11 @@ window.addEventListener('load', function () {
 </script>"""
 
 
-def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | None = None) -> str:
-    """Self-contained HTML: MathML math, embedded PNG figures, no external assets."""
+def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | None = None,
+                links: dict[str, str] | None = None) -> str:
+    """Self-contained HTML: MathML math, embedded PNG figures, no external assets (a cited study is a link)."""
     figures = figures or {}
+    links = links or {}
     esc = html.escape
     counts = payload.get("counts") or {}
     rows = "".join(
@@ -310,6 +330,8 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
         layers = "".join(f"<li><b>{n}</b>: <code>{esc(st)}</code>{esc(rest)}</li>"
                          for n in LAYERS for st, rest in [layer_summary(n, c.get(n) or {})])
         dis = f"<p class='dis'>DISAGREEMENT: {esc(c['disagreement'])}</p>" if c.get("disagreement") else ""
+        if c["id"] in links:
+            dis += f"<p>The full study behind this verdict: <a href='{esc(links[c['id']])}'>{esc(links[c['id']])}</a></p>"
         statement = f"<p class='stmt'>{to_mathml(sym['statement'])}</p>" if sym.get("statement") else ""
         cex = (f"<details><summary>counterexample (checked exactly)</summary>"
                f"<pre>{esc(chr(10).join(witness_lines(sym['counterexample'])))}</pre></details>") if sym.get("counterexample") else ""
@@ -510,9 +532,10 @@ def write_report(payload: dict, out_dir: Path) -> list[Path]:
                 (stage / "figures" / fname).write_bytes(data)
                 figs.setdefault(c["id"], []).append((fname, data))
         (stage / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-        (stage / "report.md").write_text(render_markdown(payload, {k: [n for n, _ in v] for k, v in figs.items()}),
-                                         encoding="utf-8")
-        (stage / "index.html").write_text(render_html(payload, figs), encoding="utf-8")
+        links = study_links(payload, out_dir)
+        (stage / "report.md").write_text(render_markdown(payload, {k: [n for n, _ in v] for k, v in figs.items()},
+                                                         links), encoding="utf-8")
+        (stage / "index.html").write_text(render_html(payload, figs, links), encoding="utf-8")
         new = {"results.json", "report.md", "index.html"} | {f"figures/{n}" for v in figs.values() for n, _ in v}
         taken = sorted(n for n in new - old if os.path.lexists(out_dir / n))
         if taken:

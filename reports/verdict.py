@@ -223,6 +223,11 @@ def _disagreement(p: str, proof: Proof | None, cex: list[str], num: NumericResul
             f"checked ({num.statistic})")
 
 
+def _bounds(bounds: dict) -> str:
+    """A search's bounds as readable text: ``inputs 2, hidden [2], points 2``."""
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in bounds.items())
+
+
 def _decide_exists(symbolic, search, num):
     """An existence claim is proved by a witness that passes the independent exact re-check (or a constructive
     proof); a numeric replay that contradicts the witness is a disagreement."""
@@ -230,12 +235,12 @@ def _decide_exists(symbolic, search, num):
         return (Verdict.OPEN, "the layers disagree",
                 f"the numeric replay of the witness contradicts it: {num.statistic} = {num.value}")
     if isinstance(search, SearchResult) and search.status == "found" and search.rechecked:
-        return (Verdict.TRUE, f"witness found by search '{search.name}' and re-checked exactly ({search.bounds}); "
+        return (Verdict.TRUE, f"witness found by search '{search.name}' and re-checked exactly ({_bounds(search.bounds)}); "
                 f"{_numeric_note(num)}", None)
     if isinstance(symbolic, Proof) and symbolic.outcome == "proved":
         return Verdict.TRUE, f"constructive proof ({symbolic.generality}); {_numeric_note(num)}", None
     if isinstance(search, SearchResult) and search.status == "none":
-        return Verdict.OPEN, f"no witness within the bounds {search.bounds} (UNSAT)", None
+        return Verdict.OPEN, f"no witness within the bounds {_bounds(search.bounds)} (UNSAT)", None
     return Verdict.OPEN, "no witness yet", None
 
 

@@ -41,3 +41,17 @@ def test_claim_proof_record_is_consistent(claim, outcomes):
         assert rec.counterexample
     for s in rec.steps:
         assert s.latex and s.check
+
+
+AS_STATED = {"true": {"holds"}, "supported": {"holds"}, "false": {"violated"}, "conditional": {"violated"},
+             "unsupported": {"violated"}, "open": {"holds", "violated", "not checked"}}
+
+
+@pytest.mark.parametrize("claim", [p for p in PARAMS if p.values[0].numeric])
+def test_claim_numeric_as_stated_agrees_with_its_verdict(claim, outcomes):
+    """The numeric layer's own reading of the claim as stated agrees with the verdict: it finds a true or
+    supported claim holding, and a false, conditional or unsupported one violated as the seed states it."""
+    out = outcomes(claim)
+    rec = out.to_json()["numeric"]
+    assert rec["as_stated"] in AS_STATED[out.verdict.value], (out.verdict.value, rec["as_stated"])
+    assert rec.get("control", {}).get("fails") is True, rec.get("control")

@@ -339,8 +339,15 @@ def test_report_shows_refuting_steps_as_counterexamples_and_evidence_as_text():
 
 
 def test_report_renders_results_of_an_earlier_version():
-    """The committed reference (field 'seed', no step roles) still renders."""
-    payload = validate_results(json.loads((REFERENCE / "results.json").read_text()))
+    """Results written by an earlier version (field 'seed' instead of 'source', no step roles, no as_stated)
+    still render."""
+    old = json.loads((REFERENCE / "results.json").read_text())
+    for c in old["claims"]:
+        c["seed"] = c.pop("source")
+        for s in (c.get("symbolic") or {}).get("steps") or []:
+            s.pop("role", None)
+        (c.get("numeric") or {}).pop("as_stated", None)
+    payload = validate_results(old)
     assert payload["claims"][0]["source"] == payload["claims"][0]["seed"]
     assert "nnclaims report" in render_markdown(payload)
 
@@ -424,3 +431,23 @@ def test_report_into_an_empty_folder_that_fails_leaves_it_empty(tmp_path, monkey
     with pytest.raises(RuntimeError):
         write_report({"claims": [{"id": "x"}], "counts": {}}, out)
     assert list(out.iterdir()) == [] and stat.S_IMODE(out.stat().st_mode) == 0o700
+
+
+def test_report_links_the_study_a_verdict_cites(tmp_path):
+    """A numeric record that cites a study (details["study_report"]) gets a link that works from the report."""
+    from nnclaims.reports.render import render_html, render_markdown, study_links
+
+    study = tmp_path / "studies" / "s" / "study.md"
+    study.parent.mkdir(parents=True)
+    study.write_text("# a study\n")
+    claim = {"id": "x.emp", "source": "s", "quote": "q", "statement": "st", "verdict": "supported", "evidence": "e",
+             "disagreement": None, "symbolic": {"status": "absent"}, "search": {"status": "absent"},
+             "numeric": {"status": "supported", "as_stated": "holds", "details": {"study_report": str(study)}}}
+    payload = {"claims": [claim], "counts": {}}
+    links = study_links(payload, tmp_path / "report")
+    assert links == {"x.emp": "../studies/s/study.md"}
+    assert "[../studies/s/study.md](../studies/s/study.md)" in render_markdown(payload, {}, links)
+    assert "href='../studies/s/study.md'" in render_html(payload, {}, links)
+    # control: a record without a cited study gets no link
+    claim["numeric"]["details"] = {}
+    assert study_links(payload, tmp_path / "report") == {}

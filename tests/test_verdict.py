@@ -150,3 +150,49 @@ def test_verify_claim_without_layers_is_open():
     out = verify(IDENTITY)
     assert out.verdict is Verdict.OPEN
     assert out.to_json()["numeric"] == {"status": "absent", "as_stated": "not checked"}
+
+
+# --- found by the mutation hunt (issue 13 audit): cases the rules must get right that no test pinned -------------
+
+def test_numeric_status_at_the_boundary_is_not_a_contradiction():
+    """``identity_result`` and ``judge`` count ``value == tolerance`` as consistent and ``lo == threshold`` as
+    supported (an integer count against an integer threshold lands exactly there); the recomputation must agree."""
+    at_tol = dataclasses.replace(numeric("holds"), value=1e-12)  # value == tolerance
+    assert decide(IDENTITY, proof(), None, at_tol)[:3:2] == (Verdict.TRUE, None)
+    zero_tol = dataclasses.replace(numeric("holds"), value=0.0, tolerance=0.0)  # an indicator statistic, tolerance 0
+    assert decide(IDENTITY, proof(), None, zero_tol)[:3:2] == (Verdict.TRUE, None)
+    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.5, 0.8))  # lo == preregistered threshold 0.5
+    assert v is Verdict.SUPPORTED and dis is None
+
+
+def test_search_witness_without_a_recheck_is_no_counterexample():
+    """``found`` counts only with the independent exact re-check passed; a witness nobody re-checked
+    (``rechecked=None``) refutes nothing."""
+    unchecked = SearchResult("s", "found", {}, {"w": 1}, rechecked=None)
+    assert decide(IDENTITY, None, unchecked, None)[0] is Verdict.OPEN
+    assert decide(IDENTITY, proof(), unchecked, numeric("holds"))[:3:2] == (Verdict.TRUE, None)
+    assert decide(EXISTS, None, unchecked)[0] is Verdict.OPEN
+
+
+def test_decide_exists_constructive_proof_must_be_proved():
+    assert decide(EXISTS, proof(), None)[0] is Verdict.TRUE
+    assert decide(EXISTS, proof("not proved"), None)[0] is Verdict.OPEN
+    assert decide(EXISTS, proof("refuted", cex={"a": 1}), None)[0] is Verdict.OPEN
+
+
+def test_decide_empirical_supported_stays_supported_under_supported_conditions():
+    """A preregistered condition can only turn an *unsupported* statistic into ``conditional``; a supported one
+    stays supported whatever its conditions say."""
+    cond = {"small init": {"value": 0.9, "status": "supported", "interval": (0.85, 0.95)}}
+    assert decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8, cond))[0] is Verdict.SUPPORTED
+
+
+def _search_record_as_proof():
+    return SearchResult("s", "found", {}, {"w": 1}, rechecked=True)
+
+
+def test_verify_rejects_a_record_of_the_wrong_type():
+    """A symbolic layer that returns a search record (of no claim) is an error, not evidence."""
+    out = verify(dataclasses.replace(IDENTITY, proof=_search_record_as_proof), layers=("symbolic",))
+    assert out.records["symbolic"]["status"] == "error" and "not a Proof" in out.records["symbolic"]["error"]
+    assert out.verdict is Verdict.OPEN
