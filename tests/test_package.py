@@ -5,6 +5,7 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,35 @@ def test_activation_names_of_the_commands_are_agops():
         (option,) = [p for p in cmd.params if p.name == "activation"]
         assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == ACTIVATION_NAMES
         assert option.default == "relu"
+
+
+def _readme_test_command(readme: str) -> str:
+    """The shell line in the fenced block after "Run the tests" in the README."""
+    block = readme.split("Run the tests", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.strip()
+
+
+def _ci_steps(script: str) -> list[str]:
+    """The commands ``.ci/run`` runs after creating its venv, ``-q`` flags dropped, split at ``&&`` and lines."""
+    lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("python3 -m venv"))
+    steps = []
+    for ln in lines[start:]:
+        steps += [s.strip().replace(" -q", "") for s in ln.split("&&")]
+    return steps
+
+
+def test_ci_runs_the_readme_test_command():
+    """``.ci/run`` runs the README's test command, step by step and in order (it may add steps between them, such
+    as upgrading pip); a README command that drifts from it (here: a step the CI does not run) is caught."""
+    root = Path(__file__).resolve().parents[1]
+    readme_steps = [s.strip() for s in _readme_test_command((root / "README.md").read_text()).split("&&")]
+    ci = _ci_steps((root / ".ci" / "run").read_text())
+
+    def in_order(wanted, have):
+        it = iter(have)
+        return all(any(w == h for h in it) for w in wanted)
+
+    assert readme_steps[-1].startswith("python -m pytest")
+    assert in_order([s.replace(" -q", "") for s in readme_steps], ci), (readme_steps, ci)
+    assert not in_order([s.replace(" -q", "") for s in readme_steps] + ["pip install something-else"], ci)
