@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InputError", "Refused", "loads", "read_json", "refused_in", "number", "MAX_DIGITS", "MAX_EXPONENT",
+__all__ = ["InputError", "folder_entries", "Refused", "loads", "read_json", "refused_in", "number", "MAX_DIGITS", "MAX_EXPONENT",
            "MAX_FILE_BYTES"]
 
 MAX_DIGITS = 40
@@ -186,3 +187,17 @@ def number(v: Any, where: str) -> Fraction:
     if isinstance(parsed, Refused):
         raise InputError(f"{where}: {parsed.reason}")
     return parsed
+
+
+def folder_entries(out, where: str, error: type[InputError], what: str) -> list | None:
+    """The entries of the output folder ``out`` (``None`` where nothing is there yet), or ``error`` (one line,
+    prefixed by ``where``) where ``out`` is an existing file or a folder that cannot be read: a ``what`` (report,
+    study) is never written over a file."""
+    if os.path.lexists(out) and not os.path.isdir(out):
+        raise error(f"{where}: is an existing file, not a folder; a {what} is never written over a file")
+    if not os.path.isdir(out):
+        return None
+    try:
+        return list(Path(out).iterdir())
+    except OSError as e:
+        raise error(f"{where}: cannot read the folder ({e.strerror})") from None

@@ -26,7 +26,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from nnclaims.inputs import InputError
+from nnclaims.inputs import InputError, folder_entries
 
 from .figures import figures_for, png_bytes
 
@@ -421,13 +421,8 @@ def check_report_target(out_dir, option: str = "--out") -> None:
     place that cannot be written.  Raises :class:`ReportTargetError` (one line)."""
     out = Path(out_dir)
     where = f"{option} {out}"
-    if os.path.lexists(out) and not out.is_dir():
-        raise ReportTargetError(f"{where}: is an existing file, not a folder; a report is never written over a file")
-    if out.is_dir():
-        try:
-            entries = list(out.iterdir())
-        except OSError as e:
-            raise ReportTargetError(f"{where}: cannot read the folder ({e.strerror})") from None
+    entries = folder_entries(out, where, ReportTargetError, "report")
+    if entries is not None:
         own = _own_files(out) if entries else set()
         if own is None:
             raise ReportTargetError(f"{where}: the folder is not empty and holds no nnclaims report (no {MARKER} "

@@ -31,7 +31,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from nnclaims.inputs import InputError
+from nnclaims.inputs import InputError, folder_entries
 
 __all__ = ["MARKER", "SHARDS", "STUDY_FILES", "StudyFolderError", "StudyFolder", "check_study_target"]
 
@@ -124,13 +124,8 @@ def check_study_target(out_dir, settings: dict | None = None, option: str = "--o
     that are not ours, or a place that cannot be written.  Raises :class:`StudyFolderError` (one line)."""
     out = Path(out_dir)
     where = f"{option} {out}"
-    if os.path.lexists(out) and not out.is_dir():
-        raise StudyFolderError(f"{where}: exists and is not a folder; a study is never written over a file")
-    if out.is_dir():
-        try:
-            entries = list(out.iterdir())
-        except OSError as e:
-            raise StudyFolderError(f"{where}: cannot read the folder ({e.strerror})") from None
+    entries = folder_entries(out, where, StudyFolderError, "study")
+    if entries is not None:
         if entries:
             own = _own(out)
             if own is None:

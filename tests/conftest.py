@@ -1,6 +1,8 @@
-"""Shared fixtures: a session cache of verified claims."""
+"""Shared fixtures: a session cache of verified claims; the processes of a session (Linux /proc)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
@@ -26,3 +28,24 @@ def outcomes():
     return get
 
 
+
+
+def _session_processes(sid: int) -> list[int]:
+    """Live (not zombie) processes in session ``sid``, read from Linux /proc."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(entry))
+    return pids
+
+
+@pytest.fixture
+def session_processes():
+    """``session_processes(sid)``: the live processes of session ``sid`` (tests that Ctrl-C kills workers)."""
+    return _session_processes

@@ -219,7 +219,7 @@ BAD_INPUTS = [
     # study (rows that fail before any network is trained)
     (["study", "nope", "--out", "{d}/s"], "Invalid value for '{dnfa}'"),
     (["study", "dnfa"], "Missing option '--out'"),
-    (["study", "dnfa", "--out", "{d}/a-file.txt"], "exists and is not a folder"),
+    (["study", "dnfa", "--out", "{d}/a-file.txt"], "is an existing file, not a folder"),
     (["study", "dnfa", "--out", "{d}/s", "--threads", "0"], "--threads must be at least 1"),
     (["study", "dnfa", "--out", "{d}/s", "--device", "tpu"], "unknown device 'tpu'"),
     (["study", "dnfa", "--out", "{d}/not-empty"], "holds no nnclaims study"),

@@ -194,24 +194,9 @@ def test_cli_timeout_bounds_the_encoding_too(capsys):
     assert "unknown" in out and "time limit" in out
 
 
-def _session(sid: int) -> list[int]:
-    """Processes in session ``sid`` (Linux /proc)."""
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(entry))
-    return pids
-
-
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the worker processes")
-def test_cli_ctrl_c_stops_the_search_and_its_workers():
+def test_cli_ctrl_c_stops_the_search_and_its_workers(session_processes):
     """Ctrl-C (SIGINT) ends a long search with 2 worker processes within seconds: exit 130, one line saying
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
@@ -221,9 +206,10 @@ def test_cli_ctrl_c_stops_the_search_and_its_workers():
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
-        while len(_session(proc.pid)) < 4 and time.monotonic() < deadline:  # the command, the search, 2 workers
+        # the command, the search, 2 workers
+        while len(session_processes(proc.pid)) < 4 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(_session(proc.pid)) >= 4, "the workers never started"
+        assert len(session_processes(proc.pid)) >= 4, "the workers never started"
         time.sleep(1)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -237,7 +223,7 @@ def test_cli_ctrl_c_stops_the_search_and_its_workers():
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0] and "Traceback" not in err
     time.sleep(0.5)
-    assert _session(proc.pid) == []  # the search process and both workers are gone
+    assert session_processes(proc.pid) == []  # the search process and both workers are gone
 
 
 def test_cli_prints_refuting_steps_and_records_readably(capsys):

@@ -296,23 +296,9 @@ def test_stopping_the_stream_kills_the_running_workers(ray_cluster, tmp_path):
     assert not any(map(_alive, pids))
 
 
-def _session(sid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(entry))
-    return pids
-
-
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the processes")
-def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster():
+def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster(session_processes):
     """The command line: Ctrl-C during a long search on the local Ray cluster it started gives exit 130 and one
     line saying what was settled, and leaves no process behind (workers, raylet, GCS)."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
@@ -321,10 +307,11 @@ def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster():
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 90
-        while not any(_cmdline(p).startswith("ray::_solve_data_set") for p in _session(proc.pid)) \
+        while not any(_cmdline(p).startswith("ray::_solve_data_set") for p in session_processes(proc.pid)) \
                 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert any(_cmdline(p).startswith("ray::_solve_data_set") for p in _session(proc.pid)), "no data set ran"
+        assert any(_cmdline(p).startswith("ray::_solve_data_set")
+                   for p in session_processes(proc.pid)), "no data set ran"
         time.sleep(1)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
@@ -338,9 +325,9 @@ def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster():
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0]
     deadline = time.monotonic() + 10
-    while _session(proc.pid) and time.monotonic() < deadline:
+    while session_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _session(proc.pid) == []
+    assert session_processes(proc.pid) == []
 
 
 def _cmdline(pid: int) -> str:
