@@ -239,9 +239,10 @@ def _dot(K: torch.Tensor, L: torch.Tensor) -> float:
 
 def rbf_cka(A, B, threshold: float = 1.0) -> float:
     r"""CKA with RBF kernels, :math:`\sigma^2 = \text{threshold}^2\cdot\operatorname{median}_{ij}\|a_i - a_j\|^2`
-    (``A``, ``B``: arrays or :class:`Factors`; the kernel does not depend on the centring)."""
-    A = A.centred if isinstance(A, Factors) else np.asarray(A, dtype=np.float64)
-    B = B.centred if isinstance(B, Factors) else np.asarray(B, dtype=np.float64)
+    (``A``, ``B``: arrays or :class:`Factors`).  The distances are computed from the centred activations: the same
+    distances, with less cancellation in :math:`\|a_i\|^2 + \|a_j\|^2 - 2a_i^\top a_j`."""
+    A = A.centred if isinstance(A, Factors) else centre(A)
+    B = B.centred if isinstance(B, Factors) else centre(B)
     K = _centred_rbf_gram(A, threshold)
     if K is None:
         return math.nan
@@ -402,7 +403,8 @@ def similarity_report(A, B, measures=tuple(MEASURES), epsilon: float = 0.25,
 
     Each array is factorised once (:func:`factorise`) and the cross products :math:`A_c^\top B_c` and
     :math:`U_a^\top U_b` are formed once, then shared by the measures, through the same private functions the
-    single-measure functions call (so the values are those of the single-measure functions)."""
+    single-measure functions call: the values are theirs, up to rounding where the factors differ (with the QR/SVD
+    factors, the CKAs take :math:`\|A_c^\top A_c\|_F` from the singular values; ~1e-16 relative)."""
     A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
     spectral = any(m in SPECTRAL for m in measures)
     Fa, Fb = factorise(A, spectral=spectral), factorise(B, spectral=spectral)
