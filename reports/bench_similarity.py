@@ -6,17 +6,22 @@ float64; B a noisy nonlinear function of A) and, where there is one, a reference
 — Kornblith et al.'s Gram-space CKA (n × n Gram matrices, as their notebook computes it), SciPy's subspace angles
 for the canonical correlations, SciPy's orthogonal Procrustes, and, with ``--reference`` pointing at
 ``utils/match_utils.py`` of MeckyWu/subspace-match, Wang et al.'s own maximum match — with the largest
-difference between the two values.  Figures measured on a loaded machine are not final.
+difference between the two values.  The last rows time :func:`~nnclaims.numeric.similarity.similarity_report`
+(every measure, each array factorised once, one maximum match shared by both match measures) and check that its
+values equal the single-measure ones.  The load average is printed before and after: figures measured on a loaded
+machine are not final.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import time
 
 import numpy as np
 import scipy.linalg
+import torch
 
 from nnclaims.numeric import similarity as S
 
@@ -102,19 +107,29 @@ def main() -> None:
              ref.find_maximal_match(A.T, B.T, a.epsilon))),
         ("simple_match", lambda: S.simple_matches(A, B, a.epsilon)["maximum_match"], None),
     ]
-    print(f"{a.points} points × {a.neurons} neurons, float64, ε = {a.epsilon}")
+    print(f"{a.points} points × {a.neurons} neurons, float64, ε = {a.epsilon}; torch threads "
+          f"{torch.get_num_threads()}, {os.cpu_count()} CPUs, load average {_load()}")
     print(f"{'measure':<22} {'nnclaims':>10} {'reference':>10} {'ratio':>7}  max |difference|")
-    total = 0.0
+    total, single = 0.0, {}
     for name, ours, theirs in rows:
         v, t = _timed(ours)
         total += t
+        single[name] = v
         if theirs is None:
             print(f"{name:<22} {t:9.2f}s {'—':>10} {'':>7}  value {v}")
             continue
         w, tr = _timed(theirs)
         diff = abs(float(v) - float(w)) if not isinstance(v, list) else "—"
         print(f"{name:<22} {t:9.2f}s {tr:9.2f}s {tr / t:6.2f}x  {diff}")
-    print(f"{'all measures':<22} {total:9.2f}s")
+    print(f"{'sum of the rows':<22} {total:9.2f}s")
+    report, t = _timed(lambda: S.similarity_report(A, B, epsilon=a.epsilon))
+    worst = max(abs(report[k] - single[k]) / max(abs(single[k]), 1e-300) for k in list(single)[:8])
+    print(f"{'all measures (report)':<22} {t:9.2f}s {'':>10} {'':>7}  max relative |report − single| {worst:.1e}")
+    print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -154,6 +154,70 @@ def test_simple_matches_of_a_permuted_copy_are_one_to_one():
     assert capped == {"maximum_match": [5, 5], "computed": False, "reason": "the maximum match has 10 neurons (limit 4)"}
 
 
+# --- shared factorisations (issue 17, item 6: speed) -----------------------------------------------------------
+
+SHARED = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes")
+SAME = 1e-12  # relative: the report and the single measures run the same private functions on the same factors
+
+
+def _relative_gap(report, A, B):
+    return max(abs(report[m] - S.MEASURES[m](A, B)) / max(abs(report[m]), 1e-300) for m in SHARED)
+
+
+@pytest.mark.parametrize("shape", SHAPES + [(30, 7, 7)], ids=lambda s: "x".join(map(str, s)))
+def test_similarity_report_with_shared_factors_equals_single_measures(shape):
+    A, B = _pair(5, *shape)
+    report = S.similarity_report(A, B, epsilon=0.3)
+    assert _relative_gap(report, A, B) <= SAME
+    assert report["max_match_similarity"] == S.max_match_similarity(A, B, 0.3)
+    Fa, Fb = S.factorise(A), S.factorise(B)  # the single measures also take the factors
+    for m in SHARED:
+        assert S.MEASURES[m](Fa, Fb) == pytest.approx(report[m], rel=SAME, abs=1e-15), m
+    # negative control: the same comparison against B perturbed by 1e-6 fails for every measure (but the CCAs when
+    # A's centred columns span every centred vector: then every canonical correlation is 1, whatever B)
+    C = B + 1e-6 * np.random.default_rng(1).standard_normal(B.shape)
+    for m in SHARED if shape[0] > shape[1] + 1 else ("linear_cka", "debiased_linear_cka", "rbf_cka", "procrustes"):
+        assert abs(report[m] - S.MEASURES[m](A, C)) > SAME * abs(report[m]), m
+
+
+def test_factorise_spans_the_centred_columns_with_its_rank():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((40, 3)) @ rng.standard_normal((3, 6))  # rank 3, six neurons
+    F = S.factorise(A)
+    U = F.basis @ F.rotation
+    assert U.shape == (40, 3) and F.live == 6
+    assert np.abs(U.T @ U - np.eye(3)).max() < 1e-13
+    assert np.abs(U @ (U.T @ F.centred) - F.centred).max() < 1e-12  # the columns lie in span U
+    assert np.abs(U.T @ F.centred - F.singular[:, None] * F.right).max() < 1e-12
+    assert S.factorise(A, spectral=False).basis is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9, 50])
+def test_median_of_symmetric_matrix_from_its_upper_triangle(n):
+    from nnclaims.numeric.similarity import _median_symmetric
+
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 3))
+    D = ((X[:, None] - X[None]) ** 2).sum(-1)
+    D[rng.random((n, n)) < 0.2] = 0.0
+    D = np.triu(D, 1) + np.triu(D, 1).T  # symmetric, zero diagonal, with ties at 0
+    assert _median_symmetric(D) == np.median(D)
+    if n >= 4:  # negative control: a nonzero diagonal breaks the helper's assumption, and the test sees it
+        D[np.diag_indices(n)] = D.max() + 1
+        assert _median_symmetric(D) != np.median(D)
+
+
+def test_procrustes_distance_stays_near_zero_for_a_rotated_copy():
+    """The explicit difference ‖ÂW − B̂‖ is within a few ε of 0; the closed form √(2 − 2‖ÂᵀB̂‖_*) is not."""
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((500, 64))
+    Q = np.linalg.qr(rng.standard_normal((64, 64)))[0]
+    assert S.procrustes(A, 3 * A @ Q + 1) < 1e-12
+    Ac, Bc = A - A.mean(0), (A @ Q) - (A @ Q).mean(0)
+    nuclear = np.linalg.svd((Ac / np.linalg.norm(Ac)).T @ (Bc / np.linalg.norm(Bc)), compute_uv=False).sum()
+    assert np.sqrt(abs(2 - 2 * nuclear)) > 1e-10  # why the closed form is not used
+
+
 # --- invariances, numerically ------------------------------------------------------------------------------
 
 def _transformed(name, A, rng):
