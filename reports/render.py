@@ -463,21 +463,28 @@ def _umask() -> int:
     return mask
 
 
-def write_json(path, payload) -> None:
-    """Write JSON atomically (a temporary file beside it, then one rename): a crash never leaves a half-written
-    file that looks whole.  The file keeps the mode it had (a new one gets the usual mode)."""
+def atomic_write(path, data: bytes | str) -> None:
+    """Write ``path`` through a new hidden temporary file beside it (created exclusively, so it is never a file
+    that exists) and one rename: a crash never leaves a half-written file that looks whole, and no other file is
+    touched.  The file keeps the mode it had (a new one gets the usual mode)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(payload, indent=2, default=str))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
         mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path, payload) -> None:
+    """Write JSON atomically (:func:`atomic_write`), making the parent folder if needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(payload, indent=2, default=str))
 
 
 def save_rescue(payload) -> str | None:

@@ -27,11 +27,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
-import tempfile
 from pathlib import Path
 
 from nnclaims.inputs import InputError, folder_entries
+
+from .render import atomic_write
 
 __all__ = ["MARKER", "SHARDS", "STUDY_FILES", "StudyFolderError", "StudyFolder", "check_study_target"]
 
@@ -47,29 +47,6 @@ _LEFTOVER = re.compile(r"^\.(shard-[0-9]{4,}\.json|study\.json|study\.md|phase_d
 
 class StudyFolderError(InputError):
     """A study folder that must not or cannot be written (one line, exit status 2)."""
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``path`` through a new hidden temporary file beside it (created exclusively, so it is never a file
-    that exists) and one rename: a crash never leaves a half-written file that looks whole, and no other file is
-    touched.  The file gets the usual mode (a replaced one keeps its own)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data if isinstance(data, bytes) else data.encode())
-        mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _marker(folder: Path) -> dict | None:

@@ -269,9 +269,9 @@ def study_files(study: dict) -> dict:
 
 def write_study(study: dict, out: Path) -> list[Path]:
     """Write the study's files (:func:`study_files`) into ``out``, each atomically through a fresh temporary file
-    (:func:`nnclaims.reports.study_folder.atomic_write`).  The command writes through
+    (:func:`nnclaims.reports.render.atomic_write`).  The command writes through
     :class:`~nnclaims.reports.study_folder.StudyFolder`, which also keeps the folder's marker."""
-    from .study_folder import atomic_write
+    from .render import atomic_write
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -170,7 +170,7 @@ def test_study_resume_with_other_settings_is_refused(tmp_path):
 
 def test_atomic_write_never_touches_a_users_tmp_file(tmp_path):
     """The old writer wrote through ``name.tmp``, replacing a user's file of that name."""
-    from nnclaims.reports.study_folder import atomic_write
+    from nnclaims.reports.render import atomic_write
 
     (tmp_path / "study.json.tmp").write_text("a user's file")
     atomic_write(tmp_path / "study.json", "{}")
