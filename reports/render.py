@@ -18,7 +18,6 @@ import ast
 import base64
 import html
 import json
-import math
 import os
 import re
 import shutil

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import time
 
 import pytest
 
@@ -45,7 +48,35 @@ def _session_processes(sid: int) -> list[int]:
     return pids
 
 
+def _interrupt(argv: list[str], ready, *, wait: float, end: float) -> tuple[int, float, str, list[int]]:
+    """Start ``argv`` in a session of its own (SIGINT as a terminal leaves it: a test run started in the background
+    inherits it ignored), wait up to ``wait`` s for ``ready(pids of the session)``, then one more second, send
+    SIGINT and wait up to ``end`` s.  Returns the exit status, the seconds it took to stop, its stderr and the
+    processes of its session still alive (up to 10 s later); a command still running at the end is killed with
+    its session."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + wait
+        while not ready(_session_processes(proc.pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert ready(_session_processes(proc.pid)), "the command never got to the point of being interrupted"
+        time.sleep(1)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=end)
+        stopped = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return proc.returncode, stopped, err, _session_processes(proc.pid)
+
+
 @pytest.fixture
-def session_processes():
-    """``session_processes(sid)``: the live processes of session ``sid`` (tests that Ctrl-C kills workers)."""
-    return _session_processes
+def interrupt():
+    """``interrupt(argv, ready, wait=, end=)``: run a command, Ctrl-C it once ``ready``; returns its exit status,
+    the seconds it took to stop, its stderr and the processes of its session still alive 10 s later."""
+    return _interrupt

@@ -4,8 +4,6 @@
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -196,34 +194,18 @@ def test_cli_timeout_bounds_the_encoding_too(capsys):
 
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the worker processes")
-def test_cli_ctrl_c_stops_the_search_and_its_workers(session_processes):
+def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt):
     """Ctrl-C (SIGINT) ends a long search with 2 worker processes within seconds: exit 130, one line saying
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
             "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--timeout", "600"]
-    # SIGINT as a terminal leaves it (a test run started in the background inherits it ignored)
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 60
-        # the command, the search, 2 workers
-        while len(session_processes(proc.pid)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(session_processes(proc.pid)) >= 4, "the workers never started"
-        time.sleep(1)
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        stopped = time.monotonic() - t0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    # ready: the command, the search and its 2 workers are running
+    code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=60, end=30)
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert proc.returncode == 130 and stopped < 5, (proc.returncode, stopped, err)
+    assert code == 130 and stopped < 5, (code, stopped, err)
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0] and "Traceback" not in err
-    time.sleep(0.5)
-    assert session_processes(proc.pid) == []  # the search process and both workers are gone
+    assert left == []  # the search process and both workers are gone
 
 
 def test_cli_prints_refuting_steps_and_records_readably(capsys):

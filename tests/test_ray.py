@@ -298,36 +298,18 @@ def test_stopping_the_stream_kills_the_running_workers(ray_cluster, tmp_path):
 
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the processes")
-def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster(session_processes):
+def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster(interrupt):
     """The command line: Ctrl-C during a long search on the local Ray cluster it started gives exit 130 and one
     line saying what was settled, and leaves no process behind (workers, raylet, GCS)."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
             "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--backend", "ray", "--timeout", "600"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 90
-        while not any(_cmdline(p).startswith("ray::_solve_data_set") for p in session_processes(proc.pid)) \
-                and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert any(_cmdline(p).startswith("ray::_solve_data_set")
-                   for p in session_processes(proc.pid)), "no data set ran"
-        time.sleep(1)
-        t0 = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        stopped = time.monotonic() - t0
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    code, stopped, err, left = interrupt(
+        argv, lambda pids: any(_cmdline(p).startswith("ray::_solve_data_set") for p in pids), wait=90, end=60)
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert proc.returncode == 130 and stopped < 15, (proc.returncode, stopped, err)
+    assert code == 130 and stopped < 15, (code, stopped, err)
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0]
-    deadline = time.monotonic() + 10
-    while session_processes(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert session_processes(proc.pid) == []
+    assert left == []
 
 
 def _cmdline(pid: int) -> str:
