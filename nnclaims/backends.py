@@ -63,7 +63,7 @@ import click
 from nnclaims.inputs import InputError
 
 __all__ = ["BACKENDS", "RETRIES", "CONNECT_SECONDS", "BackendError", "UnitFailed", "Cluster", "check_backend",
-           "check_address", "cluster", "stream", "ordered", "run_units", "RayRunner", "backend_options", "ray_available"]
+           "check_address", "cluster", "cluster_device", "stream", "ordered", "run_units", "RayRunner", "backend_options", "ray_available"]
 
 BACKENDS = ("local", "ray")
 RETRIES = 3
@@ -242,6 +242,15 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
         yield _describe(ray, started=address is None)
     finally:
         ray.shutdown()
+
+
+def cluster_device(device: str, cluster: Cluster) -> str:
+    """The device of a cluster's tasks for ``--device`` (auto | cpu | cuda): ``cuda`` when asked for, or for
+    ``auto`` when the cluster has GPUs; ``cpu`` otherwise.  ``cuda`` on a cluster without GPUs is a
+    :class:`BackendError` (one line)."""
+    if device == "cuda" and not cluster.gpus:
+        raise BackendError("device 'cuda' asked for, but the Ray cluster has no GPU (use --device cpu or auto)")
+    return "cuda" if device == "cuda" or (device == "auto" and cluster.gpus) else "cpu"
 
 
 def _describe(ray, started: bool) -> Cluster:

@@ -20,11 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from nnclaims.backends import backend_options
 from nnclaims.inputs import InputError, read_json
 from nnclaims.proofs._z3 import MAX_SEED, MAX_TIME_LIMIT
 from nnclaims.proofs.catalogue import ClaimRegistrationError, UnknownClaimError, claims, get_claim, load_claims_module
-
-from nnclaims.backends import backend_options
 
 from . import provenance
 from .verdict import LAYERS, NumericConfig, verify
@@ -256,16 +255,13 @@ def _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, c
     """:func:`run_verify` on a Ray cluster: one claim per task (:mod:`nnclaims.reports.verify_units`)."""
     from rich.progress import Progress
 
-    from nnclaims.backends import cluster
+    from nnclaims.backends import cluster, cluster_device
 
     from .verify_units import claim_sources, verify_on_cluster
 
     sources = claim_sources(claim_specs)
     with cluster(address) as cl:
-        if device == "cuda" and not cl.gpus and "numeric" in layer_t:
-            raise UserError("device 'cuda' asked for, but the Ray cluster has no GPU (use --device cpu or auto)")
-        dev = "cuda" if "numeric" in layer_t and cl.gpus and device != "cpu" else (
-            "cpu" if device == "auto" else device)
+        dev = cluster_device(device, cl) if "numeric" in layer_t else (device if device != "auto" else "cpu")
         config = NumericConfig(networks=networks, device=dev, seed=seed)
         with Progress(console=err, transient=True, disable=not progress) as bar:
             task = bar.add_task(f"verifying on Ray ({cl.cpus} CPUs, {cl.gpus} GPUs)", total=len(chosen))
@@ -617,8 +613,7 @@ def _run_sweep(fn, kwargs, timeout, seed, runner=None):
     results = []
     try:
         for config in configs:
-            extra = {} if runner is None else {"runner": runner}  # the local call stays as it was
-            r = _run_search("zero-match", fn, {**base, **config}, timeout, seed, **extra)
+            r = _run_search("zero-match", fn, {**base, **config}, timeout, seed, runner=runner)
             results.append(r)
             out.print(f"  {key(r)}: [bold]{r.status}[/] ({r.seconds}s)"
                       + (f", re-checked exactly: {'yes' if r.rechecked else 'NO'}" if r.status == "found" else "")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -81,13 +80,11 @@ def _err():
 
 
 def _device(device: str, backend: str, cluster) -> str:
-    from .cli import UserError, resolve_device
+    from nnclaims.backends import cluster_device
 
-    if backend == "local":
-        return resolve_device(device)
-    if device == "cuda" and not cluster.gpus:
-        raise UserError("device 'cuda' asked for, but the Ray cluster has no GPU (use --device cpu or auto)")
-    return "cuda" if device == "cuda" or (device == "auto" and cluster.gpus) else "cpu"
+    from .cli import resolve_device
+
+    return resolve_device(device) if backend == "local" else cluster_device(device, cluster)
 
 
 def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0, threads: int | None = None,
@@ -106,7 +103,7 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
 
     from nnclaims.backends import UnitFailed, cluster, run_units
     from nnclaims.numeric.dnfa_design import networks
-    from nnclaims.numeric.dnfa_study import _load, assemble_study, plan_shards, run_shard, shard_label, study_conditions
+    from nnclaims.numeric.dnfa_study import _load, _threads, assemble_study, plan_shards, run_shard, shard_label, study_conditions
 
     from .cli import UserError
     from .study_folder import StudyFolder
@@ -153,7 +150,7 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
                                 f"{Path(out_dir) / 'shards'} (the same command resumes from them)") from None
         workers = {"cpus": cl.cpus, "gpus": cl.gpus, "joined": not cl.started} if cl is not None else None
     timing = {"total_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu0,
-              "load_average_start": load0, "threads": threads or _torch_threads(), "backend": backend,
+              "load_average_start": load0, "threads": _threads(threads), "backend": backend,
               "shards": len(plan), "shards_resumed": resumed, "ray_cluster": workers}
     study = assemble_study(profile, conds, done, device=dev, threshold=_threshold(), seed=seed, timing=timing)
     return study, folder, _Config(profile, dev, seed, threads, backend, shard_networks)
@@ -163,12 +160,6 @@ def _threshold() -> float:
     from nnclaims.numeric.dnfa_design import THRESHOLD
 
     return THRESHOLD
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def verify_on_cluster(chosen, layers: tuple, config, sources, *, num_gpus: float
                       on_done: Callable[[str], None] | None = None, max_in_flight: int | None = None) -> list:
     """The :class:`~nnclaims.reports.verdict.Outcome` of every claim in ``chosen``, verified as Ray tasks (an open
     :func:`nnclaims.backends.cluster`), in ``chosen``'s order; ``on_done(claim_id)`` as each arrives."""
-    from nnclaims.backends import stream
+    from nnclaims.backends import ordered
 
     from .verdict import Outcome
 
@@ -89,11 +89,8 @@ def verify_on_cluster(chosen, layers: tuple, config, sources, *, num_gpus: float
 
         threads = torch.get_num_threads()  # what the local run uses
     units = [(c.id, tuple(layers), config, sources, threads) for c in chosen]
-    answers = {}
-    with closing(stream(verify_unit, units, num_gpus=num_gpus, fresh_process=True, max_in_flight=max_in_flight)) as arriving:
-        for i, a in arriving:
-            answers[i] = a
-            if on_done is not None:
-                on_done(chosen[i].id)
-    return [Outcome(c, a["verdict"], a["evidence"], a["records"], a["disagreement"], a["seconds"])
-            for c, a in ((c, answers[i]) for i, c in enumerate(chosen))]
+    arrived = None if on_done is None else (lambda i, _: on_done(chosen[i].id))
+    with closing(ordered(verify_unit, units, on_result=arrived, num_gpus=num_gpus, fresh_process=True,
+                         max_in_flight=max_in_flight)) as answers:
+        return [Outcome(c, a["verdict"], a["evidence"], a["records"], a["disagreement"], a["seconds"])
+                for c, a in zip(chosen, answers, strict=True)]

@@ -170,7 +170,8 @@ def test_cli_sweep_prints_each_configuration_as_it_is_settled(monkeypatch, capsy
 
     seen, printed = [], [0]
 
-    def fake(name, fn, kwargs, timeout, seed):
+    def fake(name, fn, kwargs, timeout, seed, runner=None):
+        assert runner is None
         printed[0] += capsys.readouterr().out.count(" points=")
         seen.append(printed[0])
         bounds = {"max_weight": kwargs["max_weight"], "hidden": list(kwargs["hidden"]), "points": kwargs["points"]}

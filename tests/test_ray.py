@@ -402,6 +402,34 @@ def test_verify_cli_on_ray_loads_plugins_and_claims_files_in_the_workers(ray_clu
     assert got == {"user.relu-units-stay-alive": "supported", **({"user.relu-rescaling": "true"} if plugin else {})}
 
 
+@pytest.mark.parametrize("device, gpus, expected", [("auto", 0, "cpu"), ("auto", 1, "cuda"), ("cpu", 1, "cpu"),
+                                                    ("cuda", 1, "cuda"), ("cuda", 0, None)])
+def test_cluster_device_follows_the_clusters_gpus(device, gpus, expected):
+    """``--device`` on a cluster: auto takes its GPUs when it has some; cuda on a cluster without GPUs is one error."""
+    from nnclaims.backends import Cluster, cluster_device
+
+    where = Cluster("127.0.0.1:6379", cpus=2, gpus=gpus, started=True)
+    if expected is None:
+        with pytest.raises(BackendError, match="has no GPU"):
+            cluster_device(device, where)
+    else:
+        assert cluster_device(device, where) == expected
+
+
+def test_verify_and_study_cli_refuse_cuda_on_a_cluster_without_gpus(ray_cluster, tmp_path, capsys):
+    """One line and exit 2, before any claim or shard runs (the local test cluster has no GPU)."""
+    from nnclaims.reports.cli import main
+
+    for argv in (["verify", "perm.inverse-is-transpose", "--layers", "numeric", "--device", "cuda", "--backend", "ray"],
+                 ["study", "dnfa", "--profile", "ci", "--out", str(tmp_path / "s"), "--device", "cuda",
+                  "--backend", "ray"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        # verify checks the device on this machine first (no CUDA here either), the study asks the cluster
+        assert len(err) == 1 and "'cuda' asked for" in err[0] and "GPU" in err[0], err
+    assert not (tmp_path / "s" / "shards").exists()
+
+
 # --- addresses ----------------------------------------------------------------------------------------------------
 
 def _serve(reply: bytes | None):
