@@ -1,22 +1,21 @@
 """The DNFA study's outputs: ``study.json`` (canonical), ``study.md`` and the headline figures with their data.
 
-Everything is derived from the dict :func:`nnclaims.numeric.dnfa_study.run_study` returns; :func:`write_study`
-writes each file atomically through a fresh temporary file (a crash never leaves a half-written file that looks
-whole, and no file of the user's is touched).
+Everything is derived from the dict :func:`nnclaims.numeric.dnfa_study.run_study` returns; :func:`study_files`
+gives the files' contents, and :class:`nnclaims.reports.study_folder.StudyFolder` writes them (each atomically,
+only into a folder of ours, never over a file of the user's).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-__all__ = ["write_study", "study_files", "study_file_names", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
+__all__ = ["study_files", "study_file_names", "render_study_md", "phase_data", "curve_data", "REFERENCE"]
 
 REFERENCE = {"repository": "https://github.com/aradha/deep_neural_feature_ansatz",
              "commit": "2736023c725d4f1031c622f5297fbc861fd7d4f9",
@@ -265,18 +264,3 @@ def study_files(study: dict) -> dict:
         files["metric_vs_init_scale.png"] = _png(_curve_figure(cd))
     files["study.md"] = render_study_md(study)
     return files
-
-
-def write_study(study: dict, out: Path) -> list[Path]:
-    """Write the study's files (:func:`study_files`) into ``out``, each atomically through a fresh temporary file
-    (:func:`nnclaims.reports.render.atomic_write`).  The command writes through
-    :class:`~nnclaims.reports.study_folder.StudyFolder`, which also keeps the folder's marker."""
-    from .render import atomic_write
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in study_files(study).items():
-        atomic_write(out / name, data)
-        written.append(out / name)
-    return written
