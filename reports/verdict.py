@@ -15,9 +15,31 @@ record that contradicts itself (a status that does not follow from its own value
 threshold).  A numeric record whose negative control did not fail is no evidence at all.
 
 **Existence claims**: a re-checked witness (or a constructive proof) → ``true``, unless the numeric replay of
-the witness contradicts it.  **Empirical claims**: the claim's preregistered statistic; ``supported`` needs the
-whole 95 % interval above the preregistered threshold; an unsupported statistic that is supported under one of
-the *preregistered* conditions → ``conditional``.
+the witness contradicts it.
+
+**Empirical claims** (:func:`_decide_empirical`) follow one rule, the same for every claim, applied to the claim's
+*preregistered* conditions (``details["conditions"]`` of the numeric record; a claim without conditions is one
+decision, the record's own statistic):
+
+* each condition's status is recomputed from its own numbers (:func:`_condition_status`): ``too few networks``
+  when its interval's achieved level (``ci_level``) is below the family level (Bonferroni over every
+  preregistered decision of every registered empirical claim, :func:`nnclaims.proofs.catalogue.empirical_family`);
+  otherwise ``supported`` when the interval's lower end is at or above the threshold — and, where the condition
+  records a null (``beyond_null``: the statistic minus what the spectra or the rank alone give, paired per
+  network), that interval's lower end is above 0 — else ``unsupported``.  ``too few networks``, ``undecidable by
+  design`` and ``did not learn`` (``excluded``) are no evidence either way;
+* the claim is ``supported`` when every preregistered condition is; ``conditional`` when some are (the evidence
+  names them); ``unsupported`` when none is and some condition is evidence; ``open`` when no condition is
+  evidence (:func:`nnclaims.numeric.statistics.one_rule`).  A preregistered condition the record does not report
+  counts as no evidence, so the claim cannot be ``supported``.  Conditions the record adds beyond the
+  preregistered ones are reported, never judged;
+* nothing is averaged across conditions: a condition whose own interval misses the threshold is named;
+* a record that contradicts itself — a condition (or the statistic) called ``supported`` whose interval, null or
+  achieved level does not give it, an ``unsupported`` one whose level cannot decide anything, a status outside
+  the vocabulary, a threshold other than the preregistered one — gives ``open`` with the disagreement.
+
+Evidence lines print each interval's achieved level (``ci_level``); a condition that does not state its level is
+read from its interval and shown as ``level not stated``.
 """
 
 from __future__ import annotations
@@ -28,7 +50,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from nnclaims.proofs.catalogue import Claim, claims, get_claim, resolve
+from nnclaims.numeric.statistics import NOT_EVIDENCE, family_level, one_rule
+from nnclaims.proofs.catalogue import Claim, claims, empirical_family, get_claim, resolve
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
 
 __all__ = ["Verdict", "Outcome", "decide", "verify", "verify_many", "LAYERS", "NumericConfig", "IDENTITY_RULES"]
@@ -93,7 +116,7 @@ class Outcome:
 
 def _numeric_consistent(num: NumericResult, claim: Claim) -> str | None:
     """Recompute the record's status from its own numbers; a mismatch is reported (an inverted status, a wrong
-    threshold) instead of being believed."""
+    threshold, an interval whose achieved level cannot support what it is said to) instead of being believed."""
     if num.status in ("consistent", "violated") and num.value is not None and num.tolerance is not None:
         want = "consistent" if num.value <= num.tolerance else "violated"
         if want != num.status:
@@ -104,10 +127,20 @@ def _numeric_consistent(num: NumericResult, claim: Claim) -> str | None:
             return f"numeric threshold {num.threshold} is not the preregistered {pre.threshold}"
         if num.interval is None:
             return "an empirical statistic without an interval"
+        level = _family_level(claim)
+        if pre is None or not pre.conditions:
+            return _condition_status("the statistic", _single(num), num.threshold, level)[1]
         want = "supported" if num.interval[0] >= num.threshold else "unsupported"
         if want != num.status:
             return (f"numeric status '{num.status}' contradicts its interval [{num.interval[0]:.3g}, "
                     f"{num.interval[1]:.3g}] against threshold {num.threshold}")
+        if num.status == "supported" and num.ci_level is not None and num.ci_level < level - LEVEL_SLACK:
+            return (f"numeric status 'supported' from an interval at {_pct(num.ci_level)}, below the family level "
+                    f"{_pct(level)}")
+        for name, cond in _preregistered_conditions(num, claim).items():
+            problem = _condition_status(name, cond, num.threshold, level)[1]
+            if problem:
+                return problem
     return None
 
 
@@ -244,24 +277,130 @@ def _decide_exists(symbolic, search, num):
     return Verdict.OPEN, "no witness yet", None
 
 
+LEVEL_SLACK = 1e-9
+"""Rounding allowance when an achieved level (a float from an exact binomial sum) is compared with the family level."""
+#: statuses a condition may carry; "excluded" (the DNFA study's word) means its networks did not learn
+CONDITION_STATUSES = ("supported", "unsupported", *NOT_EVIDENCE)
+SYNONYMS = {"excluded": "did not learn"}
+
+
+def _family_level(claim: Claim) -> float:
+    """The level every interval of this run must reach: Bonferroni over the registry's empirical family, with the
+    claim's own decisions added when it is not registered (a hand-made claim)."""
+    fam = empirical_family()
+    size = fam["size"]
+    if claim.id not in fam["members"] and claim.preregistered is not None:
+        size += claim.preregistered.decisions
+    return family_level(size, alpha=fam["alpha"])
+
+
+def _pct(level: float | None) -> str:
+    """An achieved level as a percentage, with enough digits to tell 99.96 % from 99.9 %."""
+    if level is None:
+        return "level not stated"
+    return f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%"
+
+
+def _preregistered_conditions(num: NumericResult, claim: Claim) -> dict:
+    """The record's conditions that the claim preregistered (others are reported, never judged)."""
+    allowed = claim.preregistered.conditions if claim.preregistered else ()
+    got = num.details.get("conditions") or {}
+    return {name: got[name] for name in allowed if name in got}
+
+
+def _condition_status(name: str, cond: dict, threshold: float, level: float) -> tuple[str, str | None]:
+    """``(status, problem)``: a condition's status recomputed from its own interval, achieved level and null;
+    ``problem`` when the status it states differs (or is outside :data:`CONDITION_STATUSES`)."""
+    stated = SYNONYMS.get(cond.get("status"), cond.get("status"))
+    if stated in NOT_EVIDENCE:
+        return stated, None
+    if stated not in ("supported", "unsupported"):
+        return stated, f"condition {name!r} has status {cond.get('status')!r}, not one of {', '.join(CONDITION_STATUSES)}"
+    iv = cond.get("interval")
+    if iv is None:
+        return stated, f"condition {name!r} is called {stated} without an interval"
+    ci_level = cond.get("ci_level")
+    if ci_level is not None and ci_level < level - LEVEL_SLACK:
+        want, why = "too few networks", f"its interval reaches only {_pct(ci_level)} < family level {_pct(level)}"
+    elif iv[0] < threshold:
+        want, why = "unsupported", f"its interval [{iv[0]:.3g}, {iv[1]:.3g}] reaches below threshold {threshold:g}"
+    else:
+        null = cond.get("beyond_null")
+        if null is not None and (null.get("interval") is None or not null["interval"][0] > 0):
+            want, why = "unsupported", "its excess over the null does not lie above 0"
+        else:
+            want, why = "supported", f"its interval [{iv[0]:.3g}, {iv[1]:.3g}] lies at or above threshold {threshold:g}"
+    if want != stated:
+        what = "the statistic" if name == "the statistic" else f"condition {name!r}"
+        return want, f"{what} is called {stated}, but {why}"
+    return want, None
+
+
+def _single(num: NumericResult) -> dict:
+    """The record's own statistic as a condition (the one decision of a claim without conditions)."""
+    return {"status": num.status, "interval": num.interval, "ci_level": num.ci_level, "value": num.value,
+            "beyond_null": num.details.get("beyond_null")}
+
+
+def _show_condition(name: str, cond: dict) -> str:
+    iv = cond.get("interval")
+    if iv is None:
+        return f"{name} ({SYNONYMS.get(cond.get('status'), cond.get('status'))})"
+    text = f"{name}: {cond.get('value', float('nan')):.4g} [{iv[0]:.3g}, {iv[1]:.3g}] at {_pct(cond.get('ci_level'))}"
+    if cond.get("n") is not None:
+        text += f", n = {cond['n']}"
+    null = cond.get("beyond_null")
+    if null is not None and null.get("interval") is not None:
+        text += f", beyond null {null.get('value', float('nan')):.3g} [{null['interval'][0]:.3g}, {null['interval'][1]:.3g}]"
+    return text
+
+
 def _decide_empirical(claim: Claim, num: NumericResult | None):
-    """The preregistered statistic: ``supported`` when its interval lies above the threshold; an unsupported
-    statistic that is supported under one of the *preregistered* conditions → ``conditional``."""
+    """The one rule over the claim's preregistered conditions (module docstring): each condition's status is
+    recomputed from its own interval at its achieved level; every condition supported → ``supported``, some →
+    ``conditional`` naming them, none but some evidence → ``unsupported``, no evidence → ``open``.  A claim
+    without preregistered conditions is one decision: the record's own statistic."""
+    if num is not None and num.status in NOT_EVIDENCE:
+        return Verdict.OPEN, f"{num.statistic}: {num.status} (no evidence either way)", None
     if num is None or num.status not in ("supported", "unsupported"):
         return Verdict.OPEN, "no usable numeric statistic yet", None
-    lo, hi = num.interval
-    cmp = ">=" if num.status == "supported" else "<"
-    line = (f"{num.statistic} = {num.value:.4g} (95% interval [{lo:.3g}, {hi:.3g}]) {cmp} threshold "
-            f"{num.threshold:g} over {num.networks} networks")
-    allowed = set(claim.preregistered.conditions) if claim.preregistered else set()
-    holds = {name: c for name, c in (num.details.get("conditions") or {}).items()
-             if name in allowed and c.get("status") == "supported"
-             and c.get("interval") is not None and c["interval"][0] >= num.threshold}
-    if num.status == "unsupported" and holds:
-        where = "; ".join(f"{name}: {c['value']:.4g} [{c['interval'][0]:.3g}, {c['interval'][1]:.3g}]"
-                          for name, c in holds.items())
-        return Verdict.CONDITIONAL, f"{line}; supported under {where}", None
-    return Verdict(num.status), line, None
+    level = _family_level(claim)
+    pre = claim.preregistered
+    family = f"family of {empirical_family()['size']} decisions, Bonferroni level {_pct(level)}"
+    if pre is None or not pre.conditions:
+        lo, hi = num.interval
+        status, _ = _condition_status("the statistic", _single(num), num.threshold, level)
+        cmp = {"supported": ">=", "unsupported": "<"}.get(status, "vs")
+        line = (f"{num.statistic} = {num.value:.4g} ({_pct(num.ci_level)} interval [{lo:.3g}, {hi:.3g}]) {cmp} "
+                f"threshold {num.threshold:g} over {num.networks} networks")
+        if num.ci_level is not None:
+            line += f"; {family}"
+        verdict, _ = one_rule({"the statistic": status})
+        if status in NOT_EVIDENCE:
+            line += f"; {status}"
+        return Verdict(verdict), line, None
+    conds = _preregistered_conditions(num, claim)
+    statuses = {name: _condition_status(name, c, num.threshold, level)[0] for name, c in conds.items()}
+    missing = [name for name in pre.conditions if name not in conds]
+    if statuses:
+        verdict, holding = one_rule(statuses)
+        if verdict == "supported" and missing:
+            verdict = "conditional"
+    else:
+        verdict, holding = "open", []
+    head = f"{num.statistic} against threshold {num.threshold:g}, per preregistered condition ({family})"
+    parts = [f"holds in {len(holding)} of {len(pre.conditions)}"]
+    if holding:
+        parts.append("; ".join(_show_condition(name, conds[name]) for name in holding))
+    against = [name for name, st in statuses.items() if st == "unsupported"]
+    if against:
+        parts.append("not in " + "; ".join(_show_condition(name, conds[name]) for name in against))
+    idle = [f"{name} ({st})" for name, st in statuses.items() if st in NOT_EVIDENCE]
+    if idle:
+        parts.append("no evidence: " + ", ".join(idle))
+    if missing:
+        parts.append("not reported: " + ", ".join(missing))
+    return Verdict(verdict), f"{head}: " + "; ".join(parts), None
 
 
 def _run_layer(claim: Claim, layer: str, config: NumericConfig):

@@ -1,5 +1,6 @@
 """Verdict rules, on hand-made layer records: every row of the identity table, disagreement in both
-directions, self-contradicting numeric records, negative controls, empirical intervals."""
+directions, self-contradicting numeric records, negative controls, and the one rule for empirical claims (each row
+of the module docstring's rule with a case that must come out the other way)."""
 
 import dataclasses
 
@@ -7,12 +8,16 @@ import pytest
 
 from nnclaims.proofs.catalogue import Claim, Preregistration
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
-from nnclaims.reports.verdict import IDENTITY_RULES, Verdict, decide, verify
+from nnclaims.reports.verdict import IDENTITY_RULES, Verdict, _family_level, decide, verify
 
-PRE = Preregistration("stat", 0.5, "interval above", "2026-12-01", conditions=("small init",))
+PRE = Preregistration("stat", 0.5, "interval above", "2026-12-01", conditions=("small init", "rank-1"))
 IDENTITY = Claim("x.identity", "q", "st", source="s.txt")
 EXISTS = Claim("x.exists", "q", "st", source="s.txt", form="exists")
 EMPIRICAL = Claim("x.emp", "q", "st", source="s.txt", kind="empirical", numeric="m:f", preregistered=PRE)
+SINGLE = Claim("x.single", "q", "st", source="s.txt", kind="empirical", numeric="m:f",
+               preregistered=Preregistration("stat", 0.5, "interval above", "2026-12-01"))
+LEVEL = _family_level(EMPIRICAL)  # the level every interval of the run must reach
+SHORT = 0.99  # an achieved level below it (too few networks for the family)
 
 CONTROL_FAILS = {"description": "wrong permutation", "value": 1.0, "fails": True}
 
@@ -30,7 +35,26 @@ def numeric(as_stated="holds", status="consistent", control=CONTROL_FAILS):
 def empirical(status, lo, hi, conditions=None, threshold=0.5):
     return NumericResult("x.emp", status, "stat", (lo + hi) / 2, 8, "cpu", threshold=threshold, interval=(lo, hi),
                          as_stated="holds" if status == "supported" else "violated", control=CONTROL_FAILS,
-                         details={"conditions": conditions or {}})
+                         details={"conditions": conditions or {}}, ci_level=LEVEL)
+
+
+def single(status, lo, hi, ci_level=None, threshold=0.5, null=None):
+    ci_level = LEVEL if ci_level is None else ci_level
+    return NumericResult("x.single", status, "stat", (lo + hi) / 2, 30, "cpu", threshold=threshold,
+                         interval=(lo, hi), as_stated="holds" if status == "supported" else "violated",
+                         control=CONTROL_FAILS, ci_level=ci_level,
+                         details={"beyond_null": {"value": sum(null) / 2, "interval": null}} if null else {})
+
+
+def cond(status, lo, hi, ci_level=None, null=None):
+    c = {"value": (lo + hi) / 2, "status": status, "interval": (lo, hi), "n": 30,
+         "ci_level": LEVEL if ci_level is None else ci_level}
+    if null is not None:
+        c["beyond_null"] = {"value": sum(null) / 2, "interval": null}
+    return c
+
+
+YES, NO = cond("supported", 0.6, 0.9), cond("unsupported", 0.3, 0.9)
 
 
 FOUND = SearchResult("s", "found", {}, {"w": 1}, rechecked=True)
@@ -105,31 +129,93 @@ def test_decide_exists():
     assert decide(EXISTS, None, SearchResult("s", "found", {}, {"w": 1}, rechecked=False))[0] is Verdict.OPEN
 
 
-def test_decide_empirical_needs_the_interval_above_the_threshold():
-    assert decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8))[0] is Verdict.SUPPORTED
-    assert decide(EMPIRICAL, numeric=empirical("unsupported", 0.4, 0.8))[0] is Verdict.UNSUPPORTED
-    # a median above the threshold with the interval reaching below it is not support; the status must say so
-    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.4, 0.8))
-    assert v is Verdict.OPEN and "contradicts its interval" in dis
-    assert decide(EMPIRICAL)[0] is Verdict.OPEN
+# --- empirical claims: the one rule (module docstring of reports/verdict.py) ---------------------------------------
+
+# (claim, record) → verdict; each rule's row is followed by the case that must come out otherwise
+EMPIRICAL_TABLE = [
+    # one decision (no preregistered condition): the interval against the threshold, at the family level
+    (SINGLE, single("supported", 0.6, 0.8), Verdict.SUPPORTED),
+    (SINGLE, single("unsupported", 0.4, 0.8), Verdict.UNSUPPORTED),
+    # every preregistered condition holds → supported; one does not → conditional
+    (EMPIRICAL, empirical("supported", 0.6, 0.9, {"small init": YES, "rank-1": YES}), Verdict.SUPPORTED),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": YES, "rank-1": NO}), Verdict.CONDITIONAL),
+    # none holds, some is evidence → unsupported; none is evidence → open
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": NO, "rank-1": NO}), Verdict.UNSUPPORTED),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("too few networks", 0.6, 0.9, SHORT),
+                                                    "rank-1": {"status": "undecidable by design"}}), Verdict.OPEN),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("too few networks", 0.6, 0.9, SHORT),
+                                                    "rank-1": NO}), Verdict.UNSUPPORTED),
+    # the study's "excluded" (networks that did not learn) is no evidence
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": YES, "rank-1": {"status": "excluded"}}),
+     Verdict.CONDITIONAL),
+    # a condition only the record names is reported, never judged; a preregistered one it omits blocks "supported"
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"found afterwards": YES, "rank-1": NO}), Verdict.UNSUPPORTED),
+    (EMPIRICAL, empirical("supported", 0.6, 0.9, {"small init": YES}), Verdict.CONDITIONAL),
+    # nothing is averaged: an overall statistic that clears the threshold does not hide a condition that does not
+    (EMPIRICAL, empirical("supported", 0.6, 0.9, {"small init": YES, "rank-1": NO}), Verdict.CONDITIONAL),
+    # a null: supported only when the excess over it lies above 0 as well
+    (SINGLE, single("supported", 0.6, 0.8, null=(0.1, 0.3)), Verdict.SUPPORTED),
+    (SINGLE, single("unsupported", 0.6, 0.8, null=(-0.1, 0.3)), Verdict.UNSUPPORTED),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("supported", 0.6, 0.9, null=(0.1, 0.2)),
+                                                    "rank-1": cond("unsupported", 0.6, 0.9, null=(0.0, 0.2))}),
+     Verdict.CONDITIONAL),
+    # a record that only states too few networks is no evidence
+    (SINGLE, dataclasses.replace(single("unsupported", 0.6, 0.8, SHORT), status="too few networks"), Verdict.OPEN),
+    (SINGLE, None, Verdict.OPEN),
+]
 
 
-def test_decide_empirical_threshold_must_be_the_preregistered_one():
-    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8, threshold=0.1))
-    assert v is Verdict.OPEN and "preregistered" in dis
+@pytest.mark.parametrize("claim, rec, verdict", EMPIRICAL_TABLE)
+def test_decide_empirical_one_rule(claim, rec, verdict):
+    got, line, dis = decide(claim, numeric=rec)
+    assert (got, dis) == (verdict, None), (line, dis)
 
 
-def test_decide_empirical_conditional_only_on_a_preregistered_condition():
-    cond = lambda status, lo, hi: {"value": (lo + hi) / 2, "status": status, "interval": (lo, hi)}  # noqa: E731
-    rec = empirical("unsupported", 0.2, 0.3, {"small init": cond("supported", 0.9, 0.95),
-                                               "rank-1": cond("unsupported", 0.3, 0.4)})
-    verdict, line, _ = decide(EMPIRICAL, numeric=rec)
-    assert verdict is Verdict.CONDITIONAL and "small init" in line and "rank-1" not in line
-    post_hoc = empirical("unsupported", 0.2, 0.3, {"found afterwards": cond("supported", 0.9, 0.95)})
-    assert decide(EMPIRICAL, numeric=post_hoc)[0] is Verdict.UNSUPPORTED
-    # a condition whose status says supported but whose interval does not is not believed
-    lying = empirical("unsupported", 0.2, 0.3, {"small init": cond("supported", 0.4, 0.95)})
-    assert decide(EMPIRICAL, numeric=lying)[0] is Verdict.UNSUPPORTED
+# records that contradict themselves → open with the disagreement named
+CONTRADICTIONS = [
+    (SINGLE, single("supported", 0.4, 0.8), "reaches below"),  # the interval reaches below
+    (SINGLE, single("supported", 0.6, 0.8, SHORT), "family level"),  # enough for 99 %, not for the family
+    (SINGLE, single("unsupported", 0.4, 0.8, SHORT), "family level"),  # too few networks to decide anything
+    (SINGLE, single("supported", 0.6, 0.8, null=(0.0, 0.3)), "null"),  # no excess over the null
+    (SINGLE, single("supported", 0.6, 0.8, threshold=0.1), "preregistered"),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("supported", 0.6, 0.9, SHORT),
+                                                    "rank-1": NO}), "family level"),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("supported", 0.4, 0.9), "rank-1": NO}),
+     "reaches below"),
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("unsupported", 0.6, 0.9), "rank-1": NO}),
+     "lies at or above"),  # an inverted condition status
+    (EMPIRICAL, empirical("unsupported", 0.3, 0.9, {"small init": cond("holds", 0.6, 0.9), "rank-1": NO}),
+     "not one of"),
+    (EMPIRICAL, empirical("supported", 0.6, 0.9, {"small init": cond("supported", 0.6, 0.9, null=(-0.1, 0.2)),
+                                                  "rank-1": YES}), "null"),
+]
+
+
+@pytest.mark.parametrize("claim, rec, why", CONTRADICTIONS)
+def test_decide_empirical_self_contradiction_is_open(claim, rec, why):
+    got, _, dis = decide(claim, numeric=rec)
+    assert got is Verdict.OPEN and dis is not None and why in dis, dis
+
+
+def test_decide_empirical_evidence_names_the_conditions_and_prints_the_achieved_level():
+    rec = empirical("unsupported", 0.3, 0.9, {"small init": YES, "rank-1": NO})
+    _, line, _ = decide(EMPIRICAL, numeric=rec)
+    holds, _, against = line.partition("not in")
+    assert "small init" in holds and "rank-1" not in holds and "rank-1" in against
+    shown = f"{100 * LEVEL:.4f}".rstrip("0").rstrip(".") + "%"
+    assert shown in line and "95%" not in line and "Bonferroni" in line
+    _, line, _ = decide(SINGLE, numeric=single("supported", 0.6, 0.8, ci_level=0.9997))
+    assert "99.97%" in line and "95%" not in line
+
+
+def test_family_level_is_the_registry_family_with_the_claim_in_it():
+    from nnclaims.numeric.statistics import family_level
+    from nnclaims.proofs.catalogue import CLAIMS, empirical_family
+
+    fam = empirical_family()
+    registered = next(c for c in CLAIMS if c.kind == "empirical")
+    assert _family_level(registered) == fam["level"]
+    assert fam["level"] < LEVEL == family_level(fam["size"] + 2)  # a hand-made claim adds its own decisions
 
 
 def test_verify_layer_error_is_recorded_not_passed():
@@ -161,7 +247,7 @@ def test_numeric_status_at_the_boundary_is_not_a_contradiction():
     assert decide(IDENTITY, proof(), None, at_tol)[:3:2] == (Verdict.TRUE, None)
     zero_tol = dataclasses.replace(numeric("holds"), value=0.0, tolerance=0.0)  # an indicator statistic, tolerance 0
     assert decide(IDENTITY, proof(), None, zero_tol)[:3:2] == (Verdict.TRUE, None)
-    v, _, dis = decide(EMPIRICAL, numeric=empirical("supported", 0.5, 0.8))  # lo == preregistered threshold 0.5
+    v, _, dis = decide(SINGLE, numeric=single("supported", 0.5, 0.8))  # lo == preregistered threshold 0.5
     assert v is Verdict.SUPPORTED and dis is None
 
 
@@ -178,13 +264,6 @@ def test_decide_exists_constructive_proof_must_be_proved():
     assert decide(EXISTS, proof(), None)[0] is Verdict.TRUE
     assert decide(EXISTS, proof("not proved"), None)[0] is Verdict.OPEN
     assert decide(EXISTS, proof("refuted", cex={"a": 1}), None)[0] is Verdict.OPEN
-
-
-def test_decide_empirical_supported_stays_supported_under_supported_conditions():
-    """A preregistered condition can only turn an *unsupported* statistic into ``conditional``; a supported one
-    stays supported whatever its conditions say."""
-    cond = {"small init": {"value": 0.9, "status": "supported", "interval": (0.85, 0.95)}}
-    assert decide(EMPIRICAL, numeric=empirical("supported", 0.6, 0.8, cond))[0] is Verdict.SUPPORTED
 
 
 def _search_record_as_proof():
