@@ -55,7 +55,8 @@ from nnclaims.caching import cached
 
 __all__ = ["ALPHA", "ORDER_STATISTIC", "FAMILY_METHOD", "NOT_EVIDENCE", "RESAMPLES", "binomial_cdf",
            "median_interval", "median_with_interval", "judge", "judge_median", "family_level", "min_networks",
-           "networks_for", "one_rule", "bootstrap_interval"]
+           "networks_for", "one_rule", "bootstrap_interval", "condition_summary", "run_seeds", "SEED_STRIDE",
+           "sample_size"]
 
 ALPHA = 0.05
 ORDER_STATISTIC = "order statistics (distribution-free, exact binomial level, equal tails)"
@@ -203,3 +204,68 @@ def bootstrap_interval(values: Sequence[float], *, seed: int = 0, level: float =
     stats = statistic(x[rng.integers(0, x.size, size=(resamples, x.size))], axis=1)
     a = (1 - level) / 2
     return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
+
+
+def condition_summary(values: Sequence[float], threshold: float, *, level: float,
+                      null: Sequence[float] | None = None) -> dict:
+    """One preregistered condition as the verdict reads it (:mod:`nnclaims.reports.verdict`): the median of
+    ``values`` with its :func:`median_interval` at ``level`` and its status (:func:`judge_median`).
+
+    With ``null`` (the same statistic where only the spectra or the rank are kept, paired with ``values``), the
+    condition also records the null's median and ``beyond_null``, the paired excess ``values − null`` with its own
+    interval at the same level; ``supported`` then needs that interval above 0 as well (an intersection of two
+    tests, each at ``level``, so no further correction).
+
+    >>> c = condition_summary([3, 4, 5, 6, 7, 8], 1.0, level=0.95, null=[0, 0, 1, 0, 1, 0])
+    >>> c["status"], c["interval"], c["beyond_null"]["interval"], round(c["ci_level"], 4)
+    ('supported', [3.0, 8.0], [3.0, 8.0], 0.9688)
+    """
+    s = median_interval(values, level=level)
+    out = {"value": s["value"], "interval": list(s["interval"]), "n": s["n"], "ci_method": s["ci_method"],
+           "ci_level": s["ci_level"], "level_asked": s["level_asked"], "status": judge_median(s, threshold)}
+    if null is not None:
+        x, z = np.asarray(values, dtype=float).ravel(), np.asarray(null, dtype=float).ravel()
+        if x.shape != z.shape:
+            raise ValueError(f"a paired null needs one value per network: {x.size} values, {z.size} null values")
+        e = median_interval(x - z, level=level)
+        out["null"] = float(np.median(z))
+        out["beyond_null"] = {"value": e["value"], "interval": list(e["interval"]), "ci_level": e["ci_level"]}
+        if out["status"] == "supported" and not e["interval"][0] > 0:
+            out["status"] = "unsupported"
+    return out
+
+
+SEED_STRIDE = 100_000
+"""Seeds between two runs of one claim: run ``s`` draws its networks from seeds ``first + s·SEED_STRIDE + i``."""
+
+
+def run_seeds(confirmatory: tuple[int, int] | None, seed: int, n: int) -> dict:
+    """The seeds of a run's ``n`` networks (network ``i`` gets seed ``first + i``) and whether the run is the
+    confirmatory one.
+
+    ``seed = 0`` (the command line's default) takes the first ``n`` seeds of the preregistered ``confirmatory``
+    range, so the default run is the one that decides the verdict; any other ``seed`` moves ``SEED_STRIDE`` seeds
+    on per step and is labelled exploratory unless it stays inside the range.  Raises ``ValueError`` when the
+    claim registers no confirmatory range or ``n`` does not fit in it.
+
+    >>> run_seeds((1_000_000, 1_099_999), 0, 27)
+    {'seeds': [1000000, 1000026], 'run': 'confirmatory', 'confirmatory_seeds': [1000000, 1099999]}
+    >>> run_seeds((1_000_000, 1_099_999), 1, 27)["run"]
+    'exploratory'
+    """
+    if confirmatory is None:
+        raise ValueError("the claim registers no confirmatory seed range")
+    lo, hi = confirmatory
+    if n > hi - lo + 1:
+        raise ValueError(f"{n} networks do not fit in the confirmatory seed range [{lo}, {hi}]")
+    first = lo + seed * SEED_STRIDE
+    last = first + n - 1
+    return {"seeds": [first, last], "run": "confirmatory" if lo <= first and last <= hi else "exploratory",
+            "confirmatory_seeds": [lo, hi]}
+
+
+def sample_size(networks: int, level: float, *, fraction_above: float = 0.9, power: float = 0.8) -> int:
+    """The networks per condition a preregistered sample-size rule gives: at least :func:`networks_for` at the
+    family ``level`` (a condition where ``fraction_above`` of the networks clear the threshold is found
+    ``supported`` with probability ``power``), or ``networks`` when more are asked for."""
+    return max(int(networks), networks_for(level, fraction_above=fraction_above, power=power))

@@ -177,20 +177,60 @@ def test_broadness_design_does_not_force_exact_zeros():
 
 def test_broadness_negative_control_is_unsupported_and_threshold_read_from_registry():
     r = nh.check_information_loss_broadness(networks=8)
-    assert r.control["fails"] is True  # independent vs relabelled independent: unsupported
-    assert r.threshold == get_claim("hessian.information-loss-broadness").preregistered.threshold
+    assert r.control["fails"] is True  # independent vs relabelled independent: unsupported in every condition
+    assert set(r.control["by_condition"]) == {"depth-1", "depth-2"}
     claim = get_claim("hessian.information-loss-broadness")
-    high = Preregistration(statistic="s", threshold=1e9, rule="r", date="2026-12-01", conditions=("depth-1",))
+    assert r.threshold == claim.preregistered.threshold
     import dataclasses
 
-    with replaced(dataclasses.replace(claim, preregistered=high)):
-        assert nh.check_information_loss_broadness(networks=8).status == "unsupported"
+    with replaced(dataclasses.replace(claim, preregistered=dataclasses.replace(claim.preregistered, threshold=1e9))):
+        out = nh.check_information_loss_broadness(networks=8)
+        assert out.status == "unsupported"
+        assert {c["status"] for c in out.details["conditions"].values()} == {"unsupported"}
 
 
 def test_broadness_statistic_fails_when_designs_coincide(monkeypatch):
     monkeypatch.setattr(nh, "DESIGNS", {**nh.DESIGNS, "shared": nh.DESIGNS["independent"]})
     r = nh.check_information_loss_broadness(networks=8)
     assert r.status == "unsupported" and r.value == 0.0
+
+
+def test_broadness_conditions_are_judged_apart_at_the_family_level():
+    """Issue 25: each depth is its own decision (no average), with an order-statistic interval whose achieved
+    level reaches the run's Bonferroni family level, on the sample size the preregistered rule gives."""
+    from nnclaims.numeric.statistics import ORDER_STATISTIC, median_interval, networks_for
+    from nnclaims.proofs.catalogue import empirical_family
+
+    r = nh.check_information_loss_broadness(networks=4)
+    fam = empirical_family()
+    n = networks_for(fam["level"], fraction_above=0.9, power=0.8)
+    assert r.family == fam and r.details["networks_per_condition"] == n  # --networks 4 cannot shrink the rule's n
+    for name, c in r.details["conditions"].items():
+        assert c["n"] == n and c["ci_method"] == ORDER_STATISTIC and c["ci_level"] >= fam["level"]
+        assert c["interval"] == list(median_interval(c["per_network"], level=fam["level"])["interval"])
+        assert c["status"] == ("supported" if c["interval"][0] >= r.threshold else "unsupported")
+    assert r.value == min(c["value"] for c in r.details["conditions"].values() if c["interval"][0] == r.interval[0])
+
+
+def test_broadness_default_seed_is_the_confirmatory_range():
+    claim = get_claim("hessian.information-loss-broadness")
+    r = nh.check_information_loss_broadness(networks=4)
+    lo, hi = claim.preregistered.confirmatory_seeds
+    assert r.details["run"] == "confirmatory" and lo <= r.details["seeds"][0] <= r.details["seeds"][1] <= hi
+    assert claim.preregistered.seen_before and claim.preregistered.sample_size
+    other = nh.check_information_loss_broadness(networks=4, seed=1)
+    assert other.details["run"] == "exploratory" and other.details["seeds"][0] > hi
+    assert "exploratory" in r.details  # the values seen before, shown beside
+
+
+def test_broadness_control_moves_with_its_inputs():
+    """Issue 25 rule 3: the control is computed by the same pipeline and is no constant of the design — other
+    networks give other per-network values, and they vary within a run."""
+    a = nh.check_information_loss_broadness(networks=4).control["per_network"]
+    b = nh.check_information_loss_broadness(networks=4, seed=1).control["per_network"]
+    for name in a:
+        assert a[name] != b[name]
+        assert len(set(a[name]) | set(b[name])) > 1
 
 
 # --- searches (moved from test_searches.py) ------------------------------------------------------------------
