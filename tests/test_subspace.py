@@ -322,12 +322,60 @@ def test_trained_pairs_gap_vanishes_for_symmetric_twins():
 def test_trained_pairs_report_curves_not_one_epsilon(outcomes):
     rec = outcomes(get_claim("subspace.trained-networks-low-hidden-match")).records["numeric"]
     pre = get_claim("subspace.trained-networks-low-hidden-match").preregistered
-    assert rec.threshold == pre.threshold and pre.date == "2026-12-01"
+    assert rec.threshold == pre.threshold and pre.date == "2026-12-03"
     assert rec.details["pairs"] >= 64 and len(rec.details["per_pair_statistic"]) == rec.details["pairs"]
     assert len(rec.details["gap_curve"]) >= 5 and len(rec.details["judgement_by_threshold"]) >= 5
     lo, hi = rec.interval
     assert lo <= rec.value <= hi
     assert rec.status == ("supported" if lo >= pre.threshold else "unsupported")
+
+
+@pytest.mark.numeric
+def test_trained_pairs_interval_level_null_and_confirmatory_seeds(outcomes):
+    """Issue 25: the order-statistic interval at the run's family level (achieved level recorded), the excess over
+    the spectrum-matched null with its own interval, and the default run on the preregistered confirmatory seeds."""
+    from nnclaims.numeric.statistics import ORDER_STATISTIC, median_interval
+    from nnclaims.proofs.catalogue import empirical_family
+
+    claim = get_claim("subspace.trained-networks-low-hidden-match")
+    rec = outcomes(claim).records["numeric"]
+    fam = empirical_family()
+    assert rec.family == fam and rec.ci_method == ORDER_STATISTIC and rec.ci_level >= fam["level"]
+    gap, null = np.array(rec.details["per_pair_statistic"]), np.array(rec.details["null_per_pair"])
+    assert list(rec.interval) == list(median_interval(gap, level=fam["level"])["interval"])
+    assert rec.details["beyond_null"]["interval"] == list(median_interval(gap - null, level=fam["level"])["interval"])
+    lo, hi = claim.preregistered.confirmatory_seeds
+    assert rec.details["run"] == "confirmatory" and lo <= rec.details["seeds"][0] <= rec.details["seeds"][1] <= hi
+    assert claim.preregistered.seen_before and claim.preregistered.sample_size and "exploratory" in rec.details
+
+
+def test_spectrum_matched_null_keeps_the_spectrum_and_moves_the_span():
+    """The null keeps singular values and the neurons' Gram matrix exactly (to float64 rounding) and draws the
+    span at random; a plain Gaussian matrix of the same shape (negative control) keeps neither."""
+    import torch
+
+    from nnclaims.numeric.subspace import spectrum_matched
+    from nnclaims.numeric.tolerance import tolerance
+
+    g = torch.Generator().manual_seed(0)
+    A = torch.relu(torch.randn(3, 32, 6, generator=g, dtype=torch.float64))
+    N = spectrum_matched(A, g)
+    tol = tolerance(torch.float64, 32 * 6) * float(A.norm())
+    gram = lambda M: M.transpose(1, 2) @ M  # noqa: E731
+    assert float((gram(N) - gram(A)).abs().max()) <= tol * float(A.norm())
+    assert float((N - A).abs().max()) > 0.1
+    G = torch.randn(A.shape, generator=g, dtype=torch.float64)
+    assert float((gram(G) - gram(A)).abs().max()) > tol * float(A.norm())
+
+
+def test_trained_pairs_control_moves_with_its_inputs():
+    """Issue 25 rule 3: the untrained-pairs control is computed by the same pipeline and is no constant of the
+    design: other seeds give other per-pair values, and they vary within a run."""
+    from nnclaims.numeric.subspace import untrained_gaps
+
+    a, _ = untrained_gaps(4_000_000, 8, "cpu")
+    b, _ = untrained_gaps(4_100_000, 8, "cpu")
+    assert not np.array_equal(a, b) and len(set(a.tolist())) > 1
 
 
 @pytest.mark.numeric
