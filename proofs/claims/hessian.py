@@ -256,6 +256,8 @@ register(Claim(
     mutations=(
         Mutation("threshold +∞", changes={"preregistered": dataclasses.replace(BROADNESS_PRE, threshold=float("inf"))}),
         Mutation("threshold −∞", changes={"preregistered": dataclasses.replace(BROADNESS_PRE, threshold=float("-inf"))}),
+        Mutation("interval built at 95 % instead of the family level", f"{N_}:empirical_family",
+                 lambda family: lambda *a, **k: {**family(*a, **k), "level": 0.95}, layers=("numeric",)),
         Mutation("shared design replaced by the independent one", f"{N_}:DESIGNS",
                  lambda designs: {**designs, "shared": designs["independent"]}, layers=("numeric",)),
     ),

@@ -153,6 +153,13 @@ register(Claim(
     source=SEED,
 ))
 
+def _gap_of(pa, pb, X, act):
+    """The trained-pairs statistic itself (a mutant's null: nothing left beyond it)."""
+    from nnclaims.numeric.subspace import EPSILONS, _gap_statistic, pair_similarities
+
+    return _gap_statistic(pair_similarities(pa, pb, X, act, EPSILONS)["similarity"], EPSILONS)
+
+
 PAIRS_PRE = Preregistration(
     statistic="median over independently trained pairs (the same teacher–student data, different initialisations; "
               "one-hidden-layer ReLU MLPs d=4, h=6, q=2 on n=32 points, 400 full-batch SGD steps, lr 0.05) of the "
@@ -191,7 +198,10 @@ register(Claim(
     preregistered=PAIRS_PRE,
     mutations=(
         Mutation("threshold +∞", changes={"preregistered": dataclasses.replace(PAIRS_PRE, threshold=float("inf"))}),
-        Mutation("threshold −∞", changes={"preregistered": dataclasses.replace(PAIRS_PRE, threshold=float("-inf"))}),
+        Mutation("interval built at 95 % instead of the family level", f"{NUM}:empirical_family",
+                 lambda family: lambda *a, **k: {**family(*a, **k), "level": 0.95}, layers=("numeric",)),
+        Mutation("null replaced by the statistic itself (no excess)", f"{NUM}:_null_gap",
+                 lambda null_gap: lambda pa, pb, X, act, seed: _gap_of(pa, pb, X, act), layers=("numeric",)),
         Mutation("hidden layer read at the output (off by one layer)", f"{NUM}:_layers",
                  lambda layers: lambda p, X, act: (lambda L: [L[0], L[2], L[2]])(layers(p, X, act))),
         Mutation("gap sign flipped (hidden − output)", f"{NUM}:_gap_statistic",
