@@ -199,6 +199,37 @@ def condition_rows(c: dict) -> list[tuple[str, ...]]:
             for name, d in conds.items()]
 
 
+RUN_HEAD = ("condition", "exploratory (seen before)", "confirmatory (decides)", "achieved level", "networks")
+
+
+def _iv(d: dict) -> str:
+    iv = d.get("interval")
+    return f"{d.get('value', float('nan')):.4g}" + (f" [{iv[0]:.3g}, {iv[1]:.3g}]" if iv else "") + f" {d.get('status', '')}"
+
+
+def run_rows(c: dict) -> list[tuple[str, ...]]:
+    """Exploratory values (seen before the registration, ``details["exploratory"]``) beside the confirmatory run's,
+    per preregistered condition (or the one statistic), as table rows; none when the record has no exploratory
+    values."""
+    num = c.get("numeric") or {}
+    det = num.get("details") or {}
+    seen = det.get("exploratory")
+    if not isinstance(seen, dict):
+        return []
+    conds = det.get("conditions") or {"the statistic": {"value": num.get("value"), "interval": num.get("interval"),
+                                                        "status": num.get("status"), "ci_level": num.get("ci_level"),
+                                                        "n": det.get("pairs", num.get("networks"))}}
+    run = f"{det.get('run', '?')} seeds {det.get('seeds', '?')}"
+    rows = []
+    for name in list(conds) + [k for k in seen if k not in conds]:
+        new, old = conds.get(name) or {}, seen.get(name) or {}
+        level = new.get("ci_level")
+        rows.append((name, (_iv(old) + f" ({old.get('ci_method', '')}, n = {old.get('n', '?')})") if old else "—",
+                     (_iv(new) + f" ({run})") if new else "—",
+                     f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%" if level else "—", str(new.get("n", "—"))))
+    return rows
+
+
 def _layer_line(name: str, rec: dict) -> str:
     status, extra = layer_summary(name, rec)
     return f"**{name}**: `{status}`{extra}"
@@ -259,6 +290,11 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None,
             lines += ["", "The same statistic under designed conditions:", "",
                       "| " + " | ".join(CONDITION_HEAD) + " |", "|" + "---|" * len(CONDITION_HEAD)]
             lines += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in rows]
+        runs = run_rows(c)
+        if runs:
+            lines += ["", "Exploratory and confirmatory runs:", "",
+                      "| " + " | ".join(RUN_HEAD) + " |", "|" + "---|" * len(RUN_HEAD)]
+            lines += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in runs]
         cex = (c.get("symbolic") or {}).get("counterexample")
         if cex:
             lines += ["", "Counterexample (checked exactly):", "", "```text", *witness_lines(cex), "```"]
@@ -342,6 +378,11 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
                  + "".join(f"<th>{esc(h)}</th>" for h in CONDITION_HEAD) + "</tr>"
                  + "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>" for r in crow)
                  + "</table>") if crow else ""
+        rrow = run_rows(c)
+        conds += ("<p>Exploratory and confirmatory runs:</p><table><tr>"
+                  + "".join(f"<th>{esc(h)}</th>" for h in RUN_HEAD) + "</tr>"
+                  + "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>" for r in rrow)
+                  + "</table>") if rrow else ""
         imgs = "".join(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                        f"<figcaption>{esc(name)}</figcaption></figure>" for name, data in figures.get(c["id"], []))
         sections.append(
