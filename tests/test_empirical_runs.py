@@ -62,3 +62,39 @@ def test_verify_twice_gives_identical_records(tmp_path):
     assert [c["id"] for c in a] == list(CLAIMS)
     assert all(c["numeric"].get("status") in ("supported", "unsupported") for c in a)  # it ran, not an error
     assert a == b
+
+
+def test_dead_units_control_moves_with_its_inputs():
+    """examples/dead_units.py: the control (hidden biases lowered by 2) depends on the networks and their inputs;
+    the earlier control (lowered by 100) was 0 whatever they were, and fails this test."""
+    import importlib.util
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import torch
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "dead_units.py"
+    spec = importlib.util.spec_from_file_location("nnclaims_user_dead_units_for_test", path)
+    du = importlib.util.module_from_spec(spec)
+    from nnclaims.proofs import catalogue
+
+    before = dict(catalogue._REGISTRY)  # loading the example registers its claim: leave the registry as it was
+    catalogue._REGISTRY.pop("user.relu-units-stay-alive", None)
+    try:
+        spec.loader.exec_module(du)
+    finally:
+        catalogue._REGISTRY.clear()
+        catalogue._REGISTRY.update(before)
+    g = torch.Generator().manual_seed(0)
+
+    def zoo():
+        return SimpleNamespace(params={"0.weight": torch.randn(6, 32, 8, generator=g, dtype=torch.float64),
+                                       "0.bias": torch.randn(6, 32, generator=g, dtype=torch.float64) * 0.1},
+                               X=torch.randn(6, 64, 8, generator=g, dtype=torch.float64) * 0.5)
+
+    def moves(x, y):
+        return not torch.equal(x, y) and len(set(torch.cat([x, y]).tolist())) > 1
+
+    a, b = zoo(), zoo()
+    assert moves(du.alive_fraction(a, du.CONTROL_SHIFT), du.alive_fraction(b, du.CONTROL_SHIFT))
+    assert not moves(du.alive_fraction(a, -100.0), du.alive_fraction(b, -100.0))
