@@ -11,7 +11,7 @@ from nnclaims.numeric import hessian as nh
 from nnclaims.numeric.curvature import Arch, forward, init_theta
 from nnclaims.numeric.tolerance import identity_result, negative_control, tolerance
 from nnclaims.proofs import hessian as ph
-from nnclaims.proofs.catalogue import Preregistration, get_claim, replaced
+from nnclaims.proofs.catalogue import get_claim, replaced
 from nnclaims.proofs.search_hessian import (recheck_basis_change, recheck_residual_at_optimum, search_basis_change,
                                             search_residual_at_optimum)
 
