@@ -148,7 +148,9 @@ def layer_summary(name: str, rec: dict) -> tuple[str, str]:
         parts[-1] += f" ({lim}; {rec.get('networks')} networks on {rec.get('device')})"
         if rec.get("interval"):
             lo, hi = rec["interval"]
-            parts.append(f"95% interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]")
+            level = rec.get("ci_level")
+            at = (f" at {100 * level:.4f}".rstrip("0").rstrip(".") + "% (achieved)") if level else " (level not stated)"
+            parts.append(f"interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]{at}")
     if name == "numeric" and status not in ("absent", "not run", "error"):
         parts.append(f"the claim as stated: {rec.get('as_stated') or 'not checked'}")
     if name == "numeric" and rec.get("control"):

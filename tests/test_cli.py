@@ -233,7 +233,7 @@ def test_cli_prints_refuting_steps_and_records_readably(capsys):
     assert "[counterexample] Z: [[1, 0]]" in out
     assert "bounds inputs=2, biases=no" in out and "witness re-checked exactly: yes" in out
     assert "the claim as stated: violated" in out and "negative control (wrong permutation): 0.5, fails, as it must" in out
-    assert "95% interval [0.1, 0.2]" in out
+    assert "interval [0.1, 0.2] (level not stated)" in out and "95%" not in out
     assert "{" not in out  # no raw dicts
 
 

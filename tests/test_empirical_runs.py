@@ -98,3 +98,14 @@ def test_dead_units_control_moves_with_its_inputs():
     a, b = zoo(), zoo()
     assert moves(du.alive_fraction(a, du.CONTROL_SHIFT), du.alive_fraction(b, du.CONTROL_SHIFT))
     assert not moves(du.alive_fraction(a, -100.0), du.alive_fraction(b, -100.0))
+
+
+def test_numeric_layer_line_prints_the_achieved_level():
+    from nnclaims.reports.render import layer_summary
+
+    rec = {"status": "supported", "statistic": "median", "value": 0.35, "threshold": 0.2, "networks": 128,
+           "device": "cpu", "interval": [0.233, 0.417], "ci_level": 0.9997731176171167}
+    _, line = layer_summary("numeric", rec)
+    assert "interval [0.233, 0.417] at 99.9773% (achieved)" in line and "95%" not in line
+    _, line = layer_summary("numeric", {**rec, "ci_level": None})
+    assert "interval [0.233, 0.417] (level not stated)" in line

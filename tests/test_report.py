@@ -333,7 +333,7 @@ def test_report_shows_refuting_steps_as_counterexamples_and_evidence_as_text():
     assert "<li class='refutes'>✗ counterexample (confirmed) tanh breaks it" in page
     for text in (md, page):
         assert "inputs=2, biases=no" in text and "{'" not in text
-        assert "the claim as stated: violated" in text and "95% interval [0.1, 0.2]" in text
+        assert "the claim as stated: violated" in text and "interval [0.1, 0.2] (level not stated)" in text
         assert "negative control (wrong permutation): 0.5, fails, as it must" in text
     assert "Z: [[1, 0]]" in md and "data points: [1, 0]" in md and "net_a: W1 = [[1]]; biases none" in md
 
