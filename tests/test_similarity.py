@@ -349,3 +349,71 @@ def test_fifty_digit_measures_agree_with_float64_and_with_the_invariances():
                                                              abs=1e-12), name
     assert abs(mp_measure("cca_mean", AT, B) - mp_measure("cca_mean", A, B)) < 1e-40  # invariant: equal at 50 digits
     assert abs(mp_measure("linear_cka", AT, B) - mp_measure("linear_cka", A, B)) > 1e-3  # not invariant
+
+
+# --- stated qualifications and limits (issue 27, item 3) ---------------------------------------------------------
+
+def _tied_pair(n=60, seed=11):
+    """A (n × 3) and B (n × 3) with canonical correlations exactly (0.95, 0.1, 0.1) in real arithmetic: q₁…q₆
+    orthonormal centred vectors, A = [q₁ q₂ q₃]M_A, B = [0.95q₁ + √(1−0.95²) q₄, 0.1q₂ + √0.99 q₅, 0.1q₃ + √0.99 q₆]M_B
+    (M invertible, not orthogonal, so the weights see the mixing)."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(S.centre(rng.standard_normal((n, 6))))
+    MA = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.9], [0.0, 0.0, 0.3]])  # q₂, q₃ mixed unevenly in A's neurons
+    MB = rng.standard_normal((3, 3)) + 2 * np.eye(3)
+    rho = np.array([0.95, 0.1, 0.1])
+    return Q[:, :3] @ MA, (Q[:, :3] * rho + Q[:, 3:] * np.sqrt(1 - rho ** 2)) @ MB, Q, rho
+
+
+def _pwcca_of_variates(A, H, rho):
+    """Morcos et al.'s formula for given orthonormal canonical variates H (n × k) of A."""
+    alpha = np.abs(H.T @ S.centre(A)).sum(1)
+    return float(alpha @ rho / alpha.sum())
+
+
+def test_pwcca_needs_distinct_correlations_for_permutation_invariance():
+    """The qualified statement holds and the unqualified one fails, shown logically rather than through which basis
+    LAPACK returns: with a tie, two equally valid canonical bases (the tied pair rotated by 45°, which leaves the
+    SVD U diag(ρ) Vᵀ unchanged) give PWCCAs that differ by far more than rounding, so PWCCA is not a function of
+    the input there and no statement about its invariance can hold; with distinct correlations the permuted
+    input gives the same value within the derived tolerance."""
+    from nnclaims.proofs.similarity import prove_invariance
+
+    proof = prove_invariance("pwcca", "permutation")
+    assert proof.outcome == "proved" and proof.condition == "the canonical correlations are distinct"
+    assert any("distinct canonical correlations" in a for a in proof.assumptions)
+
+    A, B, Q, rho = _tied_pair()
+    assert S.canonical_correlations(A, B) == pytest.approx(rho, abs=1e-12)
+    c, s = np.cos(np.pi / 4), np.sin(np.pi / 4)
+    H0, H1 = Q[:, :3], Q[:, :3] @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    G0 = Q[:, :3] * rho + Q[:, 3:] * np.sqrt(1 - rho ** 2)
+    G1 = G0 @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    for H, G in ((H0, G0), (H1, G1)):  # both are canonical bases: orthonormal, HᵀG = diag(ρ)
+        assert np.abs(H.T @ H - np.eye(3)).max() < 1e-13 and np.abs(H.T @ G - np.diag(rho)).max() < 1e-13
+    moved = abs(_pwcca_of_variates(A, H0, rho) - _pwcca_of_variates(A, H1, rho))
+    assert moved > 1e-3  # 10¹² times the rounding of either value: the unqualified statement fails
+
+    # qualified: distinct correlations, the neurons permuted
+    A, B = _pair(4, 80, 6, 6)
+    rho = S.canonical_correlations(A, B)
+    gap = np.min(np.diff(rho[::-1]))
+    assert gap > 1e-3  # distinct
+    s_ = np.linalg.svd(S.centre(A), compute_uv=False)
+    tol = 16 * EPS * A.shape[0] * (s_[0] / s_[-1]) / gap
+    perm = np.random.default_rng(0).permutation(6)
+    assert S.pwcca(A[:, perm], B) == pytest.approx(S.pwcca(A, B), abs=tol)
+
+
+def test_max_match_scale_invariance_limit():
+    """Stated limit: one neuron scaled by 1e-6 leaves the match unchanged; scaled by 1e-16 (below lstsq's cut-off
+    ε·max(points, neurons) = 1.1e-14 here, by a factor 100) it leaves the span."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((50, 6))
+    B = A[:, :3] * 2
+    base = S.max_match_similarity(A, B, 0.3)
+    scale = np.ones(6)
+    scale[0] = 1e-6
+    assert S.max_match_similarity(A * scale, B, 0.3) == base
+    scale[0] = 1e-16
+    assert S.max_match_similarity(A * scale, B, 0.3) != base
