@@ -693,8 +693,9 @@ def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> Nume
     Verdict: the primary measure (linear CKA) in each pair kind is one preregistered condition, judged at the
     run's family level (:func:`nnclaims.proofs.catalogue.empirical_family`), combined by the one rule
     (:func:`~nnclaims.numeric.statistics.one_rule`).  The full table (every measure × kind) is reported at its own
-    Bonferroni level (12 measures × 4 kinds) and does not enter the verdict.  Control, by the same pipeline:
-    the partner replaced by a second unrelated network (expected unsupported; it could come out either way).
+    Bonferroni level (12 measures × 4 kinds) and does not enter the verdict.  Controls, by the same pipeline (each
+    could come out either way): the partner replaced by a second unrelated network must be unsupported, and the
+    maximum match on the twins (a measure proved invariant to the ReLU symmetry) must be supported.
     """
     from nnclaims.proofs.catalogue import empirical_family
 
@@ -737,13 +738,21 @@ def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> Nume
     twin = conditions[PAIR_KINDS["twin"]]
     ctrl = median_interval(_separation(sims[PRIMARY]["second unrelated"], sims[PRIMARY]["unrelated"]),
                            level=family["level"])
-    control = {"description": "the partner replaced by a second unrelated network (same pipeline, linear CKA)",
+    pos = median_interval(_separation(sims["max_match"]["twin"], sims["max_match"]["unrelated"]), level=family["level"])
+    positive = {"description": "the maximum match (invariant to the ReLU symmetry: subspace.symmetry-preserves-match) "
+                               "on the twins, same pipeline: must come out supported",
+                "value": pos["value"], "interval": list(pos["interval"]), "ci_level": pos["ci_level"],
+                "holds": judge_median(pos, pre.threshold) == "supported"}
+    control = {"description": "the partner replaced by a second unrelated network (same pipeline, linear CKA): must "
+                              "come out unsupported; and a positive control",
                "value": ctrl["value"], "interval": list(ctrl["interval"]), "ci_level": ctrl["ci_level"],
-               "fails": judge_median(ctrl, pre.threshold) == "unsupported"}
+               "positive": positive,
+               "fails": judge_median(ctrl, pre.threshold) == "unsupported" and positive["holds"]}
     extra = {}
     if not control["fails"]:
         status = "error"
-        extra["error"] = f"the negative control ({control['description']}) did not fail: the check cannot fail"
+        extra["error"] = ("the controls did not come out as required (negative: unsupported; positive: supported): "
+                          "the check cannot be trusted")
     return NumericResult(
         claim_id, status, pre.statistic, twin.get("value", float("nan")), 4 * N + 2 * len(johnson), device,
         threshold=pre.threshold, interval=tuple(twin["interval"]) if "interval" in twin else None,
