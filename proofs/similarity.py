@@ -71,7 +71,7 @@ def _gram_orthogonal(d: Derivation, what: str):
     (d.chain((X * Q) * (X * Q).T)
      .assuming(f"{Q.name} orthogonal: {Q.name}ᵀ = {Q.name}⁻¹", {Q.T: Q.I})
      .by(f"{Q.name}{Q.name}⁻¹ = I", doit)
-     .then(X * X.T, f"= XXᵀ: the centred Gram is unchanged, so is every function of it"))
+     .then(X * X.T, "= XXᵀ: the centred Gram is unchanged, so is every function of it"))
 
 
 def _projection(d: Derivation, T: sp.MatrixExpr, hyp: dict, why: str):

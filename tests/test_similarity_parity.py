@@ -18,8 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from threadpoolctl import threadpool_limits
+from test_similarity import blas_threads  # noqa: F401  (the 1- and 2-thread fixture)
 
 from nnclaims.numeric import similarity as S
 
@@ -54,18 +53,6 @@ def _full_rank(c):
     return all(len(_rank(M)) == M.shape[1] for M in (c["A"], c["B"]))
 
 
-@pytest.fixture(params=[1, 2], ids=lambda t: f"blas={t}")
-def blas_threads(request):
-    """Run the test body with ``request.param`` BLAS/OpenMP threads (threadpoolctl) and torch threads."""
-    old = torch.get_num_threads()
-    with threadpool_limits(limits=request.param):
-        torch.set_num_threads(request.param)
-        try:
-            yield request.param
-        finally:
-            torch.set_num_threads(old)
-
-
 def test_fixtures_come_from_the_recorded_reference_commits():
     assert str(DATA["svcca_commit"]) == SVCCA_COMMIT and str(DATA["sim_metric_commit"]) == SIM_METRIC_COMMIT
     kinds = {str(DATA[k + "/kind"]) for k in KEYS}
@@ -76,8 +63,9 @@ def test_fixtures_come_from_the_recorded_reference_commits():
     assert errors["wider A"].startswith("IndexError")
 
 
+@pytest.mark.usefixtures("blas_threads")
 @pytest.mark.parametrize("key", KEYS, ids=_ids)
-def test_pwcca_authors_code_equals_google_svcca(key, blas_threads):
+def test_pwcca_authors_code_equals_google_svcca(key):
     c = _case(key)
     A, B = c["A"], c["B"]
     ours = S.pwcca_authors_code(A, B)
@@ -90,8 +78,9 @@ def test_pwcca_authors_code_equals_google_svcca(key, blas_threads):
         assert "did not converge" in str(c["google_error"]) and 0.0 <= ours <= 1.0
 
 
+@pytest.mark.usefixtures("blas_threads")
 @pytest.mark.parametrize("key", [k for k in KEYS if _case(k)["A"].shape[1] <= _case(k)["B"].shape[1]], ids=_ids)
-def test_pwcca_equals_sim_metric(key, blas_threads):
+def test_pwcca_equals_sim_metric(key):
     """sim_metric weighs by its first argument: the side ``pwcca`` picks when p₁ ≤ p₂."""
     c = _case(key)
     A, B = c["A"], c["B"]
@@ -107,8 +96,9 @@ def test_pwcca_and_authors_code_differ(key):
     assert abs(S.pwcca(c["A"], c["B"]) - S.pwcca_authors_code(c["A"], c["B"])) > 1e-3
 
 
+@pytest.mark.usefixtures("blas_threads")
 @pytest.mark.parametrize("key", KEYS, ids=_ids)
-def test_cca_mean_convention_against_the_references(key, blas_threads):
+def test_cca_mean_convention_against_the_references(key):
     """cca_mean = Σρ / min(rank); the references: Σρ / min(p₁, p₂)."""
     c = _case(key)
     A, B = c["A"], c["B"]

@@ -51,8 +51,9 @@ def test_fixtures_come_from_the_recorded_reference_commit():
     assert {"near-zero row", "rank-deficient", "duplicated neurons", "at the ε boundary"} <= kinds
 
 
+@pytest.mark.usefixtures("blas_threads")
 @pytest.mark.parametrize("key", KEYS, ids=_ids)
-def test_maximum_match_and_epsilons_equal_the_reference(key, blas_threads):
+def test_maximum_match_and_epsilons_equal_the_reference(key):
     c = _case(key)
     X, Y, eps = c["X"], c["Y"], float(c["eps"])
     assert eps_maximum_match(X, Y, eps) == (c["max_x"].tolist(), c["max_y"].tolist())
