@@ -148,7 +148,7 @@ def test_measures_agree_with_independent_implementations(seed, shape, blas_threa
 def test_measures_of_identical_and_of_unrelated_representations():
     A, _ = _pair(0, 200, 6, 6)
     B = np.random.default_rng(9).standard_normal((200, 6))
-    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca"):
+    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code"):
         f = S.MEASURES[name]
         assert f(A, A) == pytest.approx(1.0, abs=TOL), name
         assert f(A, B) < 0.5, name  # the negative control: unrelated noise is not similar
@@ -159,7 +159,8 @@ def test_measures_of_identical_and_of_unrelated_representations():
 def test_undefined_measures_are_nan():
     A = np.ones((10, 3))
     B = np.random.default_rng(0).standard_normal((10, 2))
-    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes"):
+    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code",
+                 "procrustes"):
         assert np.isnan(S.MEASURES[name](A, B)), name
     assert np.isnan(S.debiased_linear_cka(B[:3], B[:3]))  # n < 4
 
