@@ -25,7 +25,9 @@ def test_similarity_question_panel_follows_the_one_rule(outcomes):
             assert lo <= cond["value"] <= hi and cond["ci_level"] >= rec.family["level"]
             assert cond["status"] == ("supported" if lo >= pre.threshold else "unsupported"), name
     want, holding = one_rule({n: c["status"] for n, c in det["conditions"].items()})
-    assert rec.status == want and det["holding"] == holding
+    assert det["one_rule"] == want and det["holding"] == holding
+    assert rec.status == {"supported": "supported", "conditional": "unsupported", "unsupported": "unsupported"}[want]
+    assert outcomes(claim).verdict.value == want  # the verdict reads the conditions as the one rule does
     assert set(det["table"]) == set(U.PANEL_MEASURES) and det["table_level"] == pytest.approx(family_level(48))
     for m, row in det["table"].items():
         assert set(row) == set(U.PAIR_KINDS), m
