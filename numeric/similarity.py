@@ -11,13 +11,20 @@ Conventions (each stated once, here):
   n × n squared distances (diagonal included) — Kornblith et al.'s bandwidth with threshold 1;
 * canonical correlations :math:`\rho_i`: cosines of the principal angles between the column spaces of
   :math:`A_c` and :math:`B_c` (ranks from the singular values, tolerance :math:`\max(n,p)\,\epsilon\,s_0`);
-  ``cca_mean`` is their mean over :math:`\min(\operatorname{rank} A_c, \operatorname{rank} B_c)`;
+  ``cca_mean`` is their mean over :math:`\min(\operatorname{rank} A_c, \operatorname{rank} B_c)` — the
+  references (google/svcca's ``cca_core``, Ding et al.'s ``sim_metric``) divide by :math:`\min(p_1, p_2)`
+  instead, counting the correlations of a rank-deficient side as 0: on such input they are lower by the factor
+  :math:`\min(r_a, r_b)/\min(p_1, p_2)` (0.19 lower on a 4 + 4-neuron pair with one neuron duplicated);
 * ``svcca`` (Raghu et al. 2017): each side reduced to its fewest top singular directions that keep 99 % of the
   variance (:math:`\sum_{i\le k}s_i^2 \ge 0.99\sum_i s_i^2`), then ``cca_mean``;
-* ``pwcca`` (Morcos et al. 2018): :math:`\sum_i\alpha_i\rho_i/\sum_i\alpha_i`,
-  :math:`\alpha_i = \sum_j|\langle h_i, a_j\rangle|` over the centred neurons :math:`a_j` of the side with fewer
-  non-constant neurons (A on a tie, as the authors' code chooses) and its orthonormal canonical variates
-  :math:`h_i`;
+* ``pwcca`` (Morcos et al. 2018, the paper's formula; equal to Ding et al.'s ``sim_metric``):
+  :math:`\sum_i\alpha_i\rho_i/\sum_i\alpha_i`, :math:`\alpha_i = \sum_j|\langle h_i, a_j\rangle|` over the
+  centred neurons :math:`a_j` of the side with fewer non-constant neurons (A on a tie) and its orthonormal
+  canonical variates :math:`h_i`.  With tied canonical correlations the variates within a tied space are any
+  orthonormal basis of it, and PWCCA depends on the basis the SVD returns (so on the neurons' order);
+* ``pwcca_authors_code``: what google/svcca's ``pwcca.py`` computes, which is *not* the paper's formula
+  (:func:`pwcca_authors_code`): its directions are :math:`u^\top A_c^\top` without :math:`\Sigma_{xx}^{-1/2}`,
+  shifted back by the neuron means, and its weights project the *uncentred* activations;
 * ``procrustes``: orthogonal Procrustes *distance* of :math:`\hat A = A_c/\|A_c\|_F`, :math:`\hat B = B_c/\|B_c\|_F`:
   :math:`\min_{Q^\top Q = I}\|\hat AQ - \hat B\|_F = \sqrt{2 - 2\|\hat A^\top\hat B\|_*}\in[0,\sqrt2]` (the narrower
   side zero-padded); 0 means identical up to rotation;
@@ -25,7 +32,10 @@ Conventions (each stated once, here):
   the columns — :math:`(|X^*|+|Y^*|)/(p_1+p_2)`; ``simple_match``: the distinct v-minimal (simple) matches over the
   neurons v of the maximum match.
 
-A measure that is undefined on the input (a constant representation; n < 4 for the debiased CKA) is NaN.
+A measure that is undefined on the input (a constant representation; n < 4 for the debiased CKA) is NaN.  The
+CCA measures (``cca_mean``, ``pwcca``, ``pwcca_authors_code``) are also NaN when a side has at least n − 1 neurons
+(:func:`cca_defined`): its centred activations can then span every centred vector of the n points, and every
+canonical correlation is 1 whatever the other network (the references refuse such input: neurons < points).
 
 Speed (10,000 points × 1,024 neurons: ``python -m nnclaims.reports.bench_similarity``): each array is factorised
 once (:func:`factorise`: centring, a thin QR, the SVD of the small R) and :func:`similarity_report` shares the
@@ -50,8 +60,9 @@ import torch
 from .subspace import eps_maximum_match, eps_minimal_match
 
 __all__ = ["centre", "Factors", "factorise", "linear_cka", "debiased_linear_cka", "rbf_cka", "canonical_correlations",
-           "cca_mean", "svcca", "pwcca", "procrustes", "max_match_similarity", "simple_matches", "similarity_report",
-           "MEASURES", "SVCCA_KEEP", "SIMPLE_MATCH_LIMIT"]
+           "cca_mean", "svcca", "pwcca", "pwcca_authors_code", "procrustes", "max_match_similarity", "simple_matches",
+           "similarity_report", "MEASURES", "SVCCA_KEEP", "SIMPLE_MATCH_LIMIT", "cca_defined",
+           "similarity_warnings"]
 
 SVCCA_KEEP = 0.99
 SIMPLE_MATCH_LIMIT = 64  # simple matches cost O(m²) maximum matches for a maximum match of m neurons
@@ -271,10 +282,31 @@ def canonical_correlations(A, B) -> np.ndarray:
     return _correlations(_bases(factorise(A), factorise(B)))
 
 
-def cca_mean(A, B) -> float:
-    r"""Mean canonical correlation :math:`\bar\rho`."""
-    rho = canonical_correlations(A, B)
+def cca_defined(n: int, p1: int, p2: int) -> bool:
+    r"""Whether the CCA measures mean anything for n points and p₁, p₂ neurons: each side has at most n − 2 neurons.
+
+    Centred activations span at most n − 1 dimensions (:math:`H\mathbf 1 = 0`); a side with :math:`p \ge n-1`
+    neurons can span all of them, and then every canonical correlation is 1 whatever the other side.  The
+    references refuse p ≥ n (google/svcca asserts neurons < data points); this rule also covers p = n − 1.
+
+    >>> cca_defined(10, 8, 3), cca_defined(10, 9, 3), cca_defined(10, 3, 12)
+    (True, False, False)
+    """
+    return n > max(p1, p2) + 1
+
+
+def _cca_mean(rho: np.ndarray) -> float:
     return float(rho.mean()) if rho.size else math.nan
+
+
+def cca_mean(A, B) -> float:
+    r"""Mean canonical correlation :math:`\bar\rho` over :math:`\min(\operatorname{rank} A_c,
+    \operatorname{rank} B_c)` correlations (the references divide by :math:`\min(p_1, p_2)`: see the module's
+    conventions); NaN unless :func:`cca_defined`."""
+    Fa, Fb = factorise(A), factorise(B)
+    if not cca_defined(Fa.centred.shape[0], Fa.centred.shape[1], Fb.centred.shape[1]):
+        return math.nan
+    return _cca_mean(_correlations(_bases(Fa, Fb)))
 
 
 def _top(F: Factors, keep: float) -> int:
@@ -303,7 +335,7 @@ def svcca(A, B, keep: float = SVCCA_KEEP) -> float:
 
 
 def _pwcca(Fa: Factors, Fb: Factors, C: np.ndarray) -> float:
-    if 0 in C.shape:
+    if 0 in C.shape or not cca_defined(Fa.centred.shape[0], Fa.centred.shape[1], Fb.centred.shape[1]):
         return math.nan
     U, rho, Vt = (x.numpy() for x in torch.linalg.svd(_t(C), full_matrices=False))
     k = min(C.shape)
@@ -315,10 +347,65 @@ def _pwcca(Fa: Factors, Fb: Factors, C: np.ndarray) -> float:
 
 
 def pwcca(A, B) -> float:
-    r"""Projection-weighted CCA: :math:`\sum_i\alpha_i\rho_i/\sum_i\alpha_i`, weights from the side with fewer
-    non-constant neurons (A on a tie)."""
+    r"""Projection-weighted CCA, the formula of Morcos et al. (2018): :math:`\sum_i\alpha_i\rho_i/\sum_i\alpha_i`,
+    :math:`\alpha_i = \sum_j|\langle h_i, a_j\rangle|` with the orthonormal canonical variates :math:`h_i` and
+    the centred neurons :math:`a_j` of the side with fewer non-constant neurons (A on a tie).  Equal to Ding et
+    al.'s ``sim_metric`` (1 − its ``pwcca_dist``), *not* to google/svcca's ``pwcca.py``
+    (:func:`pwcca_authors_code`).  NaN unless :func:`cca_defined`.  With tied canonical correlations the value
+    depends on the basis the SVD picks within the tied space (a change of the neurons' order can move it)."""
     Fa, Fb = factorise(A), factorise(B)
     return _pwcca(Fa, Fb, _bases(Fa, Fb))
+
+
+def pwcca_authors_code(A, B) -> float:
+    r"""PWCCA as google/svcca's ``pwcca.py`` (``compute_pwcca``, commit 1f3fbf19) computes it, conventions
+    included — on ``A`` (n points × p₁ neurons) and ``B`` (n × p₂), the transposes of its inputs.
+
+    With :math:`\Sigma` the covariances (``np.cov``), each block divided by the largest
+    :math:`|\Sigma_{xx}|` / :math:`|\Sigma_{yy}|` entry, :math:`M = \Sigma_{xx}^{-1/2}\Sigma_{xy}
+    \Sigma_{yy}^{-1/2}` (pseudo-inverses, square roots by ``eigh``) and :math:`M = u\,\operatorname{diag}
+    (\rho)\,v^\top` (full SVD), the side with fewer neurons X (A on a tie) gets
+
+    .. math:: D = u^\top (X - \mu\mathbf 1^\top) + \mu\mathbf 1^\top,\quad D^\top = PR\ (\text{QR}),\quad
+              \alpha_i = \sum_j |(P^\top X)_{ij}|,\quad \text{PWCCA} = \sum_i\alpha_i\rho_i/\sum_i\alpha_i
+
+    (X: neurons × points, μ its neuron means).  Two departures from the paper's formula (:func:`pwcca`): the
+    directions :math:`u^\top X_c` are not the canonical variates :math:`u^\top\Sigma_{xx}^{-1/2}X_c`, and the
+    weights project the uncentred activations (the means are added back to D, indexed by direction, and X is
+    not centred).  The two are different numbers: on the 15 full-rank cases of ``tests/fixtures/svcca_parity.npz``
+this one minus :func:`pwcca` ranges from −0.151 to +0.059 and is never within 0.01.
+
+    Where the reference fails, this function takes its evident intent: the reference's branch for a narrower
+    B reads ``acts1`` (an IndexError when p₁ > p₂), so here p₁ > p₂ is computed with the arguments swapped;
+    negative rounding eigenvalues of the pseudo-inverse, which make the reference's square root NaN on
+    rank-deficient input, are set to 0.  NaN for a constant representation and unless :func:`cca_defined`
+    (the reference asserts neurons < points).
+    """
+    A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+    n, p1 = A.shape
+    p2 = B.shape[1]
+    if not cca_defined(n, p1, p2) or 0 in (p1, p2):
+        return math.nan
+    if p1 > p2:
+        A, B, p1, p2 = B, A, p2, p1
+    X, Y = A.T, B.T
+    cov = np.cov(X, Y)
+    sxx, sxy, syy = cov[:p1, :p1], cov[:p1, p1:], cov[p1:, p1:]
+    xmax, ymax = np.max(np.abs(sxx)), np.max(np.abs(syy))
+    if xmax == 0 or ymax == 0:
+        return math.nan
+
+    def invsqrt(S):
+        w, V = np.linalg.eigh(np.linalg.pinv(S))
+        return V @ np.diag(np.sqrt(np.maximum(w, 0.0))) @ V.T
+
+    M = invsqrt(sxx / xmax) @ (sxy / np.sqrt(xmax * ymax)) @ invsqrt(syy / ymax)
+    u, rho, _ = np.linalg.svd(M)
+    mu = X.mean(1, keepdims=True)
+    D = u.T @ (X - mu) + mu
+    P, _ = np.linalg.qr(D.T)
+    alpha = np.abs(P.T @ A).sum(1)  # Σ_j over the neurons j of |⟨P_i, x_j⟩|, x_j uncentred
+    return float(np.sum(alpha / alpha.sum() * np.abs(rho)))
 
 
 def _procrustes(Fa: Factors, Fb: Factors, AB: np.ndarray) -> float:
@@ -347,7 +434,11 @@ def procrustes(A, B) -> float:
 
 
 def max_match_similarity(A, B, epsilon: float) -> float:
-    r"""Wang et al.'s maximum-match similarity at ``epsilon`` on the neurons (columns) of ``A`` and ``B``."""
+    r"""Wang et al.'s maximum-match similarity at ``epsilon`` on the neurons (columns) of ``A`` and ``B``.
+
+    Limit: invariant to the neurons' scales in exact arithmetic, but a neuron smaller than the largest by a factor
+    near or below ``lstsq``'s cut-off ε·max(points, neurons) (1.1e-14 at 50 points; ≤ 1e-12 on some inputs) is
+    treated as outside the span, and the value changes."""
     A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
     X, Y = eps_maximum_match(A.T, B.T, epsilon)
     return (len(X) + len(Y)) / (A.shape[1] + B.shape[1])
@@ -386,6 +477,7 @@ MEASURES: dict[str, Callable] = {
     "cca_mean": cca_mean,
     "svcca": svcca,
     "pwcca": pwcca,
+    "pwcca_authors_code": pwcca_authors_code,
     "procrustes": procrustes,
     "max_match_similarity": None,  # takes ε
     "simple_match": None,  # takes ε
@@ -394,6 +486,7 @@ MEASURES: dict[str, Callable] = {
 
 
 SPECTRAL = ("cca_mean", "svcca", "pwcca")  # the measures that need the QR/SVD factors and U_aᵀU_b
+CCA_MEASURES = ("cca_mean", "pwcca", "pwcca_authors_code")  # undefined unless cca_defined
 FEATURES = ("linear_cka", "debiased_linear_cka", "procrustes")  # the measures that need A_cᵀB_c
 
 
@@ -414,9 +507,10 @@ def similarity_report(A, B, measures=tuple(MEASURES), epsilon: float = 0.25,
         "linear_cka": lambda: _linear_cka(Fa, Fb, AB),
         "debiased_linear_cka": lambda: _linear_cka(Fa, Fb, AB, debiased=True),
         "rbf_cka": lambda: rbf_cka(Fa, Fb),
-        "cca_mean": lambda: (lambda rho: float(rho.mean()) if rho.size else math.nan)(_correlations(C)),
+        "cca_mean": lambda: _cca_mean(_correlations(C)) if cca_defined(len(A), A.shape[1], B.shape[1]) else math.nan,
         "svcca": lambda: _svcca(Fa, Fb, C),
         "pwcca": lambda: _pwcca(Fa, Fb, C),
+        "pwcca_authors_code": lambda: pwcca_authors_code(A, B),
         "procrustes": lambda: _procrustes(Fa, Fb, AB),
     }
     out = {}
@@ -432,4 +526,19 @@ def similarity_report(A, B, measures=tuple(MEASURES), epsilon: float = 0.25,
         else:
             value = shared[name]()
         out[name] = None if math.isnan(value) else float(value)
+    return out
+
+
+def similarity_warnings(n: int, p1: int, p2: int, measures=tuple(MEASURES)) -> list[str]:
+    """One sentence per condition of the input that makes a chosen measure undefined or trivially high."""
+    out = []
+    cca = [m for m in CCA_MEASURES if m in measures]
+    if cca and not cca_defined(n, p1, p2):
+        out.append(f"{n} points for {max(p1, p2)} neurons: a side with at least n − 1 = {n - 1} neurons can span every "
+                   f"centred vector, so every canonical correlation is 1 whatever the networks; {', '.join(cca)} "
+                   f"undefined (null): use more points than neurons + 1")
+    elif cca and p1 + p2 > n - 1:
+        out.append(f"{p1} + {p2} neurons > n − 1 = {n - 1}: at least {p1 + p2 - n + 1} canonical correlations are 1 "
+                   f"whatever the networks (the two centred column spaces must intersect); {', '.join(cca)} "
+                   f"are inflated")
     return out

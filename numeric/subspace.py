@@ -21,7 +21,8 @@ from nnclaims.proofs.catalogue import empirical_family, get_claim
 from nnclaims.proofs.record import NumericResult
 from nnclaims.proofs.subspace import prune_to_maximum_match
 
-from .statistics import bootstrap_interval, condition_summary, judge, median_interval, run_seeds, sample_size
+from .statistics import (ORDER_STATISTIC, condition_summary, family_level, judge_median,
+                         median_interval, one_rule, run_seeds, sample_size)
 from .tolerance import as_stated_from, identity_result, negative_control, rel_err, tolerance
 from .zoo import ACTIVATIONS, ZooSpec, init_zoo, perm_matrices, random_permutations, train_zoo
 
@@ -29,7 +30,9 @@ __all__ = ["relative_residuals", "eps_maximum_match", "eps_minimal_match", "eps_
            "remove_zeros", "find_maximal_epsilon", "find_minimal_epsilon", "ZERO",
            "check_zero_match_exists", "check_isomorphic_unmatched", "check_johnson_example", "check_definitions",
            "check_symmetry_preserves_match", "check_trained_networks_low_hidden_match", "seeded_pairs",
-           "layer_similarities", "spectrum_matched", "untrained_gaps", "check_similarity_answers_question", "layer_similarity", "trained_pairs",
+           "layer_similarities", "spectrum_matched", "untrained_gaps", "check_similarity_answers_question",
+           "layer_similarity", "trained_pairs", "zscore", "hungarian_similarity", "near_twins", "johnson_pairs",
+           "PANEL_MEASURES", "PAIR_KINDS",
            "pair_similarities", "symmetry_transform", "witness_defect", "EPSILONS", "EPS_CURVE", "THRESHOLDS",
            "PAIRS"]
 
@@ -641,19 +644,49 @@ def check_trained_networks_low_hidden_match(networks=16, device="cpu", seed=0) -
 
 # --- subspace.similarity-answers-question ------------------------------------------------------------------------
 
-SEPARATION_MEASURES = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes",
-                       "max_match")
-"""The primary measure first (linear CKA); the others are the claim's preregistered conditions."""
-CONDITION_NAMES = {"debiased_linear_cka": "debiased linear CKA", "rbf_cka": "RBF CKA", "cca_mean": "mean CCA",
-                   "svcca": "SVCCA", "pwcca": "PWCCA", "procrustes": "Procrustes similarity 1 − d²/2",
-                   "max_match": "maximum match, mean over ε ∈ {0.1, …, 0.5}"}
+PANEL_MEASURES = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code",
+                  "procrustes", "max_match", "hungarian_z", "linear_cka_z", "procrustes_z")
+"""Every shipped measure, then three that share the maximum match's invariances (neuron permutations and positive
+per-neuron scalings) by z-scoring each neuron first: a permutation (Hungarian) match of correlations, linear CKA and
+Procrustes.  The primary measure (the claim's statistic) is linear CKA, Kornblith et al.'s answer."""
+PRIMARY = "linear_cka"
+PAIR_KINDS = {"twin": "ReLU-symmetric twins", "near twin": "near-twins (weights perturbed 1–10 %)",
+              "johnson": "Johnson-type pairs (zero-match search witnesses)",
+              "same task": "same-task networks (other initialisation)"}
+"""The kinds of related pair, each a preregistered condition (key: the name in the details)."""
+JOHNSON_SEEDS = 8  # seeds 0..7 of each zero-match search (duplicates dropped)
+
+
+def zscore(A: np.ndarray) -> np.ndarray:
+    """Each neuron (column) centred and divided by its standard deviation over the points; a constant neuron is 0."""
+    A = np.asarray(A, dtype=np.float64)
+    Ac = A - A.mean(0, keepdims=True)
+    sd = np.sqrt((Ac ** 2).mean(0, keepdims=True))
+    return np.divide(Ac, sd, out=np.zeros_like(Ac), where=sd > 0)
+
+
+def hungarian_similarity(A: np.ndarray, B: np.ndarray) -> float:
+    r"""A permutation metric on z-scored neurons: the neurons of A and B paired one-to-one to maximise the summed
+    Pearson correlation (Hungarian algorithm, ``scipy.optimize.linear_sum_assignment``), the sum divided by
+    :math:`\max(p_1, p_2)` (an unpaired or constant neuron counts 0).  Invariant to neuron permutations and positive
+    per-neuron scalings, like the maximum match; 1 for a ReLU-symmetric twin."""
+    from scipy.optimize import linear_sum_assignment
+
+    Za, Zb = zscore(A), zscore(B)
+    C = Za.T @ Zb / Za.shape[0]
+    rows, cols = linear_sum_assignment(-C)
+    return float(C[rows, cols].sum() / max(C.shape))
 
 
 def layer_similarity(name: str, A: np.ndarray, B: np.ndarray) -> float:
     """Measure ``name`` on a similarity scale (1 = the same): Procrustes as 1 − d²/2 = ‖ÂᵀB̂‖_*, the maximum
-    match as its mean over the preregistered ε grid (activations: points × neurons)."""
+    match as its mean over the preregistered ε grid; ``_z``: on z-scored neurons (activations: points × neurons)."""
     from . import similarity as S
 
+    if name.endswith("_z") and name != "hungarian_z":
+        return layer_similarity(name[:-2], zscore(A), zscore(B))
+    if name == "hungarian_z":
+        return hungarian_similarity(A, B)
     if name == "procrustes":
         return 1.0 - S.procrustes(A, B) ** 2 / 2
     if name == "max_match":
@@ -675,24 +708,85 @@ def _hidden(p, X):
 
 
 def _separation(twin: np.ndarray, unrelated: np.ndarray) -> np.ndarray:
-    """Per network: similarity to its symmetric twin minus similarity to an unrelated network."""
+    """Per network: similarity to its related partner minus similarity to an unrelated network."""
     return twin - unrelated
 
 
-def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> NumericResult:
-    r"""The seed's open question on trained ReLU MLPs (hidden layer, preregistered on 2026-12-01).
+def near_twins(p: dict, seed: int) -> dict:
+    """Each network's parameters multiplied entrywise by 1 + δξ, ξ standard normal, δ uniform in [0.01, 0.10] per
+    network (seeded): a near-copy, not retrained."""
+    g = torch.Generator().manual_seed(seed)
+    N = next(iter(p.values())).shape[0]
+    delta = torch.rand(N, generator=g, dtype=torch.float64) * 0.09 + 0.01
+    out = {}
+    for k in sorted(p):
+        v = p[k]
+        xi = torch.randn(v.shape, generator=g, dtype=torch.float64).to(v.device)
+        out[k] = v * (1 + delta.to(v.device).view(-1, *[1] * (v.dim() - 1)) * xi)
+    return out
 
-    For each network A: its twin (hidden units permuted and positively rescaled: the same function), an
-    unrelated network (another initialisation, another teacher, the same inputs), an independently trained
-    network on the same data (reported), and the zero-match witnesses (reported).  Statistic: the median over
-    networks of s(A, twin) − s(A, unrelated), s = linear CKA, with its 95 % bootstrap interval against the
-    preregistered threshold; every other measure is a preregistered condition (Bonferroni level 1 − 0.05/m).
-    Control, against the finding: if it is supported, the twin replaced by a second unrelated network must not be;
-    if it is not, the unrelated network replaced by the network's own activations on shuffled data points (no
-    correspondence) must be.
+
+def johnson_pairs(seeds: int = JOHNSON_SEEDS, seed: int = 0) -> list[dict]:
+    """Hidden layers (points × neurons) of the distinct witnesses of the two zero-match searches (identical nonzero
+    outputs, no shared hidden span; the isomorphic search: hidden spans of equal dimension) at search seeds
+    0 … seeds − 1, each with an unrelated partner: a network of B's shape with standard normal weights (seeded)
+    on the same inputs."""
+    from nnclaims.proofs.search_subspace import isomorphic_unmatched, zero_match_exists
+
+    rng = np.random.default_rng(seed + 40013)
+    out, seen = [], set()
+    for name, search in (("zero-match", zero_match_exists), ("isomorphic-unmatched", isomorphic_unmatched)):
+        for s in range(seeds):
+            r = search(seed=s)
+            if r.status != "found":
+                continue
+            w = r.witness
+            key = repr((w["net_a"], w["net_b"], w["inputs"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            A = _np_forward(w["net_a"]["weights"], w["net_a"]["biases"], w["inputs"], w["output_activation"])
+            B = _np_forward(w["net_b"]["weights"], w["net_b"]["biases"], w["inputs"], w["output_activation"])
+            Wr = [rng.standard_normal(np.shape(W)) for W in w["net_b"]["weights"]]
+            br = [None if b is None else rng.standard_normal(np.shape(b)) for b in (w["net_b"]["biases"] or [None] * len(Wr))]
+            U = _np_forward(Wr, br, w["inputs"], w["output_activation"])
+            layer = w["hidden_layer"] - 1
+            out.append({"search": name, "seed": s, "points": len(w["inputs"]),
+                        "a": A[layer].T, "b": B[layer].T, "unrelated": U[layer].T})
+    return out
+
+
+def _panel_cell(values: np.ndarray, level: float, threshold: float) -> dict:
+    ok = np.isfinite(values)
+    if not ok.any():
+        return {"status": "undecidable by design", "networks": 0, "reason": "the measure is undefined on every pair"}
+    summary = median_interval(values[ok], level=level)
+    return {"value": summary["value"], "interval": list(summary["interval"]), "ci_level": summary["ci_level"],
+            "networks": int(ok.sum()), "status": judge_median(summary, threshold)}
+
+
+def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> NumericResult:
+    r"""The seed's open question as a preregistered panel (hidden layer; preregistration of 2026-12-03).
+
+    For each of N trained ReLU MLPs A (4-6-2, 32 points): a ReLU-symmetric twin (hidden units permuted and
+    rescaled by factors in [0.25, 2.25]: the same function), a near-twin (every weight ×(1 + δξ), δ ∈ [0.01, 0.1]),
+    a same-task network (another initialisation, the same data) and an unrelated network (another initialisation
+    and another teacher, the same inputs); and the Johnson-type pairs of the zero-match searches (identical
+    outputs on 2–3 points), each with a random network of the same shape as its unrelated partner.  Per pair kind
+    and measure: the median over networks of s(A, partner) − s(A, unrelated) with its order-statistic interval.
+
+    Verdict: the primary measure (linear CKA) in each pair kind is one preregistered condition, judged at the
+    run's family level (:func:`nnclaims.proofs.catalogue.empirical_family`), combined by the one rule
+    (:func:`~nnclaims.numeric.statistics.one_rule`).  The full table (every measure × kind) is reported at its own
+    Bonferroni level (12 measures × 4 kinds) and does not enter the verdict.  Controls, by the same pipeline (each
+    could come out either way): the partner replaced by a second unrelated network must be unsupported, and the
+    maximum match on the twins (a measure proved invariant to the ReLU symmetry) must be supported.
     """
+    from nnclaims.proofs.catalogue import empirical_family
+
     claim_id = "subspace.similarity-answers-question"
     pre = get_claim(claim_id).preregistered
+    family = empirical_family()
     N = max(PAIRS, networks)
     pa, pb, X, act, losses = trained_pairs(N, seed, device)
     pu, Yu = _unrelated_networks(2 * N, seed, device, torch.cat([X, X]))
@@ -704,69 +798,64 @@ def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> Nume
     P = perm_matrices(random_permutations(N, h, seed, device))
     g = torch.Generator().manual_seed(seed + 5)
     D = torch.diag_embed(torch.rand(N, h, generator=g, dtype=torch.float64) * 2 + 0.25).to(device)
-    groups = {"twin": symmetry_transform(pa, P, D), "unrelated": pu1, "same task": pb, "second unrelated": pu2}
+    groups = {"twin": symmetry_transform(pa, P, D), "near twin": near_twins(pa, seed + 7), "same task": pb,
+              "unrelated": pu1, "second unrelated": pu2}
     Ha = _hidden(pa, X).cpu().numpy()
     H = {k: _hidden(v, X).cpu().numpy() for k, v in groups.items()}
     sims = {m: {k: np.array([layer_similarity(m, Ha[i], H[k][i]) for i in range(N)]) for k in groups}
-            for m in SEPARATION_MEASURES}
-    level = 1 - 0.05 / (len(SEPARATION_MEASURES) - 1)
-    conditions, by_measure = {}, {}
-    for m in SEPARATION_MEASURES:
-        sep = _separation(sims[m]["twin"], sims[m]["unrelated"])
-        ok = np.isfinite(sep)
-        lo, hi = bootstrap_interval(sep[ok], seed=seed, level=0.95 if m == "linear_cka" else level)
-        by_measure[m] = {"value": float(np.median(sep[ok])), "interval": [lo, hi],
-                         "status": judge((lo, hi), pre.threshold), "networks": int(ok.sum()),
-                         **{f"median {k}": float(np.nanmedian(v)) for k, v in sims[m].items()}}
-        if m != "linear_cka":
-            conditions[CONDITION_NAMES[m]] = by_measure[m]
-    primary = by_measure["linear_cka"]
-    status, interval = primary["status"], tuple(primary["interval"])
-    if status == "supported":  # the control must come out against the finding, whichever it is
-        ctrl = _separation(sims["linear_cka"]["second unrelated"], sims["linear_cka"]["unrelated"])
-        what, want = "the twin replaced by a second unrelated network", "unsupported"
-    else:
-        rng = np.random.default_rng(seed + 11)
-        shuffled = np.array([layer_similarity("linear_cka", Ha[i], Ha[i][rng.permutation(Ha.shape[1])])
-                             for i in range(N)])
-        ctrl = _separation(sims["linear_cka"]["twin"], shuffled)
-        what, want = ("the unrelated network replaced by the network's own activations on shuffled data points "
-                      "(no correspondence at all)"), "supported"
-    ctrl_interval = bootstrap_interval(ctrl, seed=seed)
-    control = {"description": what, "value": float(np.median(ctrl)), "interval": list(ctrl_interval),
-               "fails": judge(ctrl_interval, pre.threshold) == want}
-    extra = {}
+            for m in PANEL_MEASURES}
+    johnson = johnson_pairs(seed=seed)
+    for m in PANEL_MEASURES:
+        sims[m]["johnson"] = np.array([layer_similarity(m, j["a"], j["b"]) for j in johnson])
+        sims[m]["johnson unrelated"] = np.array([layer_similarity(m, j["a"], j["unrelated"]) for j in johnson])
+
+    def separation(m, kind):
+        return _separation(sims[m][kind], sims[m]["johnson unrelated" if kind == "johnson" else "unrelated"])
+
+    table_level = family_level(len(PANEL_MEASURES) * len(PAIR_KINDS))
+    table = {m: {kind: {**_panel_cell(separation(m, kind), table_level, pre.threshold),
+                        "median similarity": float(np.nanmedian(sims[m][kind])) if np.isfinite(sims[m][kind]).any()
+                        else None}
+                 for kind in PAIR_KINDS} for m in PANEL_MEASURES}
+    conditions = {PAIR_KINDS[k]: _panel_cell(separation(PRIMARY, k), family["level"], pre.threshold)
+                  for k in PAIR_KINDS}
+    rule, holding = one_rule({name: c["status"] for name, c in conditions.items()})
+    # the record's vocabulary: the verdict (reports.verdict) reads a conditional claim as an unsupported statistic
+    # with supported preregistered conditions, which is what one_rule's "conditional" is
+    status = {"supported": "supported", "conditional": "unsupported", "unsupported": "unsupported"}.get(rule, "error")
+    twin = conditions[PAIR_KINDS["twin"]]
+    ctrl = median_interval(_separation(sims[PRIMARY]["second unrelated"], sims[PRIMARY]["unrelated"]),
+                           level=family["level"])
+    pos = median_interval(_separation(sims["max_match"]["twin"], sims["max_match"]["unrelated"]), level=family["level"])
+    positive = {"description": "the maximum match (invariant to the ReLU symmetry: subspace.symmetry-preserves-match) "
+                               "on the twins, same pipeline: must come out supported",
+                "value": pos["value"], "interval": list(pos["interval"]), "ci_level": pos["ci_level"],
+                "holds": judge_median(pos, pre.threshold) == "supported"}
+    control = {"description": "the partner replaced by a second unrelated network (same pipeline, linear CKA): must "
+                              "come out unsupported; and a positive control",
+               "value": ctrl["value"], "interval": list(ctrl["interval"]), "ci_level": ctrl["ci_level"],
+               "positive": positive,
+               "fails": judge_median(ctrl, pre.threshold) == "unsupported" and positive["holds"]}
+    extra = {} if status != "error" else {"error": "no preregistered condition could be evidence (one rule: open)"}
     if not control["fails"]:
         status = "error"
-        extra["error"] = f"the negative control ({control['description']}) did not fail: the check cannot fail"
+        extra["error"] = ("the controls did not come out as required (negative: unsupported; positive: supported): "
+                          "the check cannot be trusted")
     return NumericResult(
-        claim_id, status, pre.statistic, primary["value"], 4 * N, device, threshold=pre.threshold, interval=interval,
+        claim_id, status, pre.statistic, twin.get("value", float("nan")), 4 * N + 2 * len(johnson), device,
+        threshold=pre.threshold, interval=tuple(twin["interval"]) if "interval" in twin else None,
+        ci_method=ORDER_STATISTIC, ci_level=twin.get("ci_level"), family=family,
         as_stated={"supported": "holds", "unsupported": "violated"}.get(status, "not checked"), control=control,
-        details={**extra, "conditions": conditions, "by_measure": by_measure, "witnesses": _witness_similarities(seed),
-                 "bonferroni_level": level, "networks_per_group": N, "loss_median": float(losses.median()),
+        details={**extra, "conditions": conditions, "one_rule": rule, "holding": holding, "table": table,
+                 "table_level": table_level, "measures": list(PANEL_MEASURES), "pair_kinds": PAIR_KINDS,
+                 "networks_per_group": N, "johnson_pairs": [{k: v for k, v in j.items() if k in ("search", "seed",
+                                                                                                "points")}
+                                                            for j in johnson],
+                 "by_measure": {m: {f"median {k}": float(np.nanmedian(v)) if np.isfinite(v).any() else None
+                                    for k, v in sims[m].items()} for m in PANEL_MEASURES},
+                 "loss_median": float(losses.median()),
                  "groups": "twin = A with hidden units permuted and rescaled by factors in [0.25, 2.25] (identical "
-                           "function); unrelated = other initialisation and another teacher, same inputs; same task = "
-                           "other initialisation, same data"})
-
-
-def _witness_similarities(seed: int) -> dict:
-    """Every measure on the hidden layers of the two zero-match witnesses (identical outputs on their data)."""
-    from nnclaims.proofs.search_subspace import isomorphic_unmatched, zero_match_exists
-
-    out = {}
-    for name, search in (("zero-match", zero_match_exists), ("isomorphic-unmatched", isomorphic_unmatched)):
-        r = search(seed=seed)
-        if r.status != "found":
-            out[name] = {"error": f"search returned {r.status}"}
-            continue
-        w = r.witness
-        A = _np_forward(w["net_a"]["weights"], w["net_a"]["biases"], w["inputs"], w["output_activation"])
-        B = _np_forward(w["net_b"]["weights"], w["net_b"]["biases"], w["inputs"], w["output_activation"])
-        a, b = A[w["hidden_layer"] - 1].T, B[w["hidden_layer"] - 1].T  # points × neurons
-        vals = {}
-        for m in SEPARATION_MEASURES:
-            v = layer_similarity(m, a, b)
-            vals[m] = None if not np.isfinite(v) else v
-        out[name] = {"points": len(w["inputs"]), "hidden": [list(map(float, r_)) for r_ in a.T.tolist()],
-                     "hidden_b": [list(map(float, r_)) for r_ in b.T.tolist()], "similarity": vals}
-    return out
+                           "function); near twin = every weight of A ×(1 + δξ), δ ∈ [0.01, 0.1]; same task = other "
+                           "initialisation, same data; unrelated = other initialisation and another teacher, same "
+                           "inputs; johnson = the zero-match searches' witnesses (2–3 points), unrelated partner a "
+                           "random network of the same shape"})

@@ -15,6 +15,14 @@ Invariances are chains (:class:`~nnclaims.proofs.record.Derivation`) on what a m
 * centring: :math:`H(A + \mathbf 1b^\top) = HA` because :math:`H\mathbf 1 = 0`;
 * scalars: an HSIC estimator is linear in each Gram, so the CKA ratio is homogeneous of degree 0.
 
+Qualifications (stated with the proofs they qualify): PWCCA's permutation invariance holds when the canonical
+correlations are distinct — with a tie, the variates within the tied space are any orthonormal basis of it
+(:func:`_canonical_basis_freedom`) and the value depends on the basis the SVD returns, so on the neurons' order.
+The maximum match's scale invariance is exact in real arithmetic; in float64 it fails when neurons' scales differ
+by a factor near or below ``lstsq``'s cut-off ε·max(points, neurons) (1.1e-14 at 50 points; the independent parity
+check saw it at ratios ≤ 1e-12 on its cases), where the cut-off and the conditioning decide the residuals: a limit
+of the float64 computation, not of the proof.
+
 Non-invariances: Hypothesis searches small integer cases for a change of more than 1e-3 in float64
 (:func:`find_counterexample`), and the change is re-checked at 50 significant digits by an independent
 implementation of the measure in mpmath (:func:`mp_measure`; the maximum match exactly, in rationals).
@@ -63,7 +71,7 @@ def _gram_orthogonal(d: Derivation, what: str):
     (d.chain((X * Q) * (X * Q).T)
      .assuming(f"{Q.name} orthogonal: {Q.name}ᵀ = {Q.name}⁻¹", {Q.T: Q.I})
      .by(f"{Q.name}{Q.name}⁻¹ = I", doit)
-     .then(X * X.T, f"= XXᵀ: the centred Gram is unchanged, so is every function of it"))
+     .then(X * X.T, "= XXᵀ: the centred Gram is unchanged, so is every function of it"))
 
 
 def _projection(d: Derivation, T: sp.MatrixExpr, hyp: dict, why: str):
@@ -155,7 +163,24 @@ def _pwcca_scaling(d: Derivation):
            "= PWCCA: |c| cancels (the canonical correlations ρ_i are scale-free: the projection chain)"))
 
 
+def _canonical_basis_freedom(d: Derivation):
+    r"""Why the permutation invariance of PWCCA needs distinct canonical correlations: within a tied correlation
+    ρ, :math:`U_tR\,(\rho I)\,R^\top V_t^\top = \rho\,U_tV_t^\top` for every orthogonal R, so the SVD may return
+    any rotation :math:`U_tR` of the tied variates, and :math:`\sum_j|\langle h_i, a_j\rangle|` is not
+    rotation-invariant (an L1 sum).  With distinct correlations the variates are fixed up to sign, which |·|
+    removes."""
+    t = sp.Symbol("t", integer=True, positive=True)
+    rho = sp.Symbol("rho", positive=True)
+    Ut, Vt, R = sp.MatrixSymbol("U_t", n, t), sp.MatrixSymbol("V_t", n, t), sp.MatrixSymbol("R", t, t)
+    (d.chain((Ut * R) * (rho * sp.Identity(t)) * (Vt * R).T)
+     .assuming("R orthogonal: Rᵀ = R⁻¹", {R.T: R.I})
+     .by("RR⁻¹ = I", doit)
+     .then(rho * Ut * Vt.T, "= the same block of the SVD: a tied correlation leaves its variates' basis free, so "
+                            "the weights (and PWCCA) are a function of the input only when the correlations are distinct"))
+
+
 def _pwcca_permutation(d: Derivation):
+    _canonical_basis_freedom(d)
     j = sp.Symbol("j", integer=True)
     pi = sp.Function("pi")
     w = sp.IndexedBase("w", real=True)
@@ -399,8 +424,12 @@ def prove_invariance(measure: str, name: str) -> Proof:
         _projection(d, c * sp.Identity(p), {}, "")
         _pwcca_scaling(d)
     elif measure == "pwcca" and name == "permutation":
+        d.assumptions += ("distinct canonical correlations (with a tie the SVD may return any rotation of the tied "
+                          "variates, and permuting the neurons can move PWCCA)",)
         _projection(d, sp.MatrixSymbol("P", p, p), {}, "")
         _pwcca_permutation(d)
+        return d.close(generality="general sizes (matrix symbols n × p, index-level sums)", general=True,
+                       condition="the canonical correlations are distinct")
     elif measure == "max_match_similarity" and name == "isotropic scaling":
         _match_scaling(d)
     elif measure == "max_match_similarity" and name == "permutation":

@@ -18,17 +18,22 @@ import numpy as np
 
 from .model_options import ACTIVATION_NAMES, LAYOUTS_HELP
 
-MEASURE_KEYS = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes",
-                "max_match_similarity", "simple_match")
+MEASURE_KEYS = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code",
+                "procrustes", "max_match_similarity", "simple_match")
 CONVENTIONS = {
     "activations": "points × neurons; the same points, in the same order, for both",
     "rbf_cka": "sigma² = median of the n × n squared distances (diagonal included), threshold 1 (Kornblith et al.)",
+    "cca_mean": "mean canonical correlation over min(rank A, rank B); the references divide by min(p1, p2)",
     "svcca": "top singular directions keeping 99 % of the variance, then mean canonical correlation",
-    "pwcca": "weights from the side with fewer non-constant neurons (A on a tie), Morcos et al.",
+    "pwcca": "the paper's formula (Morcos et al.; = Ding et al.'s sim_metric): canonical variates, centred neurons, "
+             "weights from the side with fewer non-constant neurons (A on a tie)",
+    "pwcca_authors_code": "as google/svcca's pwcca.py computes it (directions without Σxx^-½, weights from uncentred "
+                          "activations): not the paper's formula",
     "procrustes": "distance sqrt(2 − 2‖ÂᵀB̂‖_*) of centred, Frobenius-normalised activations, in [0, √2]; 0 = same",
     "max_match_similarity": "Wang et al.'s maximum match at --epsilon on the neurons; zero rows: norm ≤ 1e-16",
     "simple_match": "distinct v-minimal matches over the neurons of the maximum match, counted by size",
-    "undefined": "null: a constant representation, or fewer than 4 points for the debiased CKA",
+    "undefined": "null: a constant representation, fewer than 4 points for the debiased CKA, or for the CCA measures "
+                 "a side with at least points − 1 neurons (see warnings)",
 }
 
 
@@ -95,17 +100,20 @@ def _measures(spec: str) -> tuple[str, ...]:
 
 
 def _report(A, B, measures, epsilon, simple_limit, json_path, header: dict) -> None:
-    from nnclaims.numeric.similarity import similarity_report
+    from nnclaims.numeric.similarity import similarity_report, similarity_warnings
 
-    from .cli import UserError, _write_json, out
+    from .cli import UserError, _write_json, err, out
 
     if not (math.isfinite(epsilon) and epsilon >= 0):
         raise UserError(f"--epsilon {epsilon}: must be a finite number ≥ 0")
     if A.shape[0] != B.shape[0]:
         raise UserError(f"A has {A.shape[0]} points and B has {B.shape[0]}: the same points are needed")
     values = similarity_report(A, B, measures, epsilon, simple_limit)
+    warnings = similarity_warnings(A.shape[0], A.shape[1], B.shape[1], measures)
+    for w in warnings:
+        err.print(f"nnclaims: warning: {w}", markup=False, highlight=False, soft_wrap=True)
     payload = {**header, "points": int(A.shape[0]), "neurons": [int(A.shape[1]), int(B.shape[1])],
-               "epsilon": epsilon, "measures": values,
+               "epsilon": epsilon, "measures": values, "warnings": warnings,
                "conventions": {k: v for k, v in CONVENTIONS.items() if k in measures or k in ("activations", "undefined")}}
     if json_path:
         _write_json(Path(json_path), payload)

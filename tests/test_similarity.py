@@ -4,18 +4,37 @@ beside the proofs of :mod:`nnclaims.proofs.similarity`), and the invariance tabl
 Independent implementations (written here, separately from ``numeric/similarity.py``): Kornblith et al.'s
 Gram-space CKA (``gram_linear``, ``gram_rbf``, ``center_gram``, ``cka`` of their public notebook, 2019) —
 the package computes CKA in feature space; SciPy's ``subspace_angles`` for canonical correlations and
-``orthogonal_procrustes`` for the Procrustes distance; SVCCA and PWCCA as Raghu et al. / Morcos et al.'s public
-code computes them (SVD truncation, QR of the canonical directions, weights from |⟨direction, neuron⟩|)."""
+``orthogonal_procrustes`` for the Procrustes distance; SVCCA as Raghu et al. describe it (SVD truncation, then
+CCA) and PWCCA as Morcos et al.'s *formula* states it (QR of the canonical variates, weights from |⟨variate,
+centred neuron⟩|) — google/svcca's ``pwcca.py`` computes another number: the parity with the authors' own outputs
+is in ``tests/test_similarity_parity.py``.  The parity checks run with 1 and with 2 BLAS threads
+(:func:`blas_threads`)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.linalg
+import torch
+from threadpoolctl import threadpool_limits
 
 from nnclaims.numeric import similarity as S
 
 TOL = 1e-8
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.fixture(params=[1, 2], ids=lambda t: f"blas={t}")
+def blas_threads(request):
+    """Run the test body with ``request.param`` BLAS/OpenMP threads (threadpoolctl) and torch intra-op threads: the
+    results must not depend on the thread count beyond the stated tolerances."""
+    old = torch.get_num_threads()
+    with threadpool_limits(limits=request.param):
+        torch.set_num_threads(request.param)
+        try:
+            yield request.param
+        finally:
+            torch.set_num_threads(old)
 
 
 # --- independent implementations ------------------------------------------------------------------------------
@@ -111,11 +130,13 @@ def _pair(seed, n, p1, p2):
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_measures_agree_with_independent_implementations(seed, shape):
+def test_measures_agree_with_independent_implementations(seed, shape, blas_threads):
     A, B = _pair(seed, *shape)
     assert S.linear_cka(A, B) == pytest.approx(cka(gram_linear(A), gram_linear(B)), abs=TOL)
     assert S.debiased_linear_cka(A, B) == pytest.approx(cka(gram_linear(A), gram_linear(B), debiased=True), abs=TOL)
     assert S.rbf_cka(A, B) == pytest.approx(cka(gram_rbf(A), gram_rbf(B)), abs=TOL)
+    if not S.cca_defined(*shape):  # a side spans every centred vector: undefined (NaN), not a bare 1.0
+        assert np.isnan(S.cca_mean(A, B)) and np.isnan(S.pwcca(A, B)) and np.isnan(S.pwcca_authors_code(A, B))
     if shape[0] > shape[1] + shape[2]:  # with p ≥ n every canonical correlation is 1 up to rounding
         assert S.canonical_correlations(A, B) == pytest.approx(cca_angles(A, B), abs=TOL)
         assert S.cca_mean(A, B) == pytest.approx(cca_angles(A, B).mean(), abs=TOL)
@@ -127,7 +148,7 @@ def test_measures_agree_with_independent_implementations(seed, shape):
 def test_measures_of_identical_and_of_unrelated_representations():
     A, _ = _pair(0, 200, 6, 6)
     B = np.random.default_rng(9).standard_normal((200, 6))
-    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca"):
+    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code"):
         f = S.MEASURES[name]
         assert f(A, A) == pytest.approx(1.0, abs=TOL), name
         assert f(A, B) < 0.5, name  # the negative control: unrelated noise is not similar
@@ -138,7 +159,8 @@ def test_measures_of_identical_and_of_unrelated_representations():
 def test_undefined_measures_are_nan():
     A = np.ones((10, 3))
     B = np.random.default_rng(0).standard_normal((10, 2))
-    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "procrustes"):
+    for name in ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "pwcca", "pwcca_authors_code",
+                 "procrustes"):
         assert np.isnan(S.MEASURES[name](A, B)), name
     assert np.isnan(S.debiased_linear_cka(B[:3], B[:3]))  # n < 4
 
@@ -160,23 +182,29 @@ SHARED = ("linear_cka", "debiased_linear_cka", "rbf_cka", "cca_mean", "svcca", "
 SAME = 1e-12  # relative: the report and the single measures run the same private functions on the same factors
 
 
-def _relative_gap(report, A, B):
-    return max(abs(report[m] - S.MEASURES[m](A, B)) / max(abs(report[m]), 1e-300) for m in SHARED)
+def _defined(shape):
+    return SHARED if S.cca_defined(*shape) else tuple(m for m in SHARED if m not in ("cca_mean", "pwcca"))
+
+
+def _relative_gap(report, A, B, measures=SHARED):
+    return max(abs(report[m] - S.MEASURES[m](A, B)) / max(abs(report[m]), 1e-300) for m in measures)
 
 
 @pytest.mark.parametrize("shape", SHAPES + [(30, 7, 7)], ids=lambda s: "x".join(map(str, s)))
-def test_similarity_report_with_shared_factors_equals_single_measures(shape):
+def test_similarity_report_with_shared_factors_equals_single_measures(shape, blas_threads):
     A, B = _pair(5, *shape)
     report = S.similarity_report(A, B, epsilon=0.3)
-    assert _relative_gap(report, A, B) <= SAME
+    assert _relative_gap(report, A, B, _defined(shape)) <= SAME
     assert report["max_match_similarity"] == S.max_match_similarity(A, B, 0.3)
+    assert report["pwcca_authors_code"] == (None if not S.cca_defined(*shape) else S.pwcca_authors_code(A, B))
     Fa, Fb = S.factorise(A), S.factorise(B)  # the single measures also take the factors
-    for m in SHARED:
+    for m in _defined(shape):
         assert S.MEASURES[m](Fa, Fb) == pytest.approx(report[m], rel=SAME, abs=1e-15), m
     # negative control: the same comparison against B perturbed by 1e-6 fails for every measure (but the CCAs when
     # A's centred columns span every centred vector: then every canonical correlation is 1, whatever B)
     C = B + 1e-6 * np.random.default_rng(1).standard_normal(B.shape)
-    for m in SHARED if shape[0] > shape[1] + 1 else ("linear_cka", "debiased_linear_cka", "rbf_cka", "procrustes"):
+    for m in SHARED if shape[0] > shape[1] + 1 and S.cca_defined(*shape) else (
+            "linear_cka", "debiased_linear_cka", "rbf_cka", "procrustes"):
         assert abs(report[m] - S.MEASURES[m](A, C)) > SAME * abs(report[m]), m
 
 
@@ -207,15 +235,46 @@ def test_median_of_symmetric_matrix_from_its_upper_triangle(n):
         assert _median_symmetric(D) != np.median(D)
 
 
-def test_procrustes_distance_stays_near_zero_for_a_rotated_copy():
-    """The explicit difference ‖ÂW − B̂‖ is within a few ε of 0; the closed form √(2 − 2‖ÂᵀB̂‖_*) is not."""
+def test_procrustes_distance_stays_near_zero_for_a_rotated_copy(blas_threads):
+    """The distance of a rotated, rescaled, shifted copy is 0 in exact arithmetic: compared with an absolute
+    tolerance.  The explicit difference ‖ÂW − B̂‖_F carries rounding of order ε per product term: with p-term dot
+    products on entries of size 1/√(np), and W = UVᵀ from the SVD of A_cᵀB_c accurate to ε·κ² (κ the condition
+    number of A_c), the bound is 16·ε·p·κ² (1.4e-12 here).  The closed form √(2 − 2‖ÂᵀB̂‖_*) is the square root of
+    a rounding error of the same order, so only its square root bound holds — why it is not used.  Control: a copy
+    perturbed by 1e-6 is farther than the bound."""
     rng = np.random.default_rng(4)
     A = rng.standard_normal((500, 64))
     Q = np.linalg.qr(rng.standard_normal((64, 64)))[0]
-    assert S.procrustes(A, 3 * A @ Q + 1) < 1e-12
+    s = np.linalg.svd(A - A.mean(0), compute_uv=False)
+    zero = 16 * EPS * A.shape[1] * (s[0] / s[-1]) ** 2
+    assert zero < 1e-11
+    assert S.procrustes(A, 3 * A @ Q + 1) <= zero
     Ac, Bc = A - A.mean(0), (A @ Q) - (A @ Q).mean(0)
     nuclear = np.linalg.svd((Ac / np.linalg.norm(Ac)).T @ (Bc / np.linalg.norm(Bc)), compute_uv=False).sum()
-    assert np.sqrt(abs(2 - 2 * nuclear)) > 1e-10  # why the closed form is not used
+    assert np.sqrt(abs(2 - 2 * nuclear)) <= np.sqrt(zero)  # the closed form: only a square-root bound
+    assert S.procrustes(A, 3 * A @ Q + 1 + 1e-6 * rng.standard_normal(A.shape)) > 100 * zero  # control
+
+
+def test_cca_measures_are_undefined_with_too_few_points():
+    """A side with at least n − 1 neurons spans every centred vector: every canonical correlation is 1 whatever
+    the networks (shown below), so cca_mean and both PWCCAs are NaN (null in the JSON), with a warning.  Control:
+    the same networks on n > p + 1 points are defined and warn nothing."""
+    rng = np.random.default_rng(7)
+    A, B = rng.standard_normal((10, 9)), rng.standard_normal((10, 3))  # unrelated, n = p₁ + 1
+    assert S.canonical_correlations(A, B) == pytest.approx(np.ones(3), abs=1e-12)  # why: 1 whatever B
+    report = S.similarity_report(A, B)
+    for m in ("cca_mean", "pwcca", "pwcca_authors_code"):
+        assert report[m] is None and np.isnan(S.MEASURES[m](A, B)), m
+    assert report["linear_cka"] is not None  # the other measures stay defined
+    (warning,) = S.similarity_warnings(10, 9, 3)
+    assert "10 points for 9 neurons" in warning and "undefined" in warning
+    A, B = rng.standard_normal((50, 9)), rng.standard_normal((50, 3))  # control: enough points
+    report = S.similarity_report(A, B)
+    assert all(report[m] is not None and report[m] < 0.6 for m in ("cca_mean", "pwcca", "pwcca_authors_code"))
+    assert S.similarity_warnings(50, 9, 3) == []
+    assert S.similarity_warnings(10, 9, 3, measures=("linear_cka",)) == []  # only for the CCA measures chosen
+    (inflated,) = S.similarity_warnings(12, 6, 6)  # 6 + 6 > 11: one correlation forced to 1
+    assert "at least 1 canonical correlations are 1" in inflated
 
 
 # --- invariances, numerically ------------------------------------------------------------------------------
@@ -291,3 +350,71 @@ def test_fifty_digit_measures_agree_with_float64_and_with_the_invariances():
                                                              abs=1e-12), name
     assert abs(mp_measure("cca_mean", AT, B) - mp_measure("cca_mean", A, B)) < 1e-40  # invariant: equal at 50 digits
     assert abs(mp_measure("linear_cka", AT, B) - mp_measure("linear_cka", A, B)) > 1e-3  # not invariant
+
+
+# --- stated qualifications and limits (issue 27, item 3) ---------------------------------------------------------
+
+def _tied_pair(n=60, seed=11):
+    """A (n × 3) and B (n × 3) with canonical correlations exactly (0.95, 0.1, 0.1) in real arithmetic: q₁…q₆
+    orthonormal centred vectors, A = [q₁ q₂ q₃]M_A, B = [0.95q₁ + √(1−0.95²) q₄, 0.1q₂ + √0.99 q₅, 0.1q₃ + √0.99 q₆]M_B
+    (M invertible, not orthogonal, so the weights see the mixing)."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(S.centre(rng.standard_normal((n, 6))))
+    MA = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.9], [0.0, 0.0, 0.3]])  # q₂, q₃ mixed unevenly in A's neurons
+    MB = rng.standard_normal((3, 3)) + 2 * np.eye(3)
+    rho = np.array([0.95, 0.1, 0.1])
+    return Q[:, :3] @ MA, (Q[:, :3] * rho + Q[:, 3:] * np.sqrt(1 - rho ** 2)) @ MB, Q, rho
+
+
+def _pwcca_of_variates(A, H, rho):
+    """Morcos et al.'s formula for given orthonormal canonical variates H (n × k) of A."""
+    alpha = np.abs(H.T @ S.centre(A)).sum(1)
+    return float(alpha @ rho / alpha.sum())
+
+
+def test_pwcca_needs_distinct_correlations_for_permutation_invariance():
+    """The qualified statement holds and the unqualified one fails, shown logically rather than through which basis
+    LAPACK returns: with a tie, two equally valid canonical bases (the tied pair rotated by 45°, which leaves the
+    SVD U diag(ρ) Vᵀ unchanged) give PWCCAs that differ by far more than rounding, so PWCCA is not a function of
+    the input there and no statement about its invariance can hold; with distinct correlations the permuted
+    input gives the same value within the derived tolerance."""
+    from nnclaims.proofs.similarity import prove_invariance
+
+    proof = prove_invariance("pwcca", "permutation")
+    assert proof.outcome == "proved" and proof.condition == "the canonical correlations are distinct"
+    assert any("distinct canonical correlations" in a for a in proof.assumptions)
+
+    A, B, Q, rho = _tied_pair()
+    assert S.canonical_correlations(A, B) == pytest.approx(rho, abs=1e-12)
+    c, s = np.cos(np.pi / 4), np.sin(np.pi / 4)
+    H0, H1 = Q[:, :3], Q[:, :3] @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    G0 = Q[:, :3] * rho + Q[:, 3:] * np.sqrt(1 - rho ** 2)
+    G1 = G0 @ np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+    for H, G in ((H0, G0), (H1, G1)):  # both are canonical bases: orthonormal, HᵀG = diag(ρ)
+        assert np.abs(H.T @ H - np.eye(3)).max() < 1e-13 and np.abs(H.T @ G - np.diag(rho)).max() < 1e-13
+    moved = abs(_pwcca_of_variates(A, H0, rho) - _pwcca_of_variates(A, H1, rho))
+    assert moved > 1e-3  # 10¹² times the rounding of either value: the unqualified statement fails
+
+    # qualified: distinct correlations, the neurons permuted
+    A, B = _pair(4, 80, 6, 6)
+    rho = S.canonical_correlations(A, B)
+    gap = np.min(np.diff(rho[::-1]))
+    assert gap > 1e-3  # distinct
+    s_ = np.linalg.svd(S.centre(A), compute_uv=False)
+    tol = 16 * EPS * A.shape[0] * (s_[0] / s_[-1]) / gap
+    perm = np.random.default_rng(0).permutation(6)
+    assert S.pwcca(A[:, perm], B) == pytest.approx(S.pwcca(A, B), abs=tol)
+
+
+def test_max_match_scale_invariance_limit():
+    """Stated limit: one neuron scaled by 1e-6 leaves the match unchanged; scaled by 1e-16 (below lstsq's cut-off
+    ε·max(points, neurons) = 1.1e-14 here, by a factor 100) it leaves the span."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((50, 6))
+    B = A[:, :3] * 2
+    base = S.max_match_similarity(A, B, 0.3)
+    scale = np.ones(6)
+    scale[0] = 1e-6
+    assert S.max_match_similarity(A * scale, B, 0.3) == base
+    scale[0] = 1e-16
+    assert S.max_match_similarity(A * scale, B, 0.3) != base

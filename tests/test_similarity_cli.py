@@ -51,6 +51,26 @@ def test_similarity_json_has_every_measure(arrays, capsys):
     assert m["procrustes"] == pytest.approx(0.0, abs=1e-8)  # a permutation times 2: orthogonal × isotropic
     assert m["simple_match"]["one_to_one"] == 5 and data["points"] == 60 and data["neurons"] == [5, 5]
     assert "rbf_cka" in data["conventions"] and "linear_cka" in out
+    assert m["pwcca_authors_code"] is not None and "pwcca_authors_code" in data["conventions"]
+    assert data["warnings"] == [] and "warning" not in err  # control for the test below: 60 points > 5 + 1
+
+
+def test_similarity_with_too_few_points_says_undefined_and_warns(tmp_path, capsys):
+    """n ≤ neurons + 1: the CCA measures would be 1.0 whatever the networks; null in the JSON, "undefined" on the
+    terminal, one warning line on stderr and in the JSON's warnings; never a bare 1.0 for them."""
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "A.npy", rng.standard_normal((8, 7)))
+    np.save(tmp_path / "B.npy", rng.standard_normal((8, 3)))  # unrelated
+    code, out, err = run(capsys, "similarity", tmp_path / "A.npy", tmp_path / "B.npy", "--json", tmp_path / "s.json")
+    assert code == 0, err
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert all(data["measures"][k] is None for k in ("cca_mean", "pwcca", "pwcca_authors_code"))
+    assert len(data["warnings"]) == 1 and "8 points for 7 neurons" in data["warnings"][0]
+    lines = [line for line in err.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("nnclaims: warning: 8 points for 7 neurons")
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith(("│ cca", "│ pwcca"))
+            for line in [line.strip("│ ")]}
+    assert rows and all("undefined" in r and "1.0" not in r and " 1 " not in r for r in rows.values()), out
 
 
 def test_similarity_measure_subset_and_unrelated(arrays, capsys):
