@@ -1,4 +1,6 @@
-r"""Statistics of empirical claims: a median with a bootstrap interval, judged against the claim's
+r"""Statistics of empirical claims: a median with its interval, judged against a preregistered threshold.
+
+Statistics of empirical claims: a median with a bootstrap interval, judged against the claim's
 preregistered threshold.
 
 The percentile bootstrap of the median: resample the per-network values with replacement ``B`` times (a

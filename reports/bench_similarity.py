@@ -1,4 +1,6 @@
-"""Speed of the similarity measures, side by side with reference implementations
+"""Benchmark: the similarity measures' speed, side by side with reference implementations.
+
+Speed of the similarity measures, side by side with reference implementations
 (run: ``python -m nnclaims.reports.bench_similarity [--points 10000 --neurons 1024] [--reference PATH]``).
 
 Each row times one measure of :mod:`nnclaims.numeric.similarity` on two activation arrays (points × neurons,

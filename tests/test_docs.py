@@ -179,3 +179,20 @@ def test_a_broken_link_fails_the_strict_build(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_module_says_what_it_is_in_one_line():
+    """Each module of the package and of examples/ opens with a docstring whose first paragraph is one line (the
+    design page and the API reference lean on it)."""
+    import ast
+
+    folders = ("nnclaims", "proofs", "numeric", "reports", "examples")
+    modules = [p for f in folders for p in (ROOT / f).rglob("*.py") if "__pycache__" not in p.parts]
+    assert len(modules) > 50
+    bad = []
+    for path in modules:
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False)
+        lines = (doc or "").split("\n")
+        if not lines[0].strip() or (len(lines) > 1 and lines[1].strip()):
+            bad.append(str(path.relative_to(ROOT)))
+    assert not bad, f"modules without a one-line summary docstring: {bad}"
