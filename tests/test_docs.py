@@ -48,7 +48,8 @@ def run_page(text: str, folder: Path, timeout: float = 600) -> list[str]:
     """Run a page's blocks in ``folder``; return one failure message per block that failed (empty: all ran)."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                MPLBACKEND="Agg")
-    (folder / "examples").symlink_to(ROOT / "examples")  # the repository's examples, as from its root
+    for name in ("examples", "reports"):  # the repository's examples and committed reports, as from its root
+        (folder / name).symlink_to(ROOT / name)
     failures = []
     for n, (kind, name, code) in enumerate(blocks(text)):
         if kind == "python":
