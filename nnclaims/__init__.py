@@ -25,6 +25,9 @@ _API = {
     "identity_result": "nnclaims.numeric.tolerance", "negative_control": "nnclaims.numeric.tolerance",
     "holding_control": "nnclaims.numeric.tolerance", "as_stated_from": "nnclaims.numeric.tolerance",
     "median_with_interval": "nnclaims.numeric.statistics", "judge": "nnclaims.numeric.statistics",
+    "median_interval": "nnclaims.numeric.statistics", "judge_median": "nnclaims.numeric.statistics",
+    "family_level": "nnclaims.numeric.statistics", "networks_for": "nnclaims.numeric.statistics",
+    "one_rule": "nnclaims.numeric.statistics",
     "Zoo": "nnclaims.trained", "train_zoo": "nnclaims.trained",
     # verdicts
     "verify": "nnclaims.reports.verdict", "Verdict": "nnclaims.reports.verdict", "decide": "nnclaims.reports.verdict",

@@ -1,42 +1,130 @@
-r"""Statistics of empirical claims: a median with its interval, judged against a preregistered threshold.
+r"""Statistics of empirical claims: medians with intervals at their achieved level, the family correction, the rule.
 
-Statistics of empirical claims: a median with a bootstrap interval, judged against the claim's
-preregistered threshold.
+Statistics of empirical claims: the median with an interval at the level it achieves, a family-wide correction,
+a sample-size rule, and the one rule that turns per-condition results into a claim's status.
 
-The percentile bootstrap of the median: resample the per-network values with replacement ``B`` times (a
-seeded generator), take each resample's median, and report the :math:`(1-\alpha)/2` and
-:math:`(1+\alpha)/2` quantiles.  A claim is ``supported`` only when the whole interval lies at or above the
-threshold (:func:`judge`).  With several conditions the level is Bonferroni-corrected by the caller
-(``level = 1 - 0.05 / m``).
+**The interval.**  For :math:`n` values with order statistics :math:`x_{(1)} \le \dots \le x_{(n)}` and any
+continuous distribution with median :math:`m`, the number of values below :math:`m` is
+:math:`\mathrm{Bin}(n, \tfrac12)`, so
 
->>> lo, hi = bootstrap_interval([0.91, 0.95, 0.97, 0.99, 0.93], seed=0)
->>> 0.91 <= lo <= 0.95 <= hi <= 0.99
-True
->>> judge((0.92, 0.97), 0.9), judge((0.85, 0.97), 0.9)
-('supported', 'unsupported')
+.. math::
+
+    P\bigl(x_{(k)} \le m \le x_{(n-k+1)}\bigr) \;=\; 1 - 2\,F(k-1), \qquad F(j) = P(\mathrm{Bin}(n, \tfrac12) \le j),
+
+whatever the distribution (with ties it is at least that).  :func:`median_interval` takes the largest :math:`k`
+whose level :math:`1 - 2F(k-1)` reaches the level asked for and records that achieved level as ``ci_level``.
+When even :math:`[x_{(1)}, x_{(n)}]` falls short (:math:`1 - 2^{1-n}` below the level asked) the interval is
+still reported, with its achieved level and ``enough = False``: such a condition is ``too few networks``, never
+``supported`` (:func:`judge_median`).  A percentile bootstrap is kept only for large samples
+(:func:`bootstrap_interval`); at :math:`n = 4` its nominal 99.86 % interval is :math:`[x_{(1)}, x_{(4)}]`, whose
+coverage is 87.5 %.
+
+**The family.**  Every decision a run makes (each condition of each empirical claim) is one member of the family;
+with :math:`m` of them each interval is built at :math:`1 - \alpha/m` (Bonferroni, :func:`family_level`), so the
+chance of any false ``supported`` in the run is at most :math:`\alpha`.
+
+**The sample size** (:func:`networks_for`): the least :math:`n` for which a condition where a fraction
+:math:`q` of networks lie above the threshold is found ``supported`` with probability at least the power asked:
+:math:`x_{(k)}` clears the threshold exactly when at most :math:`k-1` values fall below it, so the power is
+:math:`P(\mathrm{Bin}(n, 1-q) \le k-1)`.
+
+**The one rule** (:func:`one_rule`): a claim that holds in every preregistered condition is ``supported``, in
+some ``conditional`` (naming them), in none ``unsupported``; conditions that cannot be evidence (too few
+networks, undecidable by design, did not learn) count neither way, and with none left the claim is ``open``.
+
+The decision reads only the lower end (``supported`` when :math:`x_{(k)} \ge` threshold), so an equal-tailed
+interval at level :math:`1-\alpha/m` errs on the side of ``unsupported``: its one-sided error is
+:math:`\alpha/(2m)`.
+
+>>> s = median_interval([0.91, 0.95, 0.97, 0.99, 0.93, 0.96, 0.94, 0.98, 0.92, 0.90], level=0.95)
+>>> s["interval"], round(s["ci_level"], 4), s["enough"]
+((0.91, 0.98), 0.9785, True)
+>>> judge_median(s, 0.9), judge_median(median_interval([0.95, 0.97, 0.99], level=0.95), 0.9)
+('supported', 'too few networks')
+>>> one_rule({"a": "supported", "b": "unsupported", "c": "too few networks"})
+('conditional', ['a'])
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from fractions import Fraction
+from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["bootstrap_interval", "judge", "median_with_interval", "RESAMPLES"]
+from nnclaims.caching import cached
 
+__all__ = ["ALPHA", "ORDER_STATISTIC", "FAMILY_METHOD", "NOT_EVIDENCE", "RESAMPLES", "binomial_cdf",
+           "median_interval", "median_with_interval", "judge", "judge_median", "family_level", "min_networks",
+           "networks_for", "one_rule", "bootstrap_interval"]
+
+ALPHA = 0.05
+ORDER_STATISTIC = "order statistics (distribution-free, exact binomial level, equal tails)"
+FAMILY_METHOD = "Bonferroni"
+#: condition statuses that are not evidence either way
+NOT_EVIDENCE = ("too few networks", "undecidable by design", "did not learn")
 RESAMPLES = 10_000
 
 
-def bootstrap_interval(values: Sequence[float], *, seed: int = 0, level: float = 0.95,
-                       resamples: int = RESAMPLES, statistic=np.median) -> tuple[float, float]:
-    """Percentile-bootstrap interval of ``statistic`` (default the median) at ``level``."""
-    x = np.asarray(values, dtype=float)
+def binomial_cdf(j: int, n: int, p: Fraction | float = Fraction(1, 2)) -> float:
+    r""":math:`P(\mathrm{Bin}(n, p) \le j)`, exact in rational arithmetic for a rational ``p`` (``0`` for ``j < 0``).
+
+    >>> binomial_cdf(0, 3), binomial_cdf(1, 3), binomial_cdf(3, 3)
+    (0.125, 0.5, 1.0)
+    """
+    if j < 0:
+        return 0.0
+    if j >= n:
+        return 1.0
+    p = Fraction(p).limit_denominator(10**12) if not isinstance(p, Fraction) else p
+    q = 1 - p
+    return float(sum(math.comb(n, i) * p**i * q ** (n - i) for i in range(j + 1)))
+
+
+@cached(maxsize=4096)
+def _level(k: int, n: int) -> float:
+    """Coverage of :math:`[x_{(k)}, x_{(n-k+1)}]` for the median of a continuous distribution."""
+    return 1.0 - 2.0 * binomial_cdf(k - 1, n)
+
+
+@cached(maxsize=4096)
+def _rank(n: int, level: float) -> int:
+    """The largest rank ``k`` (1-based, ``k <= (n+1)/2``) whose interval reaches ``level``; 0 when none does."""
+    best = 0
+    for k in range(1, (n + 1) // 2 + 1):
+        if _level(k, n) >= level:
+            best = k
+        else:
+            break
+    return best
+
+
+def median_interval(values: Sequence[float], *, level: float = 1 - ALPHA) -> dict:
+    """The median of ``values`` with its distribution-free order-statistic interval.
+
+    Returns ``{"value", "interval": (lo, hi), "n", "ci_method", "ci_level", "level_asked", "enough", "ranks"}``:
+    ``ci_level`` is the level the interval achieves at this ``n`` (never less than ``level_asked`` when
+    ``enough``); when ``enough`` is false the interval is the sample range and ``ci_level`` its own, lower,
+    level.  Raises ``ValueError`` on an empty or non-finite sample.
+    """
+    x = np.sort(np.asarray(values, dtype=float).ravel())
     if x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError("a bootstrap interval needs at least one value, all finite")
-    rng = np.random.default_rng(seed)
-    stats = statistic(x[rng.integers(0, x.size, size=(resamples, x.size))], axis=1)
-    a = (1 - level) / 2
-    return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
+        raise ValueError("an interval needs at least one value, all finite")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    n = int(x.size)
+    k = _rank(n, level)
+    enough = k > 0
+    k = max(k, 1)
+    return {"value": float(np.median(x)), "interval": (float(x[k - 1]), float(x[n - k])), "n": n,
+            "ci_method": ORDER_STATISTIC, "ci_level": _level(k, n), "level_asked": float(level),
+            "enough": enough, "ranks": (k, n - k + 1)}
+
+
+def median_with_interval(values: Sequence[float], *, level: float = 1 - ALPHA) -> dict:
+    """Alias of :func:`median_interval` (the name the public API has used)."""
+    return median_interval(values, level=level)
 
 
 def judge(interval: tuple[float, float], threshold: float) -> str:
@@ -44,7 +132,76 @@ def judge(interval: tuple[float, float], threshold: float) -> str:
     return "supported" if interval[0] >= threshold else "unsupported"
 
 
-def median_with_interval(values: Sequence[float], *, seed: int = 0, level: float = 0.95) -> dict:
-    """``{"value": median, "interval": (lo, hi), "n": count}`` of the per-network values."""
+def judge_median(summary: Mapping, threshold: float) -> str:
+    """A condition's status from a :func:`median_interval` summary: ``too few networks`` when the interval could not
+    reach its level at this ``n``, else :func:`judge` of the interval."""
+    if not summary["enough"]:
+        return "too few networks"
+    return judge(summary["interval"], threshold)
+
+
+def family_level(m: int, *, alpha: float = ALPHA) -> float:
+    """The per-decision level :math:`1 - \\alpha/m` that keeps the family-wise error of ``m`` decisions at ``alpha``."""
+    if m < 1:
+        raise ValueError(f"a family has at least one decision, got {m}")
+    return 1.0 - alpha / m
+
+
+def min_networks(level: float) -> int:
+    """The least ``n`` whose widest interval :math:`[x_{(1)}, x_{(n)}]` reaches ``level``: :math:`1 - 2^{1-n} \\ge` level.
+
+    >>> min_networks(0.95), min_networks(1 - 0.05 / 40)
+    (6, 11)
+    """
+    n = 1
+    while 1.0 - 2.0 ** (1 - n) < level:
+        n += 1
+    return n
+
+
+def networks_for(level: float, *, fraction_above: float, power: float = 0.8, most: int = 10_000) -> int:
+    """The least ``n`` at which a condition where ``fraction_above`` of the networks exceed the threshold comes out
+    ``supported`` with probability at least ``power``, its interval at ``level``.
+
+    >>> networks_for(0.95, fraction_above=0.9)
+    12
+    """
+    if not 0.5 < fraction_above < 1:
+        raise ValueError("fraction_above must lie in (1/2, 1): a median at the threshold is never detected")
+    below = Fraction(1) - Fraction(fraction_above).limit_denominator(10**6)
+    for n in range(min_networks(level), most + 1):
+        k = _rank(n, level)
+        if binomial_cdf(k - 1, n, below) >= power:
+            return n
+    raise ValueError(f"more than {most} networks needed")
+
+
+def one_rule(conditions: Mapping[str, str]) -> tuple[str, list[str]]:
+    """``(status, holding)`` of a claim from its preregistered conditions' statuses.
+
+    Every condition ``supported`` → ``supported``; some → ``conditional`` with the names of those that hold; none,
+    with at least one evidential condition → ``unsupported``; no evidential condition at all (each is one of
+    :data:`NOT_EVIDENCE`) → ``open``.
+    """
+    if not conditions:
+        raise ValueError("a claim is judged on at least one condition")
+    holding = [name for name, status in conditions.items() if status == "supported"]
+    evidential = [name for name, status in conditions.items() if status not in NOT_EVIDENCE]
+    if len(holding) == len(conditions):
+        return "supported", holding
+    if holding:
+        return "conditional", holding
+    return ("unsupported" if evidential else "open"), []
+
+
+def bootstrap_interval(values: Sequence[float], *, seed: int = 0, level: float = 1 - ALPHA,
+                       resamples: int = RESAMPLES, statistic=np.median) -> tuple[float, float]:
+    """Percentile-bootstrap interval of ``statistic`` at ``level`` — for large samples only: its coverage is below
+    ``level`` at small ``n`` (prefer :func:`median_interval` for a median)."""
     x = np.asarray(values, dtype=float)
-    return {"value": float(np.median(x)), "interval": bootstrap_interval(x, seed=seed, level=level), "n": int(x.size)}
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError("a bootstrap interval needs at least one value, all finite")
+    rng = np.random.default_rng(seed)
+    stats = statistic(x[rng.integers(0, x.size, size=(resamples, x.size))], axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
-__all__ = ["Claim", "Mutation", "Preregistration", "register", "claims", "get_claim", "resolve", "CLAIMS",
+__all__ = ["Claim", "Mutation", "Preregistration", "empirical_family", "register", "claims", "get_claim", "resolve", "CLAIMS",
            "SEEDS", "UnknownClaimError", "ClaimRegistrationError", "load_plugins", "load_claims_module",
            "replaced", "seed_text", "VERDICTS", "ENTRY_POINT_GROUP"]
 
@@ -88,6 +88,18 @@ class Preregistration:
     rule: str
     date: str
     conditions: tuple[str, ...] = ()
+    #: which results were seen before this registration (the exploratory run), in words; "" when none were
+    seen_before: str = ""
+    #: seed ranges [first, last] of the exploratory run and of the confirmatory run that decides the verdict
+    exploratory_seeds: tuple[int, int] | None = None
+    confirmatory_seeds: tuple[int, int] | None = None
+    #: the rule that fixed the number of networks per condition, naming the effect it detects
+    sample_size: str = ""
+
+    @property
+    def decisions(self) -> int:
+        """How many decisions the claim's check makes: one per preregistered condition (one without conditions)."""
+        return max(1, len(self.conditions))
 
 
 @dataclass(frozen=True)
@@ -235,6 +247,19 @@ def claims(*, plugins: bool = True) -> tuple[Claim, ...]:
     if plugins:
         load_plugins()
     return tuple(_REGISTRY.values())
+
+
+def empirical_family(alpha: float = 0.05) -> dict:
+    """The family of decisions one run makes: every preregistered decision of every registered empirical claim.
+
+    Each decision's interval is built at the Bonferroni level ``1 − alpha/size`` (so any false ``supported`` in a
+    run has probability at most ``alpha``), whatever subset of claims a command verifies.
+    ``{"method", "alpha", "size", "level", "members": {claim ID: decisions}}``.
+    """
+    members = {c.id: c.preregistered.decisions for c in claims()
+               if c.kind == "empirical" and c.preregistered is not None}
+    size = max(1, sum(members.values()))
+    return {"method": "Bonferroni", "alpha": alpha, "size": size, "level": 1 - alpha / size, "members": members}
 
 
 def get_claim(claim_id: str) -> Claim:

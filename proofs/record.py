@@ -314,6 +314,11 @@ class NumericResult:
     as_stated: AsStated = "not checked"
     control: dict[str, Any] | None = None
     interval: tuple[float, float] | None = None
+    #: how the interval was built and the level it achieves at this n (not the level asked for)
+    ci_method: str | None = None
+    ci_level: float | None = None
+    #: the multiple-comparison family the interval's level was corrected for (``catalogue.empirical_family``)
+    family: dict[str, Any] | None = None
 
     @property
     def control_fails(self) -> bool | None:
