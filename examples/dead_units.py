@@ -1,4 +1,6 @@
-r"""An empirical claim of a user's own, in a single file (load it with ``nnclaims verify --claims
+r"""An example of an empirical claim of a user's own, in one file: most ReLU units stay alive through training.
+
+An empirical claim of a user's own, in a single file (load it with ``nnclaims verify --claims
 examples/dead_units.py`` or ``pytest --nnclaims --nnclaims-claims examples/dead_units.py``).
 
 ``user.relu-units-stay-alive``: after training, most hidden ReLU units of a small MLP are alive — active

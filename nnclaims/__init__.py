@@ -2,7 +2,7 @@
 
 Three layers check each other: SymPy proofs (:mod:`nnclaims.proofs`), Z3/Hypothesis searches, and PyTorch
 cross-checks on trained networks (:mod:`nnclaims.numeric`); verdicts and reports live in
-:mod:`nnclaims.reports`.  The names below are the public API for users' own claims (README, "Add your own
+:mod:`nnclaims.reports`.  The names below are the public API for users' own claims (docs/adding-a-claim.md, "Adding your own
 claim"); they are imported on first use, so ``import nnclaims`` (and the pytest plugin) stays light.
 """
 

@@ -1,3 +1,5 @@
+"""``python -m nnclaims``: the ``nnclaims`` command."""
+
 from nnclaims.reports.cli import run
 
 run()

@@ -1,4 +1,6 @@
-r"""Where the units of work run: here, one after another (``local``, the default), or as tasks of a Ray cluster
+r"""Where the units of work run: locally one after another, or as tasks of a Ray cluster.
+
+Where the units of work run: here, one after another (``local``, the default), or as tasks of a Ray cluster
 (``ray``: ``pip install 'nnclaims[ray]'``).  Ray does the scheduling, the retries and the cluster; this module only
 starts or joins it, hands it the units and reads the answers back.
 

@@ -1,4 +1,6 @@
-r"""Reading the files a user hands the command line: size limit, UTF-8, JSON, and numbers that are refused
+r"""Readers of the files a user hands the command line, refusing oversized, malformed or huge numbers early.
+
+Reading the files a user hands the command line: size limit, UTF-8, JSON, and numbers that are refused
 *before* they are built.
 
 A JSON number is parsed from its text only when the text is small: an integer of more than

@@ -1,4 +1,6 @@
-r"""The DNFA study's design, fixed before any of its results were computed (preregistered; see
+r"""The DNFA study's preregistered design in machine-readable form: profiles, conditions, metrics, rule.
+
+The DNFA study's design, fixed before any of its results were computed (preregistered; see
 ``numeric/dnfa_study_design.md`` for the reasoning and the git history for the date).
 
 Everything the study measures and decides is here as data: the profiles (``verify``, ``cpu``, ``gpu``), the

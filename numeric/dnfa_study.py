@@ -1,4 +1,6 @@
-r"""The DNFA study: train every condition of a profile of the preregistered design (:mod:`numeric.dnfa_design`) to
+r"""The DNFA study's runner: trains a profile's conditions, measures per-layer metrics, applies the rule.
+
+The DNFA study: train every condition of a profile of the preregistered design (:mod:`numeric.dnfa_design`) to
 its criterion, measure the per-layer metrics, and apply the preregistered rule.
 
 Conditions that differ only in their initial scale form one *group* and are trained as one stacked zoo

@@ -1,4 +1,6 @@
-r"""The DNFA's empirical claims, checked by the study's preregistered rule (:mod:`numeric.dnfa_design`) on its
+r"""The DNFA's empirical claims checked on trained networks by the study's preregistered rule.
+
+The DNFA's empirical claims, checked by the study's preregistered rule (:mod:`numeric.dnfa_design`) on its
 ``verify`` profile: ``nnclaims verify --networks N`` trains N networks in each of the profile's conditions to the
 training criterion and applies the same rule as the full study (``nnclaims study dnfa``; the committed CPU run is
 ``reports/dnfa-study-cpu/study.md``).

@@ -1,4 +1,6 @@
-r"""Representation-similarity measures beside the subspace match, on activations ``A`` (n points × p₁ neurons) and
+r"""Representation-similarity measures (CKA, CCA variants, Procrustes, the maximum match) on activations.
+
+Representation-similarity measures beside the subspace match, on activations ``A`` (n points × p₁ neurons) and
 ``B`` (n × p₂), the same points in the same order.
 
 Conventions (each stated once, here):

@@ -1,4 +1,6 @@
-r"""Statistics of empirical claims: the median with an interval at the level it achieves, a family-wide correction,
+r"""Statistics of empirical claims: medians with intervals at their achieved level, the family correction, the rule.
+
+Statistics of empirical claims: the median with an interval at the level it achieves, a family-wide correction,
 a sample-size rule, and the one rule that turns per-condition results into a claim's status.
 
 **The interval.**  For :math:`n` values with order statistics :math:`x_{(1)} \le \dots \le x_{(n)}` and any

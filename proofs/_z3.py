@@ -1,4 +1,6 @@
-"""Small Z3 helpers shared by the searches: a solver in a fresh context, ReLU, lexicographic order, rational
+"""Small Z3 helpers shared by the searches.
+
+Small Z3 helpers shared by the searches: a solver in a fresh context, ReLU, lexicographic order, rational
 orthogonal matrices and the found/none/unknown ending."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-r"""Run a search in a child process under a wall-clock deadline, so that the time limit bounds *everything* the
+r"""Searches run in a child process under a deadline that bounds everything they do.
+
+Run a search in a child process under a wall-clock deadline, so that the time limit bounds *everything* the
 search does (enumerating data sets, building the encoding, solving, re-checking) and Ctrl-C stops it at once.
 
 The child runs in its own process group and ignores SIGINT; its worker processes (``--jobs``) inherit both.

@@ -1,4 +1,6 @@
-r"""Z3 search for the DNFA seed's SVD form (dnfa.svd-form): a real network whose AGOP has the right
+r"""Z3 search for a ReLU network whose AGOP refutes the DNFA seed's SVD form (dnfa.svd-form).
+
+Z3 search for the DNFA seed's SVD form (dnfa.svd-form): a real network whose AGOP has the right
 singular vectors of ``W`` as eigenvectors, in the same order, while ``WᵀW`` is *not* proportional to the AGOP.
 
 Network (column convention, as the notes): :math:`f(x) = v^\top \mathrm{relu}(Wx)` with integer ``W``

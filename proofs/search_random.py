@@ -1,4 +1,6 @@
-r"""Random counterexample searches (Hypothesis) for claims whose bare form the symbolic layer refutes or
+r"""Random counterexample searches (Hypothesis) whose witnesses are re-checked exactly.
+
+Random counterexample searches (Hypothesis) for claims whose bare form the symbolic layer refutes or
 qualifies.  A search draws small integer instances, tests the bare statement in float64 (numpy), and hands
 the first (shrunk) violation to an *independent exact* re-check (SymPy differentiation, or Z3 equivalence on
 a box).  Finding nothing proves nothing: the status is then ``unknown``, never ``none``.

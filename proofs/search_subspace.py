@@ -1,4 +1,6 @@
-r"""Z3 search for the subspace-match seed: two same-architecture ReLU networks with integer weights in
+r"""Z3 search for two ReLU networks with identical outputs and an empty maximum match (the zero-match search).
+
+Z3 search for the subspace-match seed: two same-architecture ReLU networks with integer weights in
 ``[-R, R]`` and distinct integer data points in ``[-R, R]^{d}`` whose output activation vectors agree on
 the data while the maximum match at a chosen hidden layer is empty.
 

@@ -1,4 +1,6 @@
-r"""Exact counterexample searches (Z3).  Each returns a :class:`~proofs.record.SearchResult`:
+r"""Exact counterexample searches (Z3) and the table of searches ``nnclaims search NAME`` runs.
+
+Exact counterexample searches (Z3).  Each returns a :class:`~proofs.record.SearchResult`:
 ``found`` with a witness re-checked by independent exact code (SymPy rationals), ``none`` when Z3
 proves no witness exists within the stated bounds, ``unknown`` on timeout.
 

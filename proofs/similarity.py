@@ -1,5 +1,7 @@
-r"""What each representation-similarity measure is invariant to, proved at general sizes, with checked
-counterexamples where it is not (the invariance table of the README).
+r"""Proofs and checked counterexamples of what each representation-similarity measure is invariant to.
+
+What each representation-similarity measure is invariant to, proved at general sizes, with checked
+counterexamples where it is not (the invariance table of docs/similarity.md).
 
 Measures are those of :mod:`nnclaims.numeric.similarity` (activations ``A``: n points × p neurons, centred
 ``X = HA``); transformations act on one network's neurons: ``A → AQ`` (orthogonal), ``A → cA`` (isotropic

@@ -1,3 +1,5 @@
+"""``python -m nnclaims.reports``: the same ``nnclaims`` command."""
+
 from .cli import run
 
 run()

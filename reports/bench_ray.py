@@ -1,4 +1,6 @@
-"""``python -m nnclaims.reports.bench ray``: the local backend against Ray on this machine, side by side in one run —
+"""Benchmark: the local backend against Ray on this machine, side by side in one run.
+
+``python -m nnclaims.reports.bench ray``: the local backend against Ray on this machine, side by side in one run —
 networks trained per second by the DNFA study and data sets settled per second by the zero-match search's split
 method, with 1, 2 and all local cores.
 

@@ -1,4 +1,6 @@
-"""Speed of the similarity measures, each side by side with its fastest independent implementation, measured in
+"""Benchmark: the similarity measures against their fastest independent implementations.
+
+Speed of the similarity measures, each side by side with its fastest independent implementation, measured in
 one run (run: ``python -m nnclaims.reports.bench_similarity [--points 10000 --neurons 1024] [--svcca DIR]
 [--sim-metric DIR] [--wang PATH]``).
 

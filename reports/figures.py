@@ -7,7 +7,7 @@ Reproducible bytes: every figure is drawn under matplotlib's default style (a us
 leak in), with the fonts matplotlib ships, and saved as PNG, which carries no date — only the ``Software``
 text, which names the matplotlib version.  So the same ``results.json`` gives the same PNG bytes with the same
 matplotlib and FreeType (``tests/test_report.py`` checks both, against the committed reference figures too).
-The numbers in ``results.json`` are another matter: see the README on thread counts.
+The numbers in ``results.json`` are another matter: see docs/reading-a-report.md on thread counts.
 """
 
 from __future__ import annotations

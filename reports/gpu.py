@@ -1,6 +1,6 @@
 r"""The prepared GPU run: every GPU step the project defines, in one command of at most 8 minutes.
 
-A session that finds a GPU lent runs this first, in one call (README, "The GPU run").  Each step is a subprocess
+A session that finds a GPU lent runs this first, in one call (docs/benchmarks.md, "The GPU run").  Each step is a subprocess
 under its own time cap, its output logged; a step whose command does not exist (yet) or whose dependency is
 missing is *skipped with the reason printed*, never reported as passed; the script exits non-zero when a step
 that ran failed or hit its cap.  Everything is written to one work folder and packed at the end into

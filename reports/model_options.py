@@ -1,4 +1,6 @@
-"""What the commands that read model files (``measure``, ``compare``) share, without importing torch: the names
+"""What the commands that read model files share, without importing torch: activation names and help text.
+
+What the commands that read model files (``measure``, ``compare``) share, without importing torch: the names
 of the activations and the help text on the key layouts.
 
 ``nnclaims.reports.cli`` imports every command module at start-up, so a command module that imported

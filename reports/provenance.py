@@ -17,7 +17,7 @@ def _version(pkg: str) -> str:
 
 def _threads() -> int | None:
     """PyTorch's intra-op threads: reductions split across threads add in another order, so the last bits of
-    float results can depend on it (README, "Reproducing the reference")."""
+    float results can depend on it (docs/reading-a-report.md, "Reproducing the reference")."""
     import sys
 
     torch = sys.modules.get("torch")  # only when the run imported it: provenance never imports torch itself

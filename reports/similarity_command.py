@@ -1,4 +1,6 @@
-"""``nnclaims similarity A B`` and ``nnclaims compare MODEL_A MODEL_B --data X --layer L``: every
+"""The ``nnclaims similarity`` and ``nnclaims compare`` commands.
+
+``nnclaims similarity A B`` and ``nnclaims compare MODEL_A MODEL_B --data X --layer L``: every
 representation-similarity measure of :mod:`nnclaims.numeric.similarity` side by side, as a table or JSON.
 
 Files are read by the project's one set of readers, as ``nnclaims measure`` reads them: activations and data

@@ -1,4 +1,6 @@
-"""``nnclaims study dnfa --profile cpu|gpu --out DIR [--backend local|ray]``: run the DNFA study's preregistered
+"""The ``nnclaims study dnfa`` command: the preregistered DNFA study, here or on a Ray cluster.
+
+``nnclaims study dnfa --profile cpu|gpu --out DIR [--backend local|ray]``: run the DNFA study's preregistered
 design (:mod:`nnclaims.numeric.dnfa_design`) shard by shard, here or on a Ray cluster, writing each shard into
 ``DIR/shards`` as it arrives (a rerun resumes from them), then ``study.json``, ``study.md`` and the figures.
 

@@ -1,4 +1,6 @@
-r"""A study's folder (``nnclaims study dnfa --out DIR``): its shards as they are computed, the study's files at the
+r"""A study's output folder: its shards, its files and the marker that makes the folder ours.
+
+A study's folder (``nnclaims study dnfa --out DIR``): its shards as they are computed, the study's files at the
 end, and the marker that makes the folder ours.  Writing never touches what the tool did not write.
 
 Layout::

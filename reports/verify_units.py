@@ -1,4 +1,6 @@
-"""``nnclaims verify --backend ray``: one claim per Ray task (its layers and its verdict), each in a fresh worker
+"""``nnclaims verify --backend ray``: one claim per Ray task, the outcomes read back in order.
+
+``nnclaims verify --backend ray``: one claim per Ray task (its layers and its verdict), each in a fresh worker
 process, the outcomes read back in the order the claims were asked for.
 
 A worker knows the built-in claims and the installed plug-ins (entry points) by itself; the ``--claims`` modules

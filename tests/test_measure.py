@@ -352,12 +352,12 @@ def test_forward_layers_equal_the_module():
     assert float(rel_err(f[None], seq.double()(torch.as_tensor(X)).detach()[None])) <= tol_for(case)
 
 
-# --- the README's example runs as written -------------------------------------------------------------------
+# --- the docs' example (docs/measuring-your-own-model.md) runs as written --------------------------------------
 
 def readme_example() -> tuple[str, str]:
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[1] / "docs" / "measuring-your-own-model.md").read_text()
     m = re.search(r"<!-- measure-example -->\s*```python\n(.*?)```\s*```sh\n(.*?)```", text, re.S)
-    assert m, "the README's measure example (marked <!-- measure-example -->) is missing"
+    assert m, "the docs' measure example (marked <!-- measure-example -->) is missing"
     return m.group(1), m.group(2).strip()
 
 

@@ -1,4 +1,4 @@
-"""Users' claims: the registry API, the pytest plugin, the example claims and the README's example, all through
+"""Users' claims: the registry API, the pytest plugin, the example claims and the docs' example, all through
 the public API."""
 
 import json
@@ -140,21 +140,23 @@ def test_example_empirical_claim_through_the_cli(tmp_path, capsys):
     assert_mutations_caught("user.relu-units-stay-alive", networks=8)
 
 
-def test_readme_add_your_own_claim_example_runs(tmp_path):
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Add your own claim"):]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+def test_docs_add_your_own_claim_example_runs(tmp_path):
+    """The worked example of docs/adding-a-claim.md (the block saved as my_claims.py) verifies as true through the
+    CLI, and its mutations are caught."""
+    text = (ROOT / "docs" / "adding-a-claim.md").read_text(encoding="utf-8")
+    code = re.search(r"<!-- file: my_claims.py -->\s*```python\n(.*?)```", text, re.S).group(1)
     (tmp_path / "my_claims.py").write_text(code)
-    done = subprocess.run([sys.executable, "-m", "nnclaims", "verify", "--claims", "my_claims.py", "user.square-of-sum",
-                           "--json", "out.json"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "nnclaims", "verify", "--claims", "my_claims.py",
+                           "user.relu-net-homogeneous", "--networks", "4", "--json", "out.json"],
+                          cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     rec = json.loads((tmp_path / "out.json").read_text())["claims"][0]
     assert rec["verdict"] == "true"
-    from nnclaims.testing import assert_mutations_caught  # the README's mutation must be caught too
+    from nnclaims.testing import assert_mutations_caught  # the example's mutations must be caught too
 
     sys.path.insert(0, str(tmp_path))
     try:
-        import my_claims  # noqa: F401  (registers user.square-of-sum in this process)
-        assert_mutations_caught("user.square-of-sum")
+        import my_claims  # noqa: F401  (registers user.relu-net-homogeneous in this process)
+        assert_mutations_caught("user.relu-net-homogeneous")
     finally:
         sys.path.remove(str(tmp_path))

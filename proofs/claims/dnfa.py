@@ -1,4 +1,6 @@
-"""Deep Neural Feature Ansatz (seed 002, notes on Radhakrishnan et al.): the claims, and the deliberately broken
+"""The DNFA family's claims (seed 002) and the mutations their checks must catch.
+
+Deep Neural Feature Ansatz (seed 002, notes on Radhakrishnan et al.): the claims, and the deliberately broken
 variants of their checks that the mutation tests must catch (at least one per layer of each claim)."""
 
 import dataclasses

@@ -1,4 +1,6 @@
-"""Constant initialisation and symmetry breaking (seed 001, after D2L §5.4): the claims, where their checks
+"""The constant-initialisation family's claims (seed 001) and the mutations their checks must catch.
+
+Constant initialisation and symmetry breaking (seed 001, after D2L §5.4): the claims, where their checks
 live, and the mutations that each check must catch (one or more per layer the claim has)."""
 
 from dataclasses import replace

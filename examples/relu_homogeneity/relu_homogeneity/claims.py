@@ -1,4 +1,6 @@
-r"""Two claims of a user's own, registered with nnclaims' public API (``nnclaims.register``), exactly as the
+r"""The example plug-in's two claims: ReLU units' positive homogeneity (true) and tanh units' (false).
+
+Two claims of a user's own, registered with nnclaims' public API (``nnclaims.register``), exactly as the
 built-in claims are.
 
 * ``user.relu-rescaling`` (true): in :math:`f(x) = \sum_j v_j\,\sigma(w_j\cdot x + b_j) + c` with σ = ReLU,
