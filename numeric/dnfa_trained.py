@@ -97,7 +97,13 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
                  f"layer, order-statistic intervals at the family level {fam['level']:.5f} (Bonferroni over "
                  f"{fam['size']} decisions); the value is the least over the evidential conditions")
     common = dict(threshold=pre.threshold, ci_method=st["ci_method"], family=fam)
-    details = {"profile": "verify", "conditions": conds, "rule": st["rule"], "study_verdict": verdict,
+    base = next(c for c in st["conditions"] if c["name"].startswith("base"))
+    per_network = {f"{k} {tag} layer {i + 1}": vals
+                   for k in ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
+                   for tag, src in (("trained", k), ("init", f"{k}_init"))
+                   for i, vals in enumerate(base["per_network"][src])}
+    details = {"profile": "verify", "conditions": conds, "per_network_condition": base["name"],
+               "per_network": per_network, "rule": st["rule"], "study_verdict": verdict,
                "isotropy_explains_ansatz": st["claims"]["isotropy_explains_ansatz"], "seeds": st["seeds"],
                "study_report": STUDY_REPORT, "timing": st["timing"],
                "profile_conditions": list(condition_names("verify")),
