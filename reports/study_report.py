@@ -168,9 +168,13 @@ def render_study_md(study: dict) -> str:
     t = study["timing"]
     fam = study["family"]
     loaded = (t.get("load_average_start") or 0) > (t.get("cpus") or 1) / 2
+    resumed = t.get("shards_resumed") or 0
     lines = [f"# DNFA study — profile `{study['profile']}` (confirmatory run)", "",
              f"{study['networks']} networks in {len(conds)} preregistered conditions on `{study['device']}` "
-             f"({t['threads']} thread(s)); wall time {t['total_seconds']:.0f} s (training {t['train_seconds']:.0f} s, "
+             + (f"({t['threads']} thread(s)); written by a rerun that resumed {resumed} of {t.get('shards')} shards "
+                f"from the first pass (the wall and CPU time below are the rerun's; the training and metric seconds "
+                f"are the shards' own, wall-clock): " if resumed else f"({t['threads']} thread(s)); ")
+             + f"wall time {t['total_seconds']:.0f} s (training {t['train_seconds']:.0f} s, "
              f"{t['networks_per_second']:.2f} networks/s; metrics {t['metric_seconds']:.1f} s), CPU time "
              f"{t.get('cpu_seconds', float('nan')):.0f} s, on {t.get('cpus')} CPUs with a 1-minute load average of "
              f"{t.get('load_average_start')} at the start and {t.get('load_average_end')} at the end"
