@@ -10,8 +10,8 @@ correction and the decision rule.  :mod:`numeric.dnfa_study` runs it; the catalo
 :class:`~nnclaims.proofs.catalogue.Preregistration` of ``dnfa.ansatz-holds-trained`` and
 ``dnfa.isotropy-holds-trained`` is built from it (:func:`preregistration`), so the two cannot drift apart.
 
->>> [len(condition_names(p)) for p in PROFILES], [networks(p) for p in ("cpu", "gpu")], networks("verify", 16)
-([4, 35, 35, 55], [184, 1144], 64)
+>>> [len(condition_names(p)) for p in PROFILES], networks("cpu"), networks("verify", 16)
+([4, 3, 14, 58], 308, 64)
 """
 
 from __future__ import annotations
@@ -20,55 +20,111 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS", "Condition", "Profile", "PROFILES",
-           "NEGATIVE_CONTROLS", "NETWORK_METRICS", "CALIBRATION_METRICS", "conditions", "condition_names", "networks", "sweep_scales", "preregistration", "all_condition_names",
-           "RULE", "min_networks", "sweep_name"]
+__all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS", "INIT_KEYS", "Condition",
+           "Profile", "PROFILES", "NEGATIVE_CONTROLS", "NETWORK_METRICS", "CALIBRATION_METRICS", "conditions",
+           "condition_names", "networks", "sweep_scales", "preregistration", "all_condition_names", "RULE",
+           "sweep_name", "family", "replicates", "seed0", "seed_range", "SEEN_BEFORE", "EXPLORATORY_SEEDS",
+           "CONFIRMATORY_BASE", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
+           "DECISIONS_PER_CONDITION"]
 
-DESIGN_DATE = "2026-12-01"
+DESIGN_DATE = "2026-12-03"  # this revision (issues 25 and 26); the first registration: 2026-12-01
+FIRST_DESIGN_DATE = "2026-12-01"
 THRESHOLD = 0.9  # "highly correlated" / "close to isotropic": uncentred cosine at least 0.9 at every hidden layer
 ALPHA = 0.05
-CORRECTION = "Bonferroni over the conditions of a profile: every verdict interval at level 1 − 0.05/m"
 CRITERION_TARGET = 0.01  # training loss at most 1 % of the loss of the constant-zero predictor
+#: decisions per condition: the ansatz, isotropy, and whether the networks learned (each an interval at the family
+#: level; the ansatz decision needs two intervals — the statistic and its excess over the null — an
+#: intersection-union test, level α without further correction)
+DECISIONS_PER_CONDITION = ("dnfa.ansatz-holds-trained", "dnfa.isotropy-holds-trained", "learned")
+CORRECTION = ("Bonferroni over every decision of the run (3 per condition: the ansatz, isotropy, and whether the "
+              "networks learned): every interval at level 1 − 0.05/m, order statistics of the median (exact, "
+              "distribution-free), its achieved level recorded")
+#: the effect the sample size is chosen to detect (numeric.statistics.networks_for)
+FRACTION_ABOVE = 0.9
+POWER = 0.8
+SAMPLE_SIZE_RULE = (f"per condition, the least n at which a condition where {FRACTION_ABOVE:.0%} of the networks "
+                    f"exceed the threshold is found supported with probability ≥ {POWER:.0%}, its interval at the "
+                    "run's family level (numeric.statistics.networks_for); verify: --networks, too few networks "
+                    "when n cannot reach the level")
+#: a condition learned when the upper end of the interval of the median test error ratio (test error / the
+#: constant baseline's: 1 − accuracy over 1 − the majority-class rate for class data, test loss over the zero
+#: predictor's for teacher data) lies below this: the networks at least halve the baseline's error
+LEARNED_BELOW = 0.5
+#: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + 1,000 · condition index, networks seed0 + k
+CONFIRMATORY_BASE = 1_000_000_000
+EXPLORATORY_SEEDS = (0, 999_999)
+SEEN_BEFORE = ("Exploratory, seen before this registration: the first design's CPU run (reports/dnfa-study-cpu at "
+               "commit ac931ba, 184 networks, network seeds 0–34,003, i.e. --seed 0 below 1,000,000) and every "
+               "earlier `verify` run (--seed 0, seeds below 1,000,000). The small-init conditions, the expected "
+               "verdicts (ansatz conditional, isotropy unsupported) and the choice of statistics came from them. "
+               "The confirmatory run uses network seeds from 1,000,000,000 on, never used before.")
 
 CLAIMS = {  # claim → (primary metric, what it measures)
     "dnfa.ansatz-holds-trained": ("ansatz_cos", "uncentred cos(W_lᵀW_l, AGOP_l)"),
     "dnfa.isotropy-holds-trained": ("isotropy_cos", "uncentred cos(G_l, I) of the pre-activation gradients"),
 }
+#: why cos(WᵀW, AGOP) is primary
+PRIMARY_WHY = ("The claim's quote is about W_iᵀW_i and AGOP_i themselves (no power, no initialisation removed): "
+               "the seed states the ansatz as W_iᵀW_i highly correlated with AGOP_i. The paper's own statistics "
+               "(the official code's cosine on (W − W₀)ᵀ(W − W₀); the Science-era Pearson against AGOP^½) answer "
+               "neighbouring questions and are reported beside it for every condition, as secondary.")
 
 METRICS = {  # per hidden layer l, on the training data, at the network's criterion point
-    "ansatz_cos": "uncentred cos(W_lᵀW_l, AGOP_l) — primary for dnfa.ansatz-holds-trained",
-    "paper_metric": "uncentred cos((W_l − W_l⁰)ᵀ(W_l − W_l⁰), AGOP_l): the official code's correlate() with "
-                    "remove_init=True and the uncentred EGOP, on the trained network at layer l's inputs",
+    "ansatz_cos": "uncentred cos(W_lᵀW_l, AGOP_l) — primary for dnfa.ansatz-holds-trained (the seed's statement)",
+    "ansatz_null": "spectrum-matched null: uncentred cos(W_lᵀW_l, Q Λ Qᵀ), Λ the AGOP's eigenvalues, Q a random "
+                   "orthogonal matrix (Haar, seeded per network and layer)",
+    "ansatz_beyond_null": "ansatz_cos − ansatz_null: the alignment beyond what the spectra alone give",
+    "paper_metric": "official code (arXiv:2212.13881 repository), bugs fixed: uncentred cos((W_l − W_l⁰)ᵀ(W_l − "
+                    "W_l⁰), AGOP_l), power 1, the trained network's AGOP at layer l's own inputs",
     "paper_metric_centred": "the same with the centred AGOP (gradients minus their mean per output), the official "
                             "code's 'centered' variant",
+    "science_pearson": "Science-era statistic (the authors' agop_feature_learning code): Pearson correlation of the "
+                       "entries of (W_l − W_l⁰)ᵀ(W_l − W_l⁰) and AGOP_l^{1/2}",
     "ansatz_pearson": "Pearson correlation of the entries of W_lᵀW_l and AGOP_l",
     "ansatz_cos_sqrt_agop": "uncentred cos(W_lᵀW_l, AGOP_l^{1/2})",
     "isotropy_cos": "uncentred cos(G_l, I) — primary for dnfa.isotropy-holds-trained",
+    "isotropy_rank_bound": "√(rank G_l / k_l): the largest cos(G_l, I) the rank of G_l allows (cos(G, I) = tr G / "
+                           "(‖G‖_F √k) ≤ √(rank G / k)); numerical rank, eigenvalues above k·ε·λ_max (float64 ε)",
     "isotropy_cos_on_range": "uncentred cos(P G_l P, P), P the orthogonal projector onto range(W_l)",
     "feature_movement": "‖W_l − W_l⁰‖_F / ‖W_l⁰‖_F (how far the layer moved from its initialisation)",
 }
-NEGATIVE_CONTROLS = {  # the same statistics on cases built to fail: the rule must call them unsupported
-    "control_ansatz": "uncentred cos(W_lᵀW_l, u uᵀ), u W_l's weakest right singular vector (at most 1/√k)",
-    "control_isotropy": "uncentred cos(u uᵀ, I), u G_l's leading eigenvector (exactly 1/√n_l)",
+#: statistics also measured at initialisation (trained − initial is reported for each, with an interval); the
+#: official code's and the Science-era statistics need W − W⁰ ≠ 0 and are undefined at initialisation
+INIT_KEYS = ("ansatz_cos", "ansatz_null", "ansatz_beyond_null", "ansatz_pearson", "ansatz_cos_sqrt_agop",
+             "isotropy_cos", "isotropy_rank_bound", "isotropy_cos_on_range")
+NEGATIVE_CONTROLS = {  # the same pipeline on inputs where the effect is absent; each can come out either way
+    "control_ansatz_other": "uncentred cos(W_lᵀW_l, AGOP_l of another network of the condition): its own seed, "
+                            "data and teacher (network k paired with k + 1 of its shard, cyclically)",
+    "control_isotropy_agop": "uncentred cos(AGOP_l, I): the isotropy statistic on the layer's input-side gradient "
+                             "outer product, isotropic only when the layer's weights are",
+    "ansatz_cos_init / isotropy_cos_init": "the primary statistics of the untrained networks (at_initialisation)",
 }
 NETWORK_METRICS = {  # per network
     "test": "test accuracy (class data) or test loss / zero-predictor test loss (teacher data), held-out samples",
+    "test_error_ratio": "test error over the constant baseline's: (1 − accuracy) / (1 − majority-class rate) for "
+                        "class data, test loss / zero-predictor test loss for teacher data (1: no better than the "
+                        "baseline)",
     "train_relative_loss": "training loss / loss of the constant-zero predictor at the criterion point",
     "steps": "steps to the criterion (the cap where it was not met)",
 }
 CALIBRATION_METRICS = {
-    "paper_code_replica": "the official verify_deep_NFA.py computation literally: its load_nn subtracts W⁰ in place, "
-                          "so the AGOP is that of the network with W_l − W_l⁰ in layer l, and for layer index ≥ 2 its "
-                          "get_layer_output returns the inputs of layer l + 1 (computed through W_l − W_l⁰)",
+    "paper_code_replica": "LITERAL REPLICA of the official verify_deep_NFA.py computation, bugs kept: its load_nn "
+                          "subtracts W⁰ in place, so the AGOP is that of the network with W_l − W_l⁰ in layer l, and "
+                          "for layer index ≥ 2 its get_layer_output returns the inputs of layer l + 1",
 }
 
-RULE = ("Per condition and claim: among the networks that met the training criterion (at least max(3, ⌈R/2⌉) of "
-        "its R networks, else the condition is excluded), the median over networks of the primary metric at every "
-        "hidden layer, with a percentile-bootstrap interval (10,000 resamples) at the corrected level 1 − 0.05/m; "
-        "the condition supports the claim when every layer's interval lies at or above 0.9.  The claim is "
-        "supported when every non-excluded condition supports it, conditional (on the conditions listed) when some "
-        "do, unsupported when none does.  Isotropy explains the ansatz (secondary question) when isotropy is "
-        "supported in every condition where the ansatz is.")
+RULE = ("Per condition, over the networks that met the training criterion (n of them): each statistic's median "
+        "with its order-statistic interval at the family level 1 − 0.05/m (m = every decision of the run, "
+        "Bonferroni), the achieved level recorded. A condition whose n cannot reach that level is 'too few "
+        "networks'; one whose median test error ratio's interval does not lie below 0.5 (the networks do not halve "
+        "the constant baseline's error) is 'did not learn'; for isotropy, one where every network's rank caps "
+        "cos(G, I) below 0.9 at some layer is 'undecidable by design'. None of these is evidence either way. "
+        "Otherwise the ansatz holds in the condition when at every hidden layer the interval of cos(WᵀW, AGOP) "
+        "lies at or above 0.9 AND the interval of its excess over the spectrum-matched null lies above 0; isotropy "
+        "holds when at every layer the interval of cos(G, I) lies at or above 0.9. The claim is supported when it "
+        "holds in every preregistered condition, conditional (naming them) when in some, unsupported when in "
+        "none (numeric.statistics.one_rule). Isotropy explains the ansatz when isotropy holds wherever the ansatz "
+        "does.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +143,7 @@ class Condition:
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of one run of the design."""
+    """Sizes of one run of the design (the networks per condition follow from the family: :func:`replicates`)."""
 
     name: str
     d: int  # teacher input dimension
@@ -97,8 +153,7 @@ class Profile:
     n_test: int
     cap: int  # step cap
     scales: tuple  # the sweep's initial scales (× PyTorch's default)
-    sweep_replicates: int
-    replicates: int  # per named condition (0: as many as ``verify --networks`` asks for)
+    depths: tuple  # the sweep's depths
     named: tuple  # which named conditions run
     paper_width: int
     paper_n: int
@@ -111,19 +166,26 @@ def sweep_scales(levels: int) -> tuple:
 
 
 NAMED = ("paper (calibration)", "base: rank-1 teacher, SGD", "full-rank teacher", "no bias", "Adam",
-         "SGD, smaller learning rate (0.02)", "small init (x0.1), SGD", "MSE, digits", "cross-entropy, digits",
-         "cross-entropy, breast cancer", "wide")
+         "SGD, smaller learning rate (0.02)", "small init (x0.1), SGD", "small init (x0.1), full-rank teacher",
+         "MSE, digits", "small init (x0.1), MSE, digits", "cross-entropy, digits",
+         "small init (x0.1), cross-entropy, digits", "cross-entropy, breast cancer", "wide")
+#: the CPU profile keeps n at the sample-size rule and drops conditions to stay within 15 minutes on 2 cores
+CPU_DROPPED = ("no bias", "SGD, smaller learning rate (0.02)", "cross-entropy, breast cancer",
+               "the sweep's depths 1, 3, 4 and scales ×0.105, ×0.457, ×2")
+CPU_NAMED = tuple(n for n in NAMED if n not in CPU_DROPPED)
 
 PROFILES = {
-    "verify": Profile("verify", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), sweep_replicates=0,
-                      replicates=0, named=("paper (calibration)", "base: rank-1 teacher, SGD", "small init (x0.1), SGD",
-                                           "cross-entropy, digits"), paper_width=64, paper_n=256),
-    "ci": Profile("ci", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=sweep_scales(6),
-                  sweep_replicates=4, replicates=4, named=NAMED, paper_width=64, paper_n=256),
-    "cpu": Profile("cpu", d=16, width=64, wide=256, n=256, n_test=256, cap=4000, scales=sweep_scales(6),
-                   sweep_replicates=4, replicates=8, named=NAMED, paper_width=128, paper_n=512),
+    "verify": Profile("verify", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), depths=(),
+                      named=("paper (calibration)", "base: rank-1 teacher, SGD", "small init (x0.1), SGD",
+                             "cross-entropy, digits"), paper_width=64, paper_n=256),
+    # the reproducibility test's profile: three conditions at the verify sizes, small enough for CI
+    "ci": Profile("ci", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), depths=(),
+                  named=("base: rank-1 teacher, SGD", "small init (x0.1), SGD", "cross-entropy, digits"),
+                  paper_width=64, paper_n=256),
+    "cpu": Profile("cpu", d=16, width=64, wide=256, n=256, n_test=256, cap=4000, scales=(0.05, 0.219, 0.956),
+                   depths=(2,), named=CPU_NAMED, paper_width=128, paper_n=512),
     "gpu": Profile("gpu", d=32, width=256, wide=1024, n=1024, n_test=512, cap=8000, scales=sweep_scales(11),
-                   sweep_replicates=16, replicates=40, named=NAMED, paper_width=1024, paper_n=1000),
+                   depths=(1, 2, 3, 4), named=NAMED, paper_width=1024, paper_n=1000),
 }
 
 
@@ -150,8 +212,11 @@ def _named(p: Profile) -> dict:
         "Adam": r(b, optimizer="adam", lr=1e-3),
         "SGD, smaller learning rate (0.02)": r(b, lr=0.02, steps=2 * p.cap),  # 2.5x fewer per step: twice the cap
         "small init (x0.1), SGD": r(b, init_scale=0.1),
+        "small init (x0.1), full-rank teacher": r(b, teacher_rank=p.d, init_scale=0.1),
         "MSE, digits": r(b, lr=0.1, **digits),
+        "small init (x0.1), MSE, digits": r(b, lr=0.1, init_scale=0.1, **digits),
         "cross-entropy, digits": r(b, loss="xent", lr=0.1, **digits),
+        "small init (x0.1), cross-entropy, digits": r(b, loss="xent", lr=0.1, init_scale=0.1, **digits),
         "cross-entropy, breast cancer": r(b, d=30, q=2, data="breast-cancer", loss="xent", lr=0.1,
                                           n=min(p.n, 400), n_test=min(p.n_test, 169)),
         "wide": r(b, widths=(p.wide, p.wide)),
@@ -176,47 +241,74 @@ def sweep_name(depth: int, scale: float) -> str:
 def condition_names(profile: str) -> tuple:
     """The profile's condition names, in order (computed without building any spec)."""
     p = PROFILES[profile]
-    return tuple(p.named) + tuple(sweep_name(depth, s) for depth in (1, 2, 3, 4) for s in p.scales)
+    return tuple(p.named) + tuple(sweep_name(depth, s) for depth in p.depths for s in p.scales)
 
 
-def conditions(profile: str, replicates: int | None = None) -> tuple:
+def family(profile: str) -> dict:
+    """The multiple-comparison family of one run of ``profile``: every decision it makes
+    (:data:`DECISIONS_PER_CONDITION` per condition), Bonferroni.
+
+    >>> f = family("cpu"); f["size"], round(f["level"], 5)
+    (42, 0.99881)
+    """
+    from .statistics import FAMILY_METHOD, family_level
+
+    size = len(DECISIONS_PER_CONDITION) * len(condition_names(profile))
+    return {"method": FAMILY_METHOD, "alpha": ALPHA, "size": size, "level": family_level(size, alpha=ALPHA),
+            "decisions": list(DECISIONS_PER_CONDITION), "conditions": len(condition_names(profile))}
+
+
+def replicates(profile: str) -> int:
+    """Networks per condition by :data:`SAMPLE_SIZE_RULE` at the profile's family level.
+
+    >>> replicates("cpu"), replicates("ci")
+    (22, 19)
+    """
+    from .statistics import networks_for
+
+    return networks_for(family(profile)["level"], fraction_above=FRACTION_ABOVE, power=POWER)
+
+
+def seed0(index: int, seed: int = 0) -> int:
+    """The first network seed of condition ``index`` in a run with ``--seed seed`` (confirmatory range)."""
+    return CONFIRMATORY_BASE + 1_000_000 * seed + 1000 * index
+
+
+def conditions(profile: str, replicates_: int | None = None, seed: int = 0) -> tuple:
     """The profile's conditions: the named ones, then the sweep (Adam, lr 1e-3, rank-1 teacher; init scale ×
-    depth 1–4).  Seeds are disjoint across conditions.  ``replicates`` overrides the profile's counts (the
-    ``verify`` profile takes it from ``--networks``)."""
+    depth).  Seeds are disjoint across conditions and lie in the confirmatory range (:func:`seed0`).
+    ``replicates_`` overrides the sample-size rule (``verify`` takes it from ``--networks``)."""
     p = PROFILES[profile]
-    out, seed = [], 0
+    R = replicates_ or (replicates(profile) if profile != "verify" else 16)
+    out = []
     named = _named(p)
     for name in p.named:
         spec = named[name]
-        out.append(Condition(name, spec, replicates or p.replicates, _group(spec), _factors(spec),
-                             calibration=name.startswith("paper"), seed0=seed))
-        seed += 1000
+        out.append(Condition(name, spec, R, _group(spec), _factors(spec), calibration=name.startswith("paper"),
+                             seed0=seed0(len(out), seed)))
     b = _base(p)
-    for depth in (1, 2, 3, 4):
+    for depth in p.depths:
         for s in p.scales:
             spec = dataclasses.replace(b, widths=(p.width,) * depth, optimizer="adam", lr=1e-3, init_scale=s)
-            out.append(Condition(sweep_name(depth, s), spec, replicates or p.sweep_replicates, _group(spec),
-                                 _factors(spec), seed0=seed))
-            seed += 1000
+            out.append(Condition(sweep_name(depth, s), spec, R, _group(spec), _factors(spec),
+                                 seed0=seed0(len(out), seed)))
     if [c.name for c in out] != list(condition_names(profile)):
         raise AssertionError("condition names out of step with condition_names")
     return tuple(out)
 
 
-def networks(profile: str, replicates: int | None = None) -> int:
-    """Networks the profile trains (``replicates`` per condition for ``verify``)."""
-    p = PROFILES[profile]
-    per = [replicates or p.replicates] * len(p.named) + [replicates or p.sweep_replicates] * (4 * len(p.scales))
-    return sum(per)
+def seed_range(conds) -> tuple[int, int]:
+    """The first and last network seed a run of ``conds`` uses."""
+    return min(c.seed0 for c in conds), max(c.seed0 + c.replicates - 1 for c in conds)
 
 
-def min_networks(replicates: int) -> int:
-    """A condition enters the verdict when at least this many of its networks met the criterion."""
-    return max(3, math.ceil(replicates / 2))
+def networks(profile: str, replicates_: int | None = None) -> int:
+    """Networks the profile trains."""
+    return sum(c.replicates for c in conditions(profile, replicates_))
 
 
 def all_condition_names() -> tuple:
-    """Every condition name of every profile (the catalogue's preregistered conditions), without repeats."""
+    """Every condition name of every profile, without repeats."""
     seen = {}
     for prof in PROFILES:
         for name in condition_names(prof):
@@ -225,10 +317,14 @@ def all_condition_names() -> tuple:
 
 
 def preregistration(claim_id: str):
-    """The catalogue's :class:`~nnclaims.proofs.catalogue.Preregistration` for one of :data:`CLAIMS`."""
+    """The catalogue's :class:`~nnclaims.proofs.catalogue.Preregistration` for one of :data:`CLAIMS`: the
+    conditions ``nnclaims verify`` decides (the ``verify`` profile's), what was seen before, the seed ranges."""
     from nnclaims.proofs.catalogue import Preregistration
 
     metric, what = CLAIMS[claim_id]
-    return Preregistration(statistic=f"per condition, the least over hidden layers of the median over networks of "
-                                     f"the {what}; the claim's value is the least over conditions",
-                           threshold=THRESHOLD, rule=RULE, date=DESIGN_DATE, conditions=all_condition_names())
+    return Preregistration(statistic=f"per condition, the median over networks of the {what} at every hidden layer, "
+                                     "order-statistic interval at the run's family level",
+                           threshold=THRESHOLD, rule=RULE, date=DESIGN_DATE, conditions=condition_names("verify"),
+                           seen_before=SEEN_BEFORE, exploratory_seeds=EXPLORATORY_SEEDS,
+                           confirmatory_seeds=(CONFIRMATORY_BASE, CONFIRMATORY_BASE + 999_999_999),
+                           sample_size=SAMPLE_SIZE_RULE)

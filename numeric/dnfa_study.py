@@ -33,17 +33,22 @@ from torch.func import functional_call, jacrev, vmap
 from .deep import (DeepSpec, _loss_fn, _weights, all_layer_agop, init_deep_zoo, linear_layers, make_split_data,
                    train_deep_zoo, zero_predictor_loss)
 from .dnfa import cos
-from .dnfa_design import ALPHA, CLAIMS, CORRECTION, METRICS, NEGATIVE_CONTROLS, RULE, THRESHOLD, conditions, min_networks
-from .statistics import bootstrap_interval
+from .dnfa_design import (CLAIMS, CORRECTION, INIT_KEYS, LEARNED_BELOW, METRICS, PRIMARY_WHY, RULE, SAMPLE_SIZE_RULE,
+                          SEEN_BEFORE, EXPLORATORY_SEEDS, THRESHOLD, conditions, family, seed_range)
+from .statistics import NOT_EVIDENCE, median_interval, one_rule
 from .zoo import ACTIVATIONS
 
-__all__ = ["METRIC_KEYS", "INIT_KEYS", "train_group", "train_shard", "layer_metrics", "init_metrics",
+__all__ = ["METRIC_KEYS", "INIT_KEYS", "CONTROL_KEYS", "train_group", "train_shard", "layer_metrics", "init_metrics",
            "paper_code_replica", "run_study", "run_shard", "plan_shards", "assemble_study", "study_conditions", "Shard",
-           "splittable", "shard_label", "summarise", "decide_claim", "condition_decision", "torch_threads", "pearson", "psd_sqrt", "weakest_direction",
-           "top_direction"]
+           "splittable", "shard_label", "summarise", "decide_claim", "condition_decision", "learned_decision",
+           "control_decision", "CONTROLS", "isotropic_gram",
+           "torch_threads", "pearson", "psd_sqrt", "haar_orthogonal", "spectrum_null", "rank_bound", "other_network",
+           "network_seeds"]
 
-METRIC_KEYS = tuple(METRICS) + tuple(NEGATIVE_CONTROLS)
-INIT_KEYS = ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
+#: negative controls (the effect absent) and positive controls (the effect present, drawn, so either can fail)
+CONTROL_KEYS = ("control_ansatz_other", "control_isotropy_agop", "positive_ansatz", "positive_ansatz_beyond_null",
+                "positive_isotropy")
+METRIC_KEYS = tuple(METRICS) + CONTROL_KEYS
 
 
 def pearson(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -59,21 +64,69 @@ def psd_sqrt(M: torch.Tensor) -> torch.Tensor:
     return V @ torch.diag_embed(ev.clamp_min(0).sqrt()) @ V.transpose(1, 2)
 
 
-def weakest_direction(W: torch.Tensor) -> torch.Tensor:
-    """Rank-one ``u uᵀ`` on the right singular vector of W with the smallest singular value (negative control).
+def haar_orthogonal(k: int, generator: torch.Generator, dtype=torch.float64) -> torch.Tensor:
+    """A k×k orthogonal matrix drawn from the Haar measure: Q of the QR decomposition of a Gaussian matrix with
+    the signs of R's diagonal moved into Q (Mezzadri 2007), from ``generator`` (so seeded draws repeat).
 
-    >>> W = torch.diag(torch.tensor([3.0, 1.0], dtype=torch.float64))[None]
-    >>> weakest_direction(W)[0].abs().tolist()
-    [[0.0, 0.0], [0.0, 1.0]]
+    >>> Q = haar_orthogonal(4, torch.Generator().manual_seed(0))
+    >>> bool(torch.allclose(Q @ Q.T, torch.eye(4, dtype=torch.float64), atol=1e-12))
+    True
     """
-    u = torch.linalg.svd(W, full_matrices=False)[2][:, -1, :]
-    return u[:, :, None] * u[:, None, :]
+    Z = torch.randn(k, k, generator=generator, dtype=torch.float64)
+    Q, R = torch.linalg.qr(Z)
+    return (Q * torch.sign(torch.diagonal(R))).to(dtype)
 
 
-def top_direction(G: torch.Tensor) -> torch.Tensor:
-    """Rank-one ``u uᵀ`` on G's leading eigenvector: G collapsed onto one direction (negative control)."""
-    u = torch.linalg.eigh(G)[1][..., -1]
-    return u[:, :, None] * u[:, None, :]
+def network_seeds(seed0: int, start: int, stop: int) -> list[int]:
+    """The seeds of networks ``[start, stop)`` of a condition whose first network seed is ``seed0``."""
+    return [seed0 + k for k in range(start, stop)]
+
+
+def spectrum_null(M: torch.Tensor, A: torch.Tensor, seeds, layer: int) -> torch.Tensor:
+    r"""The spectrum-matched null of :math:`\cos(M, A)` per network: :math:`\cos(M, Q\Lambda Q^\top)` with
+    :math:`\Lambda` the eigenvalues of A and Q Haar-random (network ``j``'s Q from the seed
+    ``16·seeds[j] + layer``): what the two spectra alone give, A's eigenvectors forgotten."""
+    ev = torch.linalg.eigvalsh(A)
+    k = A.shape[-1]
+    Qs = torch.stack([haar_orthogonal(k, torch.Generator().manual_seed(16 * int(s) + layer)) for s in seeds])
+    Qs = Qs.to(A.device, A.dtype)
+    return cos(M, Qs @ torch.diag_embed(ev) @ Qs.transpose(1, 2))
+
+
+def rank_bound(G: torch.Tensor) -> torch.Tensor:
+    r""":math:`\sqrt{\mathrm{rank}(G)/k}` per network: the largest :math:`\cos(G, I)` the rank allows
+    (:math:`\cos(G, I) = \mathrm{tr}\,G / (\|G\|_F\sqrt k) \le \sqrt{\mathrm{rank}\,G / k}` by Cauchy–Schwarz on
+    the nonzero eigenvalues); numerical rank: eigenvalues above :math:`k\,\varepsilon\,\lambda_{\max}`.
+
+    >>> round(float(rank_bound(torch.diag(torch.tensor([1.0, 1.0, 0, 0], dtype=torch.float64))[None])[0]), 6)
+    0.707107
+    """
+    ev = torch.linalg.eigvalsh(G)
+    k = G.shape[-1]
+    tol = k * torch.finfo(G.dtype).eps * ev[..., -1:].abs()
+    return ((ev > tol).sum(-1).to(G.dtype) / k).sqrt()
+
+
+def isotropic_gram(k: int, samples: int, seeds, layer: int, dtype=torch.float64) -> torch.Tensor:
+    """Per network, :math:`\\tilde G = \\Gamma\\Gamma^\\top / N` of ``samples`` = N standard Gaussian gradient
+    vectors in :math:`\\mathbb R^k` (network ``j``'s from the seed ``16·seeds[j] + 8 + layer``): what G would be
+    if the gradients were isotropic, at the layer's own number of gradient vectors (n samples × q outputs).  Its
+    cos with I is about :math:`1/\\sqrt{1 + (k+1)/N}` — above 0.9 only when N is large enough, so a positive control
+    built on it can fail."""
+    out = []
+    for s in seeds:
+        g = torch.Generator().manual_seed(16 * int(s) + 8 + layer)
+        Z = torch.randn(k, samples, generator=g, dtype=torch.float64)
+        out.append(Z @ Z.T / samples)
+    return torch.stack(out).to(dtype)
+
+
+def other_network(A: torch.Tensor) -> torch.Tensor:
+    """Network ``j``'s partner's matrix: that of network ``j + 1`` (cyclically) of the same stack; NaN for a stack
+    of one network (it has no other)."""
+    if A.shape[0] < 2:
+        return torch.full_like(A, float("nan"))
+    return torch.roll(A, -1, dims=0)
 
 
 # --- training --------------------------------------------------------------------------------------------------
@@ -116,11 +169,14 @@ def _mean_gradients(spec: DeepSpec, params: dict, X: torch.Tensor) -> list[torch
     return [torch.stack([means[c][i] for c in range(spec.q)], 1) for i in range(L)]
 
 
-def layer_metrics(spec: DeepSpec, p0: dict, p1: dict, X: torch.Tensor) -> dict:
-    """Every metric of :data:`numeric.dnfa_design.METRICS`, shape (layers, networks), float64."""
+def layer_metrics(spec: DeepSpec, p0: dict, p1: dict, X: torch.Tensor, seeds=None) -> dict:
+    """Every metric of :data:`numeric.dnfa_design.METRICS` and the controls (:data:`CONTROL_KEYS`), shape (layers,
+    networks), float64.  ``seeds``: the networks' seeds (the null's rotations are drawn from them; default
+    ``0..N-1``)."""
     names = linear_layers(spec)[:-1]
     pc = all_layer_agop(spec, p1, X)
     means = _mean_gradients(spec, p1, X)
+    seeds = list(range(X.shape[0])) if seeds is None else list(seeds)
     rows = defaultdict(list)
     for i, name in enumerate(names):
         W, W0 = p1[f"{name}.weight"], p0[f"{name}.weight"]
@@ -129,33 +185,54 @@ def layer_metrics(spec: DeepSpec, p0: dict, p1: dict, X: torch.Tensor) -> dict:
         WtW, dWtdW = W.transpose(1, 2) @ W, dW.transpose(1, 2) @ dW
         A_centred = A - means[i].transpose(1, 2) @ means[i]
         eye = torch.eye(G.shape[-1], dtype=W.dtype, device=W.device).expand_as(G)
+        eye_in = torch.eye(A.shape[-1], dtype=W.dtype, device=W.device).expand_as(A)
         Pr = W @ torch.linalg.pinv(W)
+        sqrtA = psd_sqrt(A)
         rows["ansatz_cos"].append(cos(WtW, A))
+        rows["ansatz_null"].append(spectrum_null(WtW, A, seeds, i))
+        rows["ansatz_beyond_null"].append(rows["ansatz_cos"][-1] - rows["ansatz_null"][-1])
         rows["paper_metric"].append(cos(dWtdW, A))
         rows["paper_metric_centred"].append(cos(dWtdW, A_centred))
+        rows["science_pearson"].append(pearson(dWtdW, sqrtA))
         rows["ansatz_pearson"].append(pearson(WtW, A))
-        rows["ansatz_cos_sqrt_agop"].append(cos(WtW, psd_sqrt(A)))
+        rows["ansatz_cos_sqrt_agop"].append(cos(WtW, sqrtA))
         rows["isotropy_cos"].append(cos(G, eye))
+        rows["isotropy_rank_bound"].append(rank_bound(G))
         rows["isotropy_cos_on_range"].append(cos(Pr @ G @ Pr, Pr))
         rows["feature_movement"].append(dW.flatten(1).norm(dim=1) / W0.flatten(1).norm(dim=1).clamp_min(1e-300))
-        rows["control_ansatz"].append(cos(WtW, weakest_direction(W)))
-        rows["control_isotropy"].append(cos(top_direction(G), eye))
+        rows["control_ansatz_other"].append(cos(WtW, other_network(A)))
+        rows["control_isotropy_agop"].append(cos(A, eye_in))
+        Gt = isotropic_gram(G.shape[-1], X.shape[1] * spec.q, seeds, i).to(W.device, W.dtype)
+        At = W.transpose(1, 2) @ Gt @ W  # the AGOP the layer would have with isotropic G (AGOP = WᵀGW)
+        rows["positive_ansatz"].append(cos(WtW, At))
+        rows["positive_ansatz_beyond_null"].append(rows["positive_ansatz"][-1] - spectrum_null(WtW, At, seeds, i))
+        rows["positive_isotropy"].append(cos(Gt, eye))
     return {k: torch.stack(v).cpu() for k, v in rows.items()}
 
 
-def init_metrics(spec: DeepSpec, p0: dict, X: torch.Tensor) -> dict:
-    """:data:`INIT_KEYS` at initialisation (for comparison with the trained values), shape (layers, networks)."""
+def init_metrics(spec: DeepSpec, p0: dict, X: torch.Tensor, seeds=None) -> dict:
+    """:data:`INIT_KEYS` at initialisation (the untrained networks: trained − initial is reported for each),
+    shape (layers, networks)."""
     names = linear_layers(spec)[:-1]
     pc = all_layer_agop(spec, p0, X)
+    seeds = list(range(X.shape[0])) if seeds is None else list(seeds)
     rows = defaultdict(list)
     for i, name in enumerate(names):
         W, A, G = p0[f"{name}.weight"], pc["AGOP"][i], pc["G"][i]
+        WtW = W.transpose(1, 2) @ W
         eye = torch.eye(G.shape[-1], dtype=W.dtype, device=W.device).expand_as(G)
         Pr = W @ torch.linalg.pinv(W)
-        rows["ansatz_cos"].append(cos(W.transpose(1, 2) @ W, A))
+        rows["ansatz_cos"].append(cos(WtW, A))
+        rows["ansatz_null"].append(spectrum_null(WtW, A, seeds, i))
+        rows["ansatz_beyond_null"].append(rows["ansatz_cos"][-1] - rows["ansatz_null"][-1])
+        rows["ansatz_pearson"].append(pearson(WtW, A))
+        rows["ansatz_cos_sqrt_agop"].append(cos(WtW, psd_sqrt(A)))
         rows["isotropy_cos"].append(cos(G, eye))
+        rows["isotropy_rank_bound"].append(rank_bound(G))
         rows["isotropy_cos_on_range"].append(cos(Pr @ G @ Pr, Pr))
-    return {k: torch.stack(v).cpu() for k, v in rows.items()}
+    out = {k: torch.stack(v).cpu() for k, v in rows.items()}
+    assert tuple(out) == INIT_KEYS
+    return out
 
 
 def paper_code_replica(spec: DeepSpec, p0: dict, p1: dict, X: torch.Tensor) -> torch.Tensor:
@@ -206,50 +283,120 @@ def network_metrics(spec: DeepSpec, base: nn.Module, p1: dict, X, Y, Xt, Yt, rec
             out = vmap(lambda p, x: functional_call(base, p, (x,)))(p1, Xt)
             labels = Yt if Yt.dim() == 2 else Yt.argmax(-1)
             test = (out.argmax(-1) == labels).double().mean(-1).cpu()
+    if spec.data == "teacher":
+        ratio = test
+    else:  # the constant predictor's accuracy: the test set's majority-class rate
+        majority = torch.stack([torch.bincount(lab, minlength=spec.q).max() for lab in labels.cpu()]).double()
+        ratio = (1 - test) / (1 - majority / labels.shape[-1]).clamp_min(1e-300)
     steps = record.get("steps", torch.full_like(train, -1, dtype=torch.long))
-    return {"test": test, "train_relative_loss": (train / zero_predictor_loss(spec, Y)).double(),
+    return {"test": test, "test_error_ratio": ratio, "train_relative_loss": (train / zero_predictor_loss(spec, Y)).double(),
             "steps": torch.where(steps >= 0, steps, torch.full_like(steps, spec.steps)).double(),
             "criterion_met": record.get("criterion_met", torch.ones_like(train, dtype=torch.bool))}
 
 
 # --- statistics and the rule -----------------------------------------------------------------------------------
 
-def _interval(values: np.ndarray, level: float, seed: int) -> list:
-    if values.size == 0:
-        return [float("nan"), float("nan")]
-    lo, hi = bootstrap_interval(values, seed=seed, level=level)
-    return [lo, hi]
+def _summary(x: np.ndarray, level: float) -> dict:
+    """The median of the finite values ``x`` with its order-statistic interval at ``level``
+    (:func:`numeric.statistics.median_interval`); with no value, an empty summary that is not ``enough``."""
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return {"median": float("nan"), "interval": [float("nan"), float("nan")], "n": 0, "ci_method": None,
+                "ci_level": 0.0, "level_asked": level, "enough": False, "min": float("nan"), "max": float("nan")}
+    m = median_interval(x, level=level)
+    return {"median": m["value"], "interval": list(m["interval"]), "n": m["n"], "ci_method": m["ci_method"],
+            "ci_level": m["ci_level"], "level_asked": m["level_asked"], "enough": m["enough"],
+            "min": float(x.min()), "max": float(x.max())}
 
 
-def summarise(values: torch.Tensor, met: torch.Tensor, level: float, seed: int = 0) -> list[dict]:
-    """Per layer (rows of ``values``, over the networks that met the criterion): median, 95 % bootstrap interval
-    ``ci`` and the interval at the corrected ``level`` (``ci_corrected``)."""
-    rows = []
-    for v in values:
-        x = v[met].double().numpy()
-        x = x[np.isfinite(x)]
-        rows.append({"median": float(np.median(x)) if x.size else float("nan"), "n": int(x.size),
-                     "ci": _interval(x, 1 - ALPHA, seed), "ci_corrected": _interval(x, level, seed)})
-    return rows
+def summarise(values: torch.Tensor, met: torch.Tensor, level: float) -> list[dict]:
+    """Per layer (rows of ``values``, over the networks that met the criterion, finite values only): the median
+    with its order-statistic interval at ``level`` — ``interval``, ``ci_method``, ``ci_level`` (achieved at this
+    n), ``enough`` (whether any interval reaches ``level`` at this n)."""
+    return [_summary(v[met].double().numpy(), level) for v in values]
 
 
-def condition_decision(per_layer: list[dict], n_met: int, replicates: int, threshold: float) -> dict:
-    """The preregistered per-condition decision for one claim's primary metric."""
-    if n_met < min_networks(replicates):
-        return {"status": "excluded", "reason": f"{n_met} of {replicates} networks met the criterion"}
-    lows = [p["ci_corrected"][0] for p in per_layer]
-    highs = [p["ci_corrected"][1] for p in per_layer]
-    return {"status": "supported" if min(lows) >= threshold else "unsupported",
-            "value": min(p["median"] for p in per_layer), "interval": [min(lows), min(highs)]}
+def learned_decision(error_ratio: torch.Tensor, met: torch.Tensor, level: float) -> dict:
+    """Whether a condition's networks learned: the interval of the median test error ratio (test error over the
+    constant baseline's) lies below :data:`~numeric.dnfa_design.LEARNED_BELOW`; ``too few networks`` when n
+    cannot reach ``level``."""
+    s = _summary(error_ratio[met].double().numpy(), level)
+    status = ("too few networks" if not s["enough"] else "learned" if s["interval"][1] < LEARNED_BELOW
+              else "did not learn")
+    return {"status": status, "baseline": f"test error ratio < {LEARNED_BELOW} (halves the constant predictor's "
+                                          "error)", **s}
+
+
+def _least(per_layer: list[dict]) -> dict:
+    """The least layer's median and the least interval ends over layers (the condition clears a bound at every
+    layer exactly when these do)."""
+    return {"value": min(p["median"] for p in per_layer),
+            "interval": [min(p["interval"][0] for p in per_layer), min(p["interval"][1] for p in per_layer)],
+            "ci_level": min(p["ci_level"] for p in per_layer), "ci_method": per_layer[0]["ci_method"],
+            "n": min(p["n"] for p in per_layer)}
+
+
+def condition_decision(claim: str, metrics: dict, learned: dict, threshold: float) -> dict:
+    """One condition's status for one claim, from its per-layer summaries (:func:`summarise`) and
+    :func:`learned_decision`, by the design's rule: ``too few networks``, ``did not learn``, ``undecidable by
+    design`` (isotropy: every network's rank caps cos(G, I) below the threshold at some layer), else
+    ``supported`` / ``unsupported``.  The record has the shape the verdict reads: ``status``, ``value``,
+    ``interval``, ``ci_level``, ``ci_method``, ``n`` (and ``null`` / ``beyond_null`` for the ansatz)."""
+    key = CLAIMS[claim][0]
+    per_layer = metrics[key]
+    out = {**_least(per_layer), "per_layer": [p["median"] for p in per_layer]}
+    if claim == "dnfa.ansatz-holds-trained":
+        out["null"] = _least(metrics["ansatz_null"])
+        out["beyond_null"] = _least(metrics["ansatz_beyond_null"])
+    else:
+        out["rank_bound"] = _least(metrics["isotropy_rank_bound"])
+    if not all(p["enough"] for p in per_layer):
+        return {**out, "status": "too few networks",
+                "reason": f"{min(p['n'] for p in per_layer)} networks cannot reach level {per_layer[0]['level_asked']:.5f}"}
+    if learned["status"] != "learned":
+        return {**out, "status": learned["status"], "reason": f"test error ratio median {learned['median']:.3g}, "
+                                                              f"interval {learned['interval']}"}
+    if claim == "dnfa.isotropy-holds-trained":
+        capped = [i for i, p in enumerate(metrics["isotropy_rank_bound"]) if p["max"] < threshold]
+        if capped:
+            return {**out, "status": "undecidable by design",
+                    "reason": f"the rank of G caps cos(G, I) below {threshold} in every network at layer(s) "
+                              f"{', '.join(str(i) for i in capped)}"}
+        ok = out["interval"][0] >= threshold
+    else:
+        ok = out["interval"][0] >= threshold and out["beyond_null"]["interval"][0] > 0
+    return {**out, "status": "supported" if ok else "unsupported"}
+
+
+#: the control statistics each claim's rule is applied to: (negative: the effect absent, must not hold;
+#: positive: the effect present, must hold), each with the statistic the rule's null part reads (or None)
+CONTROLS = {"dnfa.ansatz-holds-trained": {"negative": ("control_ansatz_other", None),
+                                          "positive": ("positive_ansatz", "positive_ansatz_beyond_null")},
+            "dnfa.isotropy-holds-trained": {"negative": ("control_isotropy_agop", None),
+                                            "positive": ("positive_isotropy", None)}}
+
+
+def control_decision(key: str, beyond: str | None, metrics: dict, threshold: float) -> str:
+    """The claim's rule on a control statistic ``key`` of one condition (and, where given, its excess over the
+    null ``beyond``): ``supported`` when every layer's interval clears the threshold (and the excess's lies above
+    0), ``too few networks`` when n cannot reach the level, else ``unsupported``."""
+    rows = metrics[key]
+    if not rows or not all(r["enough"] for r in rows):
+        return "too few networks"
+    ok = min(r["interval"][0] for r in rows) >= threshold
+    if beyond is not None:
+        ok = ok and min(r["interval"][0] for r in metrics[beyond]) > 0
+    return "supported" if ok else "unsupported"
 
 
 def decide_claim(decisions: dict) -> dict:
-    """The claim's verdict from the per-condition decisions (``supported`` / ``conditional`` / ``unsupported``)."""
-    counted = {k: d for k, d in decisions.items() if d["status"] != "excluded"}
-    holds = [k for k, d in counted.items() if d["status"] == "supported"]
-    verdict = ("supported" if counted and len(holds) == len(counted) else "conditional" if holds else "unsupported")
-    return {"verdict": verdict, "supported_in": holds, "conditions_counted": len(counted),
-            "excluded": [k for k, d in decisions.items() if d["status"] == "excluded"]}
+    """The claim's verdict from the per-condition decisions by the one rule
+    (:func:`numeric.statistics.one_rule`): ``supported`` / ``conditional`` (naming them) / ``unsupported`` /
+    ``open``; the conditions that are no evidence either way are listed with their reason."""
+    verdict, holding = one_rule({k: d["status"] for k, d in decisions.items()})
+    return {"verdict": verdict, "supported_in": holding,
+            "conditions_counted": sum(d["status"] not in NOT_EVIDENCE for d in decisions.values()),
+            "not_evidence": {k: d["status"] for k, d in decisions.items() if d["status"] in NOT_EVIDENCE}}
 
 
 # --- the run ---------------------------------------------------------------------------------------------------
@@ -269,8 +416,9 @@ def torch_threads(n: int | None):
 
 
 def study_conditions(profile: str, replicates: int | None = None, seed: int = 0) -> tuple:
-    """The profile's conditions with every network's seed offset by ``seed`` (``seed0 + 1,000,000·seed``)."""
-    return tuple(dataclasses.replace(c, seed0=c.seed0 + 1_000_000 * seed) for c in conditions(profile, replicates))
+    """The profile's conditions of a run with ``--seed seed`` (network seeds in the confirmatory range:
+    :func:`numeric.dnfa_design.seed0`)."""
+    return conditions(profile, replicates, seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,9 +529,10 @@ def run_shard(shard: Shard, profile: str, replicates: int | None, seed: int, dev
         out, metric_seconds = [], 0.0
         for (c, start, stop), r in zip(parts, trained):
             t1 = time.perf_counter()
-            lm = layer_metrics(c.spec, r["p0"], r["p1"], r["X"])
+            seeds = network_seeds(c.seed0, start, stop)
+            lm = layer_metrics(c.spec, r["p0"], r["p1"], r["X"], seeds)
             metric_seconds += time.perf_counter() - t1
-            im = init_metrics(c.spec, r["p0"], r["X"])
+            im = init_metrics(c.spec, r["p0"], r["X"], seeds)
             if c.calibration:
                 lm["paper_code_replica"] = paper_code_replica(c.spec, r["p0"], r["p1"], r["X"])
             nm = network_metrics(c.spec, r["base"], r["p1"], r["X"], r["Y"], r["X_test"], r["Y_test"], r["record"])
@@ -420,7 +569,8 @@ def _condition_tensors(c, pieces: list) -> tuple:
 
 def run_study(profile: str, *, device: str = "cpu", replicates: int | None = None, threshold: float = THRESHOLD,
               progress: Callable[[str, int], None] | None = None, seed: int = 0, threads: int | None = None,
-              shard_networks: int | None = None) -> dict:
+              shard_networks: int | None = None, level: float | None = None,
+              family_record: dict | None = None) -> dict:
     """Run every condition of ``profile`` and return the study as a JSON-ready dict (conditions with their
     factors, training record, per-layer metrics with intervals, decisions; the claims' verdicts).  Here, one shard
     after another (:func:`plan_shards`); ``progress(label, networks)`` after each shard.  The command line's
@@ -434,7 +584,8 @@ def run_study(profile: str, *, device: str = "cpu", replicates: int | None = Non
             progress(shard_label(shard), shard.networks)
     timing = {"total_seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - cpu0,
               "load_average_start": load0, "threads": _threads(threads)}
-    return assemble_study(profile, conds, results, device=device, threshold=threshold, seed=seed, timing=timing)
+    return assemble_study(profile, conds, results, device=device, threshold=threshold, seed=seed, timing=timing,
+                          level=level, family_record=family_record)
 
 
 def shard_label(shard: Shard) -> str:
@@ -448,12 +599,15 @@ def _threads(threads: int | None) -> int:
 
 
 def assemble_study(profile: str, conds, results: dict, *, device: str, threshold: float = THRESHOLD, seed: int = 0,
-                   timing: dict | None = None) -> dict:
+                   timing: dict | None = None, level: float | None = None, family_record: dict | None = None) -> dict:
     """The study from its shards' answers (``{shard index: run_shard(...)}``, in any order): every condition's
     networks in seed order, then the statistics and the preregistered rule, exactly as one local run computes
-    them.  ``timing``: the run's wall and CPU seconds (summed with the shards' own training and metric times)."""
-    m = len(conds)
-    level = 1 - ALPHA / m
+    them.  ``level``/``family_record``: the family the run belongs to (default: the profile's own,
+    :func:`numeric.dnfa_design.family`; ``verify`` passes the catalogue's).  ``timing``: the run's wall and CPU
+    seconds (summed with the shards' own training and metric times)."""
+    fam = dict(family_record or family(profile))
+    if level is None:
+        level = fam["level"]
     pieces = defaultdict(list)
     train_seconds = metric_seconds = 0.0
     for index in sorted(results):
@@ -468,17 +622,22 @@ def assemble_study(profile: str, conds, results: dict, *, device: str, threshold
         met = nm["criterion_met"]
         n_met = int(met.sum())
         metrics = {k: summarise(v, met, level) for k, v in lm.items()}
-        decisions = {claim: condition_decision(metrics[key], n_met, c.replicates, threshold)
-                     for claim, (key, _) in CLAIMS.items()}
+        learned = learned_decision(nm["test_error_ratio"], met, level)
+        decisions = {claim: condition_decision(claim, metrics, learned, threshold) for claim in CLAIMS}
         out_conditions.append({
-            "name": c.name, "preregistered": c.preregistered, "calibration": c.calibration, "factors": c.factors,
+            "name": c.name, "preregistered": True, "calibration": c.calibration, "factors": c.factors,
             "spec": dataclasses.asdict(c.spec), "networks": c.replicates, "criterion_met": n_met,
             "criterion_not_met": c.replicates - n_met, "seed0": c.seed0,
+            "seeds": [c.seed0, c.seed0 + c.replicates - 1],
             "metrics": metrics,
-            "at_initialisation": {k: summarise(v, torch.ones_like(met), 1 - ALPHA) for k, v in im.items()},
-            "network_metrics": {k: {"median": float(v[met].double().median()) if n_met else float("nan"),
-                                    "ci": _interval(v[met].double().numpy(), 1 - ALPHA, 0)}
+            "at_initialisation": {k: summarise(v, torch.ones_like(met), level) for k, v in im.items()},
+            "trained_minus_initial": {k: summarise(lm[k] - im[k], met, level) for k in im},
+            "controls": {k: summarise(lm[k], met, level) for k in CONTROL_KEYS if k in lm},
+            "control_decisions": {claim: {side: control_decision(key, beyond, metrics, threshold)
+                                          for side, (key, beyond) in CONTROLS[claim].items()} for claim in CLAIMS},
+            "network_metrics": {k: _summary(v[met].double().numpy(), level)
                                 for k, v in nm.items() if k != "criterion_met"},
+            "learned": learned,
             "decisions": decisions,
             "per_network": {"criterion_met": met.tolist(), **{k: v.tolist() for k, v in lm.items()},
                             **{f"{k}_init": v.tolist() for k, v in im.items()},
@@ -493,10 +652,16 @@ def assemble_study(profile: str, conds, results: dict, *, device: str, threshold
                                           "ansatz_without_isotropy": sorted(ansatz_in - iso_in)}
     networks = sum(c.replicates for c in conds)
     timing = dict(timing or {})
+    fam["level"] = level
     return {"study": "dnfa", "profile": profile, "device": device, "seed": seed, "threshold": threshold,
-            "alpha": ALPHA, "correction": CORRECTION, "corrected_level": level, "conditions_in_family": m,
-            "rule": RULE, "metrics_defined": METRICS, "networks": networks,
-            "conditions": out_conditions, "claims": claims,
+            "alpha": fam.get("alpha", 0.05), "correction": CORRECTION, "family": fam, "corrected_level": level,
+            "ci_method": out_conditions[0]["metrics"]["ansatz_cos"][0]["ci_method"] if out_conditions else None,
+            "rule": RULE, "sample_size_rule": SAMPLE_SIZE_RULE, "primary_why": PRIMARY_WHY,
+            "metrics_defined": METRICS,
+            "seeds": {"confirmatory": list(seed_range(conds)), "exploratory": list(EXPLORATORY_SEEDS),
+                      "seen_before": SEEN_BEFORE},
+            "exploratory": _exploratory(),
+            "networks": networks, "conditions": out_conditions, "claims": claims,
             "timing": {"total_seconds": round(timing.pop("total_seconds", train_seconds + metric_seconds), 2),
                        "train_seconds": round(train_seconds, 2),
                        "metric_seconds": round(metric_seconds, 2), "networks_per_second":
@@ -506,6 +671,13 @@ def assemble_study(profile: str, conds, results: dict, *, device: str, threshold
                        "cpu_seconds": round(timing.pop("cpu_seconds", 0.0), 2),
                        "load_average_start": timing.pop("load_average_start", None), "load_average_end": _load(),
                        "cpus": os.cpu_count(), **timing}}
+
+
+def _exploratory() -> dict:
+    """The exploratory run's results (seen before this design; :mod:`numeric.dnfa_exploratory`)."""
+    from .dnfa_exploratory import EXPLORATORY
+
+    return EXPLORATORY
 
 
 def _load():

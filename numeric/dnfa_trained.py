@@ -5,14 +5,17 @@ The DNFA's empirical claims, checked by the study's preregistered rule (:mod:`nu
 training criterion and applies the same rule as the full study (``nnclaims study dnfa``; the committed CPU run is
 ``reports/dnfa-study-cpu/study.md``).
 
-Per condition, the claim's primary metric (``ansatz_cos`` or ``isotropy_cos``) at every hidden layer, median over
-the networks that met the criterion with a Bonferroni-corrected bootstrap interval; the condition supports the
-claim when every layer's interval lies at or above the claim's preregistered threshold (read from the registry at
-run time, so a mutated threshold reaches the check).  The record's value is the least over conditions, its
-interval the least of the intervals — supported exactly when every condition is — and each condition goes into
-``details["conditions"]``, from which the verdict may be ``conditional``.  The negative control is the same rule on
-the design's control statistic (AGOP on W's weakest direction; G collapsed onto one direction), which must come
-out unsupported.
+Per condition, the claim's primary metric (``ansatz_cos`` or ``isotropy_cos``) at every hidden layer: the median
+over the networks that met the criterion with its order-statistic interval at the level of the catalogue's
+family (:func:`~nnclaims.proofs.catalogue.empirical_family`, Bonferroni over every preregistered decision of every
+empirical claim), the achieved level recorded.  A condition is ``too few networks`` when ``--networks`` cannot
+reach that level, ``did not learn`` when its networks do not halve the constant predictor's test error, and for
+isotropy ``undecidable by design`` when the rank of G caps cos(G, I) below the threshold; otherwise the ansatz
+holds when every layer's interval clears the threshold and the excess over the spectrum-matched null is positive,
+isotropy when every layer's interval clears the threshold (threshold read from the registry at run time, so a
+mutated threshold reaches the check).  Each condition goes into ``details["conditions"]`` (status, value,
+interval, ci_level, ci_method, n), which the verdict reads by the one rule.  The control is the same rule on a
+statistic the same pipeline computes where the effect is absent (negative) or present (positive).
 """
 
 from __future__ import annotations
@@ -20,106 +23,112 @@ from __future__ import annotations
 import torch
 
 from nnclaims.caching import cached
-from nnclaims.proofs.catalogue import get_claim
+from nnclaims.proofs.catalogue import empirical_family, get_claim
 from nnclaims.proofs.record import NumericResult
 
 from .dnfa_design import CLAIMS, PROFILES, condition_names
-from .dnfa_study import condition_decision, cos, run_study, summarise  # noqa: F401  (cos: the mutation target)
+from .dnfa_study import CONTROLS, cos, run_study  # noqa: F401  (cos: the mutation target)
+from .statistics import NOT_EVIDENCE
 
 __all__ = ["check_ansatz_holds_trained", "check_isotropy_holds_trained", "verify_study", "STUDY_REPORT"]
 
 STUDY_REPORT = "reports/dnfa-study-cpu/study.md"
-CONTROLS = {"dnfa.ansatz-holds-trained": ("control_ansatz", "AGOP replaced by the rank-one matrix on W's weakest "
-                                                            "right singular direction"),
-            "dnfa.isotropy-holds-trained": ("control_isotropy", "G collapsed onto its leading eigenvector")}
 
 
 @cached(maxsize=4)
-def verify_study(networks: int, device: str, seed: int, threshold: float) -> dict:
-    """The study's ``verify`` profile with ``networks`` networks per condition (cached: both claims read one run)."""
+def verify_study(networks: int, device: str, seed: int, threshold: float, level: float | None = None) -> dict:
+    """The study's ``verify`` profile with ``networks`` networks per condition, its intervals at ``level`` (the
+    catalogue's family level; cached: both claims read one run)."""
+    fam = empirical_family()
+    if level is not None and abs(level - fam["level"]) > 0:
+        fam = {**fam, "level": level}
     return run_study("verify", device=device, replicates=networks, threshold=threshold, seed=seed,
-                     threads=1 if device == "cpu" else None)
+                     threads=1 if device == "cpu" else None, level=fam["level"], family_record=fam)
 
 
-POSITIVE = {"dnfa.ansatz-holds-trained": "AGOP replaced by W_lᵀW_l itself (cosine 1 at every layer)",
-            "dnfa.isotropy-holds-trained": "G replaced by the identity (cosine 1 at every layer)"}
+def _control(st: dict, claim_id: str, finding: str) -> dict:
+    """The claim's rule on a control computed by the same pipeline: for a finding that the claim holds somewhere,
+    the negative control (the effect absent: the AGOP of another network; the isotropy statistic on the AGOP),
+    which must hold nowhere; otherwise the positive control (the effect present: the AGOP that an isotropic,
+    sampled G would give; a sampled isotropic G), which must hold in every evidential condition.  Either can
+    come out the other way."""
+    side = "negative" if finding == "supported" else "positive"
+    key = CONTROLS[claim_id][side][0]
+    statuses = {c["name"]: c["control_decisions"][claim_id][side] for c in st["conditions"]
+                if c["decisions"][claim_id]["status"] not in NOT_EVIDENCE}
+    values = [min(r["median"] for r in c["controls"][key]) for c in st["conditions"] if c["name"] in statuses]
+    want = "unsupported" if side == "negative" else "supported"
+    fails = bool(statuses) and all(v == want for v in statuses.values())
+    return {"description": f"{side} control: the same rule on {key} ({CONTROL_WHAT[key]})",
+            "value": max(values) if side == "negative" and values else min(values, default=None),
+            "fails": fails, "per_condition": statuses}
 
 
-def _control(st: dict, claim_id: str, threshold: float, finding: str) -> dict:
-    """The study's rule on a case built to come out against the ``finding``: for a supported finding, the metric
-    of :data:`CONTROLS` (a misaligned matrix, which must be unsupported in every condition); for an unsupported
-    one, the exact alignment of :data:`POSITIVE` (which must be supported in every condition), so that the rule
-    is shown able to say either."""
-    key, what = CONTROLS[claim_id]
-    level = st["corrected_level"]
-    decisions = []
-    for c in st["conditions"]:
-        met = torch.tensor(c["per_network"]["criterion_met"])
-        values = torch.tensor(c["per_network"][key], dtype=torch.float64)
-        if finding != "supported":
-            values = torch.ones_like(values)
-        per_layer = summarise(values, met, level)
-        decisions.append(condition_decision(per_layer, int(met.sum()), c["networks"], threshold))
-    counted = [d for d in decisions if d["status"] != "excluded"]
-    want = "unsupported" if finding == "supported" else "supported"
-    fails = bool(counted) and all(d["status"] == want for d in counted)
-    what = what if finding == "supported" else POSITIVE[claim_id]
-    return {"description": f"the same rule with {what}", "value": max((d["value"] for d in counted), default=None),
-            "fails": fails}
+CONTROL_WHAT = {"control_ansatz_other": "cos(WᵀW, AGOP of another network of the condition)",
+                "control_isotropy_agop": "cos(AGOP, I), the layer's input-side gradients",
+                "positive_ansatz": "cos(WᵀW, WᵀG̃W), G̃ a sampled isotropic gradient Gram at the layer's size",
+                "positive_isotropy": "cos(G̃, I), G̃ a sampled isotropic gradient Gram at the layer's size"}
 
 
 def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResult:
     pre = get_claim(claim_id).preregistered
     metric, what = CLAIMS[claim_id]
-    st = verify_study(networks, device, seed, pre.threshold)
+    fam = empirical_family()
+    st = verify_study(networks, device, seed, pre.threshold, fam["level"])
     conds = {}
     for c in st["conditions"]:
         d = c["decisions"][claim_id]
-        per_layer = c["metrics"][metric]
         conds[c["name"]] = {
-            "value": d.get("value", float("nan")), "status": d["status"], "interval": d.get("interval"),
-            "per_layer_trained": [round(p["median"], 4) for p in per_layer],
+            "status": d["status"], "value": d["value"], "interval": d["interval"], "ci_level": d["ci_level"],
+            "ci_method": d["ci_method"], "n": d["n"], "reason": d.get("reason"),
+            **({"null": d["null"], "beyond_null": d["beyond_null"]} if "null" in d else {"rank_bound": d["rank_bound"]}),
+            "per_layer_trained": [round(p["median"], 4) for p in c["metrics"][metric]],
             "per_layer_init": [round(p["median"], 4) for p in c["at_initialisation"].get(metric, [])],
-            "loss_median": c["network_metrics"]["train_relative_loss"]["median"],
+            "trained_minus_initial": [p["median"] for p in c["trained_minus_initial"].get(metric, [])],
+            "learned": {k: c["learned"][k] for k in ("status", "median", "interval")},
+            "test_median": c["network_metrics"]["test"]["median"],
             "variants": {k: round(min(p["median"] for p in c["metrics"][k]), 4)
-                         for k in ("paper_metric", "ansatz_pearson", "ansatz_cos_sqrt_agop", "isotropy_cos_on_range")},
-            "criterion_met": c["criterion_met"], "networks": c["networks"], "factors": c["factors"],
-            "calibration": c["calibration"], "preregistered": c["preregistered"]}
-    counted = {k: v for k, v in conds.items() if v["status"] != "excluded"}
-    statistic = (f"least over the study's verify-profile conditions ({networks} networks each; rule and design: "
-                 f"numeric/dnfa_study_design.md; full study: {STUDY_REPORT}) of the least over hidden layers of the "
-                 f"median {what}, Bonferroni-corrected bootstrap intervals")
-    if not counted:
-        return NumericResult(claim_id, "error", statistic, None, networks, device, threshold=pre.threshold,
-                             details={"error": "no condition had enough networks meeting the training criterion",
-                                      "conditions": conds})
-    lows = [v["interval"][0] for v in counted.values()]
-    highs = [v["interval"][1] for v in counted.values()]
-    interval = (min(lows), min(highs))
-    status = "supported" if interval[0] >= pre.threshold else "unsupported"
+                         for k in ("paper_metric", "science_pearson", "ansatz_pearson", "ansatz_cos_sqrt_agop",
+                                   "isotropy_cos_on_range")},
+            "criterion_met": c["criterion_met"], "networks": c["networks"], "seeds": c["seeds"],
+            "factors": c["factors"], "calibration": c["calibration"], "preregistered": True}
+    verdict = st["claims"][claim_id]
+    counted = {k: v for k, v in conds.items() if v["status"] not in NOT_EVIDENCE}
+    statistic = (f"per condition of the study's verify profile ({networks} networks each; design: "
+                 f"numeric/dnfa_study_design.md; full study: {STUDY_REPORT}), the median {what} at every hidden "
+                 f"layer, order-statistic intervals at the family level {fam['level']:.5f} (Bonferroni over "
+                 f"{fam['size']} decisions); the value is the least over the evidential conditions")
+    common = dict(threshold=pre.threshold, ci_method=st["ci_method"], family=fam)
     base = next(c for c in st["conditions"] if c["name"].startswith("base"))
     per_network = {f"{k} {tag} layer {i + 1}": vals
                    for k in ("ansatz_cos", "isotropy_cos", "isotropy_cos_on_range")
                    for tag, src in (("trained", k), ("init", f"{k}_init"))
                    for i, vals in enumerate(base["per_network"][src])}
-    return NumericResult(claim_id, status, statistic, min(v["value"] for v in counted.values()), st["networks"], device,
-                         threshold=pre.threshold, interval=interval,
+    details = {"profile": "verify", "conditions": conds, "per_network_condition": base["name"],
+               "per_network": per_network, "rule": st["rule"], "study_verdict": verdict,
+               "isotropy_explains_ansatz": st["claims"]["isotropy_explains_ansatz"], "seeds": st["seeds"],
+               "study_report": STUDY_REPORT, "timing": st["timing"],
+               "profile_conditions": list(condition_names("verify")),
+               "profile_sizes": {k: getattr(PROFILES["verify"], k) for k in ("d", "width", "n", "cap")}}
+    if not counted:
+        return NumericResult(claim_id, "error", statistic, None, networks, device, **common,
+                             details={**details, "error": "no condition is evidence either way: "
+                                      + "; ".join(f"{k}: {v['status']}" for k, v in conds.items())})
+    interval = (min(v["interval"][0] for v in counted.values()), min(v["interval"][1] for v in counted.values()))
+    status = "supported" if verdict["verdict"] == "supported" else "unsupported"
+    finding = "supported" if verdict["supported_in"] else "unsupported"
+    return NumericResult(claim_id, status, statistic, min(v["value"] for v in counted.values()), st["networks"],
+                         device, interval=interval, ci_level=min(v["ci_level"] for v in counted.values()),
                          as_stated="holds" if status == "supported" else "violated",
-                         control=_control(st, claim_id, pre.threshold, status),
-                         details={"profile": "verify", "conditions": conds, "corrected_level": st["corrected_level"],
-                                  "correction": st["correction"], "study_verdict": st["claims"][claim_id],
-                                  "isotropy_explains_ansatz": st["claims"]["isotropy_explains_ansatz"],
-                                  "study_report": STUDY_REPORT, "per_network_condition": base["name"],
-                                  "per_network": per_network, "timing": st["timing"],
-                                  "profile_conditions": list(condition_names("verify")),
-                                  "profile_sizes": {k: getattr(PROFILES["verify"], k) for k in ("d", "width", "n", "cap")}})
+                         control=_control(st, claim_id, finding), details=details, **common)
 
 
 def check_ansatz_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
-    """cos(W_lᵀW_l, AGOP_l) at every layer, by the study's preregistered rule on its ``verify`` profile."""
+    """cos(W_lᵀW_l, AGOP_l) at every layer, clearing 0.9 and its spectrum-matched null, by the study's rule on its
+    ``verify`` profile."""
     return _check("dnfa.ansatz-holds-trained", networks, device, seed)
 
 
 def check_isotropy_holds_trained(networks=16, device="cpu", seed=0) -> NumericResult:
-    """cos(G_l, I) at every layer, by the study's preregistered rule on its ``verify`` profile."""
+    """cos(G_l, I) at every layer, by the study's rule on its ``verify`` profile."""
     return _check("dnfa.isotropy-holds-trained", networks, device, seed)

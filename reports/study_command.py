@@ -29,8 +29,8 @@ __all__ = ["study_cmd", "execute_study"]
 @click.command("study")
 @click.argument("name", type=click.Choice(["dnfa"]))
 @click.option("--profile", type=click.Choice(["cpu", "gpu", "ci"]), default="cpu", show_default=True,
-              help="cpu: 184 networks, under 8 minutes on 2 cores; gpu: 1,144 networks; ci: the cpu profile's "
-                   "conditions at smaller sizes (140 networks, for the structure test)")
+              help="cpu: 14 conditions, 308 networks (n per condition by the sample-size rule); gpu: 58 "
+                   "conditions, 1,624 networks; ci: 3 conditions, 57 networks (the reproducibility test's)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="folder for the study's files: a new or empty folder, or one that holds a study of ours (a rerun "
                    "with the same settings resumes from the shards written there)")

@@ -201,17 +201,38 @@ def test_cos_negative_control():
 # --- empirical claims (Part 1: preregistered statistic, interval, control) ----------------------------------------
 
 @pytest.mark.numeric
-def test_empirical_records_carry_interval_threshold_and_failing_control():
-    from nnclaims.numeric.dnfa_trained import check_ansatz_holds_trained, check_isotropy_holds_trained
-    from nnclaims.proofs.catalogue import get_claim
+def test_empirical_records_too_few_networks_are_no_evidence():
+    """At 4 networks no order-statistic interval reaches the family level: every condition is 'too few networks'
+    and the record is no evidence (never supported)."""
+    from nnclaims.numeric.dnfa_trained import check_ansatz_holds_trained
 
+    r = check_ansatz_holds_trained(networks=NETS)
+    assert r.status == "error" and r.family["method"] == "Bonferroni"
+    assert {c["status"] for c in r.details["conditions"].values()} == {"too few networks"}
+
+
+@pytest.mark.numeric
+@pytest.mark.slow
+def test_empirical_records_carry_interval_threshold_level_and_a_control():
+    from nnclaims.numeric.dnfa_trained import check_ansatz_holds_trained, check_isotropy_holds_trained
+    from nnclaims.numeric.statistics import min_networks
+    from nnclaims.proofs.catalogue import empirical_family, get_claim
+
+    fam = empirical_family()
+    n = min_networks(fam["level"]) + 2
     for check, cid in ((check_ansatz_holds_trained, "dnfa.ansatz-holds-trained"),
                        (check_isotropy_holds_trained, "dnfa.isotropy-holds-trained")):
-        r = check(networks=NETS)
-        assert r.threshold == get_claim(cid).preregistered.threshold
+        r = check(networks=n)
+        assert r.threshold == get_claim(cid).preregistered.threshold and r.family == fam
+        assert set(r.details["conditions"]) == set(get_claim(cid).preregistered.conditions)
+        for cond in r.details["conditions"].values():
+            assert {"status", "value", "interval", "ci_level", "ci_method", "n"} <= set(cond)
+            if cond["status"] in ("supported", "unsupported"):
+                assert cond["ci_level"] >= fam["level"]
         lo, hi = r.interval
-        assert lo <= r.value <= hi and r.control["fails"]
-        assert r.status == ("supported" if lo >= r.threshold else "unsupported")
+        assert lo <= r.value <= hi and r.ci_level >= fam["level"] and "fails" in r.control
+        holding = [k for k, c in r.details["conditions"].items() if c["status"] == "supported"]
+        assert r.status == ("supported" if len(holding) == len(r.details["conditions"]) else "unsupported")
 
 
 def test_naive_chain_rule_search_is_deterministic():

@@ -13,8 +13,8 @@ from torch.func import jacrev, vmap
 from nnclaims.numeric import dnfa_design as D
 from nnclaims.numeric.deep import DeepSpec, all_layer_agop, init_deep_zoo, make_data, train_deep_zoo
 from nnclaims.numeric.dnfa import cos
-from nnclaims.numeric.dnfa_study import (_mean_gradients, condition_decision, decide_claim, layer_metrics,
-                                         paper_code_replica, summarise)
+from nnclaims.numeric.dnfa_study import (CONTROL_KEYS, _mean_gradients, condition_decision, decide_claim,
+                                         layer_metrics, paper_code_replica, summarise)
 from nnclaims.proofs.catalogue import get_claim
 from nnclaims.reports.cli import main
 
@@ -26,69 +26,191 @@ COMMITTED = ROOT / "reports" / "dnfa-study-cpu" / "study.json"
 
 @pytest.mark.parametrize("claim_id", list(D.CLAIMS))
 def test_catalogue_preregistration_is_the_design(claim_id):
+    """The registered conditions are exactly those `verify` decides (so the catalogue's family is right), with
+    what was seen before and the seed ranges."""
     pre = get_claim(claim_id).preregistered
     assert pre == D.preregistration(claim_id)
     assert pre.threshold == D.THRESHOLD and pre.date == D.DESIGN_DATE and pre.rule == D.RULE
-    assert set(pre.conditions) == set(D.all_condition_names())
+    assert pre.conditions == D.condition_names("verify") and pre.decisions == 4
+    assert "small-init" in pre.seen_before and pre.exploratory_seeds == D.EXPLORATORY_SEEDS
+    lo, hi = pre.confirmatory_seeds
+    assert lo > D.EXPLORATORY_SEEDS[1] and "90%" in pre.sample_size
 
 
 def test_design_doc_lists_every_named_condition_and_the_rule():
     doc = (ROOT / "numeric" / "dnfa_study_design.md").read_text()
     for name in D.NAMED:
         assert f"`{name}`" in doc, name
-    assert "Bonferroni" in doc and "0.9" in doc and "2736023c725d4f1031c622f5297fbc861fd7d4f9" in doc
+    for needle in ("Bonferroni", "0.9", "2736023c725d4f1031c622f5297fbc861fd7d4f9", "exploratory", "confirmatory",
+                   "too few networks", "undecidable by design", "did not learn", "spectrum-matched", "Gap to the paper"):
+        assert needle in doc, needle
+    for dropped in D.CPU_DROPPED[:3]:
+        assert dropped in doc
 
 
-def test_profiles_meet_the_issue_sizes():
-    assert D.networks("cpu") >= 128 and D.networks("ci") >= 128 and D.networks("gpu") >= 1000
+def test_family_is_every_decision_and_n_follows_the_written_rule():
+    from nnclaims.numeric.statistics import binomial_cdf, median_interval, networks_for
+
     for profile in ("ci", "cpu", "gpu"):
+        f = D.family(profile)
         conds = D.conditions(profile)
-        assert len(conds) >= 6 and all(c.preregistered for c in conds)
+        assert f["size"] == 3 * len(conds) and f["level"] == pytest.approx(1 - 0.05 / f["size"])
+        n = D.replicates(profile)
+        assert all(c.replicates == n for c in conds)
+        assert n == networks_for(f["level"], fraction_above=0.9, power=0.8)
+        # n is the least that detects the named effect: at n - 1 the power falls short (negative control)
+        k = median_interval([0.0] * (n - 1), level=f["level"])["ranks"][0]
+        assert binomial_cdf(k - 1, n - 1, 0.1) < 0.8
+    assert D.networks("gpu") >= 1000
+
+
+def test_profiles_cover_the_factors_and_seeds_are_confirmatory():
+    for profile in ("cpu", "gpu"):
+        conds = D.conditions(profile)
         assert [c.name for c in conds if c.calibration] == ["paper (calibration)"]
-        assert len({c.seed0 for c in conds}) == len(conds)  # disjoint seeds
+        lo, hi = D.seed_range(conds)
+        assert lo >= D.CONFIRMATORY_BASE and lo > D.EXPLORATORY_SEEDS[1]
+        starts = sorted(c.seed0 for c in conds)
+        assert all(b - a >= c.replicates for a, b, c in zip(starts, starts[1:], conds))  # disjoint seeds
         f = [c.factors for c in conds]
-        assert {x["depth"] for x in f} == {1, 2, 3, 4} and {x["bias"] for x in f} == {True, False}
-        assert {x["optimizer"] for x in f} == {"sgd", "adam"} and {x["loss"] for x in f} == {"mse", "xent"}
-        assert {"digits", "breast-cancer", "teacher rank 1"} <= {x["data"] for x in f}
-        assert any(x["data"].startswith("teacher rank") and x["data"] != "teacher rank 1" for x in f)
-        scales = sorted({x["init_scale"] for x in f})
-        assert scales[0] == 0.05 and scales[-1] == 2.0
-
-
-def test_cpu_sweep_levels_are_gpu_levels():
-    assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
+        small = {x["data"] for x in f if x["init_scale"] == 0.1}
+        assert {"teacher rank 1", "digits"} <= small and any(d.startswith("teacher rank") and d != "teacher rank 1"
+                                                            for d in small)
     assert set(D.condition_names("cpu")) <= set(D.condition_names("gpu"))
+    assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
 
 
 # --- the rule --------------------------------------------------------------------------------------------------
 
-def _layers(*lows):
-    return [{"median": lo + 0.01, "ci_corrected": [lo, lo + 0.02], "ci": [lo, lo + 0.02]} for lo in lows]
+def _rows(*lows, n=20, enough=True, top=None):
+    return [{"median": lo + 0.01, "interval": [lo, lo + 0.02], "n": n, "ci_level": 0.999, "ci_method": "os",
+             "level_asked": 0.995, "enough": enough, "min": lo, "max": lo + 0.03 if top is None else top}
+            for lo in lows]
 
 
-def test_condition_supports_only_when_every_layer_interval_clears_the_threshold():
-    assert condition_decision(_layers(0.95, 0.91), 8, 8, 0.9)["status"] == "supported"
-    bad = condition_decision(_layers(0.95, 0.89), 8, 8, 0.9)  # one layer's interval dips below: negative control
+def _metrics(ansatz, beyond, iso=(0.5, 0.5), rank=(1.0, 1.0), **kw):
+    return {"ansatz_cos": _rows(*ansatz, **kw), "ansatz_null": _rows(0.1, 0.1, **kw),
+            "ansatz_beyond_null": _rows(*beyond, **kw), "isotropy_cos": _rows(*iso, **kw),
+            "isotropy_rank_bound": [dict(r, max=r["min"]) for r in _rows(*rank, **kw)]}
+
+
+LEARNED = {"status": "learned", "median": 0.1, "interval": [0.05, 0.2]}
+
+
+def test_ansatz_needs_the_threshold_and_the_null_at_every_layer():
+    A = "dnfa.ansatz-holds-trained"
+    assert condition_decision(A, _metrics((0.95, 0.91), (0.3, 0.2)), LEARNED, 0.9)["status"] == "supported"
+    bad = condition_decision(A, _metrics((0.95, 0.89), (0.3, 0.2)), LEARNED, 0.9)  # one layer dips below
     assert bad["status"] == "unsupported" and bad["interval"][0] == 0.89
-    assert condition_decision(_layers(0.99), 3, 8, 0.9)["status"] == "excluded"  # 3 < max(3, 4) met
-    assert condition_decision(_layers(0.99), 3, 4, 0.9)["status"] == "supported"
+    # the statistic clears 0.9 but not its null: the spectra alone explain it
+    assert condition_decision(A, _metrics((0.95, 0.95), (0.3, -0.01)), LEARNED, 0.9)["status"] == "unsupported"
 
 
-def test_claim_verdict_from_conditions():
-    s, u, e = {"status": "supported"}, {"status": "unsupported"}, {"status": "excluded"}
-    assert decide_claim({"a": s, "b": s, "c": e})["verdict"] == "supported"
+def test_not_evidence_statuses():
+    A, I = "dnfa.ansatz-holds-trained", "dnfa.isotropy-holds-trained"
+    few = _metrics((0.99, 0.99), (0.5, 0.5), enough=False)
+    assert condition_decision(A, few, LEARNED, 0.9)["status"] == "too few networks"
+    assert condition_decision(A, _metrics((0.99, 0.99), (0.5, 0.5)), {**LEARNED, "status": "did not learn"},
+                              0.9)["status"] == "did not learn"
+    capped = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.8,))
+    assert condition_decision(I, capped, LEARNED, 0.9)["status"] == "undecidable by design"
+    reachable = _metrics((0.99,), (0.5,), iso=(0.95,), rank=(0.95,))
+    assert condition_decision(I, reachable, LEARNED, 0.9)["status"] == "supported"
+
+
+def test_learned_decision_against_the_baseline():
+    from nnclaims.numeric.dnfa_study import learned_decision
+
+    met = torch.ones(20, dtype=torch.bool)
+    assert learned_decision(torch.full((20,), 0.1, dtype=torch.float64) + torch.arange(20) * 1e-3, met,
+                            0.99)["status"] == "learned"
+    assert learned_decision(torch.full((20,), 0.8, dtype=torch.float64) + torch.arange(20) * 1e-3, met,
+                            0.99)["status"] == "did not learn"
+    assert learned_decision(torch.full((3,), 0.1, dtype=torch.float64), met[:3], 0.99)["status"] == "too few networks"
+
+
+def test_claim_verdict_by_the_one_rule():
+    s, u, e = {"status": "supported"}, {"status": "unsupported"}, {"status": "too few networks"}
+    assert decide_claim({"a": s, "b": s})["verdict"] == "supported"
     c = decide_claim({"a": s, "b": u, "c": e})
-    assert c["verdict"] == "conditional" and c["supported_in"] == ["a"] and c["excluded"] == ["c"]
+    assert c["verdict"] == "conditional" and c["supported_in"] == ["a"] and c["not_evidence"] == {"c": "too few networks"}
+    assert decide_claim({"a": s, "c": e})["verdict"] == "conditional"  # a condition that is no evidence is no support
     assert decide_claim({"a": u, "b": e})["verdict"] == "unsupported"
-    assert decide_claim({"a": e})["verdict"] == "unsupported"
+    assert decide_claim({"a": e})["verdict"] == "open"
 
 
-def test_summarise_uses_only_networks_that_met_the_criterion_and_the_corrected_level_is_wider():
-    v = torch.tensor([[0.1, 0.95, 0.96, 0.97, 0.98, 0.99]], dtype=torch.float64)
-    met = torch.tensor([False, True, True, True, True, True])
-    row = summarise(v, met, level=1 - 0.05 / 20)[0]
-    assert row["n"] == 5 and row["median"] == pytest.approx(0.97)
-    assert row["ci_corrected"][0] <= row["ci"][0] <= row["ci"][1] <= row["ci_corrected"][1]
+def test_summarise_uses_only_networks_that_met_the_criterion_at_the_achieved_level():
+    v = torch.tensor([[0.1] + [0.90 + 0.005 * i for i in range(12)]], dtype=torch.float64)
+    met = torch.tensor([False] + [True] * 12)
+    row = summarise(v, met, level=0.99)[0]
+    assert row["n"] == 12 and row["median"] == pytest.approx(0.9275)
+    assert row["enough"] and row["ci_level"] >= 0.99 and row["interval"][0] >= 0.9  # the unmet 0.1 left out
+    assert not summarise(v[:, :6], met[:6], level=0.99)[0]["enough"]  # 5 networks cannot reach 99 %
+
+
+# --- nulls and controls: computed by the same pipeline, they move with their inputs ---------------------------
+
+def _spd(k, seed):
+    g = torch.Generator().manual_seed(seed)
+    B = torch.randn(2, k, k, generator=g, dtype=torch.float64)
+    return B @ B.transpose(1, 2)
+
+
+def test_spectrum_null_keeps_the_spectrum_and_forgets_the_eigenvectors():
+    from nnclaims.numeric.dnfa_study import spectrum_null
+
+    M = _spd(6, 0)
+    assert spectrum_null(M, M, [1, 2], 0).max() < 0.999  # the matrix itself, eigenvectors randomised
+    assert torch.allclose(spectrum_null(M, M, [1, 2], 0), spectrum_null(M, M, [1, 2], 0))  # seeded
+    assert not torch.allclose(spectrum_null(M, M, [1, 2], 0), spectrum_null(M, M, [3, 4], 0))
+    # identity spectrum: every rotation of I is I, so the null equals the statistic
+    eye = torch.eye(6, dtype=torch.float64).expand(2, 6, 6)
+    assert torch.allclose(spectrum_null(M, eye, [1, 2], 0), cos(M, eye), atol=1e-12)
+
+
+def test_rank_bound_caps_the_isotropy_cosine():
+    from nnclaims.numeric.dnfa_study import rank_bound
+
+    for r in (1, 3, 6):
+        G = _spd(r, r) if r == 6 else torch.zeros(2, 6, 6, dtype=torch.float64)
+        if r < 6:
+            B = torch.randn(2, 6, r, generator=torch.Generator().manual_seed(r), dtype=torch.float64)
+            G = B @ B.transpose(1, 2)
+        eye = torch.eye(6, dtype=torch.float64).expand_as(G)
+        bound = rank_bound(G)
+        assert torch.allclose(bound, torch.full((2,), (r / 6) ** 0.5, dtype=torch.float64))
+        assert (cos(G, eye) <= bound + 1e-12).all()
+
+
+def _moves(f, before, after):
+    return not torch.allclose(f(*before), f(*after), atol=1e-9, equal_nan=True)
+
+
+def test_every_control_moves_when_its_inputs_change():
+    """Each control is a function of data where the effect is absent or present; changing those data changes it.
+    A control fixed by the design (the old ones: 1/√k, the weakest direction) fails this test."""
+    from nnclaims.numeric.dnfa_study import isotropic_gram, other_network
+
+    def top_direction_constant(G):  # the old control: G collapsed onto its leading eigenvector
+        u = torch.linalg.eigh(G)[1][..., -1]
+        return u[:, :, None] * u[:, None, :]
+
+    W = torch.randn(3, 5, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    WtW = W.transpose(1, 2) @ W
+    A1, A2 = _spd(6, 1).repeat(2, 1, 1)[:3], _spd(6, 2).repeat(2, 1, 1)[:3]
+    eye = torch.eye(6, dtype=torch.float64).expand(3, 6, 6)
+    checks = {
+        "control_ansatz_other": (lambda A: cos(WtW, other_network(A)), (A1,), (A2,)),
+        "control_isotropy_agop": (lambda A: cos(A, eye), (A1,), (A2,)),
+        "positive_ansatz": (lambda s: cos(WtW, W.transpose(1, 2) @ isotropic_gram(5, 40, s, 0) @ W),
+                            ([1, 2, 3],), ([4, 5, 6],)),
+        "positive_isotropy": (lambda N: cos(isotropic_gram(6, N, [1, 2, 3], 0), eye), (10,), (1000,)),
+    }
+    for name, (f, before, after) in checks.items():
+        assert _moves(f, before, after), name
+    assert set(checks) == {k for k in CONTROL_KEYS if "beyond" not in k}
+    # negative control of this test: the old isotropy control cos(u uᵀ, I) = 1/√k does not move
+    assert not _moves(lambda G: cos(top_direction_constant(G), eye), (A1,), (A2,))
 
 
 # --- metrics against independent computations -----------------------------------------------------------------
@@ -194,57 +316,130 @@ def test_study_gpu_profile_without_gpu_is_an_error(tmp_path, capsys):
     assert code == 2 and "needs a CUDA GPU" in err and not (tmp_path / "g").exists()
 
 
+STATUSES = ("supported", "unsupported", "too few networks", "did not learn", "undecidable by design")
+
+
 def check_study_structure(study: dict) -> None:
-    """What the issue asks of a study: ≥ 128 networks, ≥ 6 preregistered conditions, an interval for every metric,
-    a calibration condition named with 'paper', criterion_met per network."""
+    """What the issues ask of a study: every statistic with an order-statistic interval and its achieved level,
+    the family (method, size), nulls, controls, trained − initial, test accuracy, seed ranges, the exploratory run."""
     conds = study["conditions"]
-    assert study["networks"] >= 128 and sum(c["networks"] for c in conds) == study["networks"]
-    assert sum(c["preregistered"] is True for c in conds) >= 6
-    cal = [c for c in conds if c["calibration"]]
-    assert len(cal) == 1 and "paper" in cal[0]["name"] and "paper_code_replica" in cal[0]["metrics"]
+    assert sum(c["networks"] for c in conds) == study["networks"]
+    fam = study["family"]
+    assert fam["method"] == "Bonferroni" and fam["size"] == 3 * len(conds)
+    assert study["corrected_level"] == pytest.approx(1 - 0.05 / fam["size"])
+    lo, hi = study["seeds"]["confirmatory"]
+    assert lo >= D.CONFIRMATORY_BASE and study["seeds"]["exploratory"] == list(D.EXPLORATORY_SEEDS)
+    assert study["exploratory"]["conditions"] and "seen before" in study["seeds"]["seen_before"]
     for c in conds:
         assert len(c["per_network"]["criterion_met"]) == c["networks"]
         assert c["criterion_met"] + c["criterion_not_met"] == c["networks"]
-        assert set(D.METRICS) <= set(c["metrics"])
-        for name, rows in c["metrics"].items():
-            assert len(rows) == c["factors"]["depth"], (c["name"], name)
-            for r in rows:
-                assert {"median", "ci", "ci_corrected"} <= set(r)
-                if c["criterion_met"] >= 2:
-                    lo, hi = r["ci"]
-                    assert math.isfinite(lo) and lo <= r["median"] <= hi, (c["name"], name)
+        assert set(D.METRICS) <= set(c["metrics"]) and set(CONTROL_KEYS) <= set(c["controls"])
+        assert set(D.INIT_KEYS) == set(c["trained_minus_initial"]) == set(c["at_initialisation"])
+        assert {"test", "test_error_ratio"} <= set(c["network_metrics"]) and c["learned"]["status"]
+        for part in ("metrics", "controls", "trained_minus_initial"):
+            for name, rows in c[part].items():
+                assert len(rows) == c["factors"]["depth"], (c["name"], name)
+                for r in rows:
+                    assert {"median", "interval", "ci_level", "ci_method", "enough", "n"} <= set(r)
+                    if r["enough"]:
+                        lo, hi = r["interval"]
+                        assert lo <= r["median"] <= hi and r["ci_level"] >= study["corrected_level"], (c["name"], name)
         for claim in D.CLAIMS:
-            assert c["decisions"][claim]["status"] in ("supported", "unsupported", "excluded")
+            d = c["decisions"][claim]
+            assert d["status"] in STATUSES and {"value", "interval", "ci_level", "ci_method", "n"} <= set(d)
+        assert "null" in c["decisions"]["dnfa.ansatz-holds-trained"]
     for claim in D.CLAIMS:
-        assert study["claims"][claim]["verdict"] in ("supported", "conditional", "unsupported")
-    assert study["corrected_level"] == pytest.approx(1 - 0.05 / len(conds))
+        assert study["claims"][claim]["verdict"] in ("supported", "conditional", "unsupported", "open")
+
+
+FIXTURE = ROOT / "tests" / "fixtures" / "dnfa_ci_study.json"
+#: The run is seeded and its step cap is a count, so on one machine kind it repeats exactly.  What may differ is
+#: rounding: float32 training with 1 or 2 BLAS threads may reduce sums in another order (training would amplify
+#: that), and the float64 metrics' eigendecompositions round differently with threads.  Measured on this machine
+#: (2-core x86-64 CPU, torch 2.13.0, the fixture run at 1 thread against a rerun at 2 threads): the largest
+#: difference of any compared number was 3.3e-16 (a float64 control), the training itself bit-identical, every
+#: decision identical.  The tolerance, 1e-6, allows that float64 rounding with a wide margin while any change of
+#: the code's numbers (a different seed, statistic or training step moves them by 1e-3 or more) fails; a machine
+#: kind with other float32 kernels needs its own fixture.
+CI_TOLERANCE_MEASURED = 3.3e-16
+CI_TOLERANCE = 1e-6
+
+
+def ci_digest(study: dict) -> dict:
+    """What the reproducibility test compares: every decision, and every per-layer median and interval end."""
+    out = {"verdicts": {k: v["verdict"] for k, v in study["claims"].items() if "verdict" in v}, "conditions": {}}
+    for c in study["conditions"]:
+        nums = {}
+        for part in ("metrics", "controls", "trained_minus_initial"):
+            for k, rows in c[part].items():
+                for i, r in enumerate(rows):
+                    nums[f"{part}.{k}.{i}"] = [r["median"], *r["interval"]]
+        nums["test"] = [c["network_metrics"]["test"]["median"]]
+        out["conditions"][c["name"]] = {"decisions": {k: v["status"] for k, v in c["decisions"].items()},
+                                        "learned": c["learned"]["status"], "criterion_met": c["criterion_met"],
+                                        "seeds": c["seeds"], "numbers": nums}
+    return out
+
+
+def compare_digests(new: dict, old: dict, tol: float) -> list[str]:
+    """The differences that break reproducibility: any decision, or any number further than ``tol``."""
+    bad = [f"verdicts {new['verdicts']} != {old['verdicts']}"] if new["verdicts"] != old["verdicts"] else []
+    for name, o in old["conditions"].items():
+        n = new["conditions"].get(name)
+        if n is None:
+            bad.append(f"{name}: missing")
+            continue
+        for key in ("decisions", "learned", "criterion_met", "seeds"):
+            if n[key] != o[key]:
+                bad.append(f"{name}: {key} {n[key]} != {o[key]}")
+        for k, vals in o["numbers"].items():
+            for a, b in zip(n["numbers"][k], vals):
+                if not (math.isclose(a, b, abs_tol=tol) or (math.isnan(a) and math.isnan(b))):
+                    bad.append(f"{name}: {k} {a} vs {b}")
+    return bad
+
+
+def test_compare_digests_catches_a_changed_decision_and_a_moved_number():
+    d = {"verdicts": {"x": "conditional"}, "conditions": {"c": {"decisions": {"x": "supported"}, "learned": "learned",
+                                                                 "criterion_met": 5, "seeds": [1, 5],
+                                                                 "numbers": {"m": [0.5, 0.4, 0.6]}}}}
+    assert compare_digests(d, d, 1e-3) == []
+    moved = json.loads(json.dumps(d))
+    moved["conditions"]["c"]["numbers"]["m"][0] += 2e-3
+    assert compare_digests(moved, d, 1e-3)
+    flipped = json.loads(json.dumps(d))
+    flipped["conditions"]["c"]["decisions"]["x"] = "unsupported"
+    assert compare_digests(flipped, d, 1e-3)
 
 
 @pytest.mark.slow
 @pytest.mark.numeric
-def test_study_ci_profile_writes_a_complete_study(tmp_path, capsys):
-    """The structure test: the 'ci' profile (the cpu profile's 35 conditions and rule at smaller sizes, 140
-    networks, about 1–2 minutes on 2 cores) through the command line."""
+def test_study_ci_profile_reproduces_the_committed_fixture(tmp_path, capsys):
+    """Reproducibility: the 'ci' profile (3 conditions, 57 networks, about a minute on 2 cores) through the command
+    line gives the committed fixture's decisions exactly and its numbers within CI_TOLERANCE."""
     out = tmp_path / "study"
     code, stdout, _ = run(capsys, "study", "dnfa", "--profile", "ci", "--out", str(out))
-    assert code == 0 and json.loads(stdout)["networks"] == 140
-    assert {p.name for p in out.iterdir()} == {"study.json", "study.md", "phase_diagram.png", "phase_diagram.json",
-                                               "metric_vs_init_scale.png", "metric_vs_init_scale.json",
-                                               ".nnclaims-study", "shards"}  # the marker; the shards (resume)
+    assert code == 0 and json.loads(stdout)["networks"] == D.networks("ci")
+    assert {p.name for p in out.iterdir()} == {"study.json", "study.md", ".nnclaims-study", "shards"}
     study = json.loads((out / "study.json").read_text())
     check_study_structure(study)
     assert study["reference"]["commit"] == "2736023c725d4f1031c622f5297fbc861fd7d4f9"
-    phase = json.loads((out / "phase_diagram.json").read_text())
-    assert phase["depths"] == [1, 2, 3, 4] and len(phase["scales"]) == 6
     md = (out / "study.md").read_text()
-    assert "## Answers" in md and "Calibration against the paper" in md and "phase_diagram.png" in md
+    for needle in ("## Answers", "Exploratory and confirmatory side by side", "Trained minus initial",
+                   "Nulls, controls and the rank bound", "Science-era"):
+        assert needle in md, needle
+    problems = compare_digests(ci_digest(study), json.loads(FIXTURE.read_text()), CI_TOLERANCE)
+    assert problems == [], problems[:10]
 
 
 @pytest.mark.skipif(not COMMITTED.exists(), reason="the committed CPU study is not in this checkout")
 def test_committed_cpu_study_has_the_structure():
     study = json.loads(COMMITTED.read_text())
     assert study["profile"] == "cpu"
+    if "family" not in study:
+        pytest.skip("the committed CPU study predates this design (issues 25, 26); regenerate it")
     check_study_structure(study)
+    assert D.networks("cpu") == study["networks"]
     for name in ("study.md", "phase_diagram.png", "phase_diagram.json", "metric_vs_init_scale.png",
                  "metric_vs_init_scale.json"):
         assert (COMMITTED.parent / name).exists(), name
