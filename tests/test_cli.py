@@ -183,27 +183,30 @@ def test_cli_sweep_prints_each_configuration_as_it_is_settled(monkeypatch, capsy
 
 
 @pytest.mark.search
-def test_cli_timeout_bounds_the_encoding_too(capsys):
+def test_cli_timeout_bounds_the_encoding_too(capsys, slowness):
     """Building this encoding alone takes minutes (width 6, 3 points: 2.7 million determinant terms); the time
-    limit stops it anyway, and the answer is unknown, never none."""
+    limit stops it anyway, and the answer is unknown, never none.  The allowance past the limit (13 s idle) grows
+    with the machine's measured slowness."""
+    slow = slowness()
     t0 = time.monotonic()
     code, out, _ = run(capsys, "search", "zero-match", "--method", "whole", "--hidden", "6", "--points", "3",
                        "--timeout", "2")
-    assert code == 0 and time.monotonic() - t0 < 15
+    assert code == 0 and time.monotonic() - t0 < 2 + 13 * max(slow, slowness())
     assert "unknown" in out and "time limit" in out
 
 
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the worker processes")
-def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt):
+def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt, slowness):
     """Ctrl-C (SIGINT) ends a long search with 2 worker processes within seconds: exit 130, one line saying
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
             "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--timeout", "600"]
     # ready: the command, the search and its 2 workers are running
-    code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=60, end=30)
+    slow = slowness()
+    code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=900, end=900)
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code == 130 and stopped < 5, (code, stopped, err)
+    assert code == 130 and stopped < 5 * max(slow, slowness()), (code, stopped, err)
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0] and "Traceback" not in err
     assert left == []  # the search process and both workers are gone
