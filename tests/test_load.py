@@ -111,6 +111,7 @@ def test_verify_records_are_the_same_idle_and_under_load(tmp_path):
     with cpu_burners():
         loaded = _verify(ids, tmp_path / "loaded.json")
     assert [c["id"] for c in idle] == ids
-    assert not [c["id"] for c in idle if GUARD_NOTE in c["records"]["search"].get("note", "")]
-    assert all(isinstance(c["records"]["search"].get("resources"), int) for c in idle)
+    assert not [c["id"] for c in idle if GUARD_NOTE in c["search"].get("note", "")]
+    ours = {c.id for c in claims() if str(c.layers()["search"]).startswith("nnclaims.proofs")}  # not a plug-in's
+    assert len(ours) >= 10 and all(isinstance(c["search"].get("resources"), int) for c in idle if c["id"] in ours)
     assert without_timings(loaded) == without_timings(idle)
