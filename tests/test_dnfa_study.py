@@ -18,6 +18,8 @@ from nnclaims.numeric.dnfa_study import (_mean_gradients, condition_decision, de
 from nnclaims.proofs.catalogue import get_claim
 from nnclaims.reports.cli import main
 
+pytestmark = pytest.mark.slow  # studies: the full tier (python -m pytest), not -m "not slow"
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "reports" / "dnfa-study-cpu" / "study.json"
 

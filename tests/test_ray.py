@@ -28,6 +28,8 @@ from nnclaims.proofs.bounded import GRACE, run_on_cluster  # noqa: E402
 from nnclaims.proofs.search_subspace import search_zero_match  # noqa: E402
 from nnclaims.reports.study_command import execute_study  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a Ray cluster and studies: the full tier (python -m pytest), not -m "not slow"
+
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = 4  # per condition of the study's 'verify' profile: 4 conditions, 16 networks, a few seconds
 SHARD = 3  # networks per shard: 6 shards, two of them holding parts of two conditions

@@ -20,6 +20,8 @@ from nnclaims.reports.render import (MARKER, check_report_target, render_html, r
                                      validate_results, write_report)
 from nnclaims.reports.verdict import LAYERS, NumericConfig
 
+pytestmark = pytest.mark.slow  # whole reports: the full tier (python -m pytest), not -m "not slow"
+
 REFERENCE = Path(__file__).resolve().parents[1] / "reports" / "cpu-reference"
 
 CLAIMS = ("perm.elementwise-commutes", "dnfa.ansatz-holds-trained", "subspace.zero-match-exists")

@@ -163,6 +163,7 @@ def test_first_layer_table_is_every_activation_vector():
                                                                              nonzero_output=True),
     dict(inputs=1, points=2, hidden=(1,), outputs=1, nonzero_output=True, no_zero_neuron=True),
 ])
+@pytest.mark.slow
 def test_zero_match_methods_agree(kw):
     """Bit-vectors, symmetry breaking, the output reduction and the data split must not change what is
     found or proved impossible (against the naive encoding, which has none of them)."""
@@ -196,6 +197,7 @@ def test_zero_match_sweep_walks_upward():
 
 # --- checks that can fail (issue 13) ------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 @pytest.mark.parametrize("claim_id", SUBSPACE_NUMERIC)
 def test_numeric_record_has_as_stated_and_a_failing_control(claim_id, outcomes):
