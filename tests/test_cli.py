@@ -243,3 +243,18 @@ def test_cli_prints_refuting_steps_and_records_readably(capsys):
 def test_cli_verify_evidence_has_no_raw_dicts(capsys):
     code, out, _ = run(capsys, "verify", "subspace.zero-match-exists", "--layers", "search")
     assert code == 0 and "{'" not in out and "max_weight=1" in out
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(capsys, monkeypatch):
+    """Output redirected (pytest's capture is not a terminal): ``report``'s verify loop prints one plain line per
+    claim to stderr, where a progress bar would show nothing; on a terminal it prints none (negative control: the
+    bar shows the progress there)."""
+    from nnclaims.reports import cli
+
+    cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
+    err = capsys.readouterr().err
+    assert [ln for ln in err.splitlines() if ln.startswith("verified ")][0].startswith(
+        "verified 1/1: perm.orthogonal-commutes: false (")
+    monkeypatch.setattr(cli.err, "_force_terminal", True)
+    cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
+    assert "verified 1/1" not in capsys.readouterr().err
