@@ -42,6 +42,18 @@ def test_plugin_collects_a_users_claim_and_its_mutations(pytester):
     result.assert_outcomes(passed=2, deselected=result.parseoutcomes().get("deselected", 0))  # verdict + mutation
 
 
+def test_plugin_collect_only_counts_the_items_it_lists(pytester):
+    """``pytest --nnclaims --collect-only``: the count pytest prints is the number of items it lists (the claims'
+    items were once left out of it); without --nnclaims only the file's test is there (negative control)."""
+    pytester.makepyfile(good_claims=GOOD, test_one="def test_one():\n    pass\n")
+    result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "--collect-only", "-q")
+    listed = [ln for ln in result.outlines if "::" in ln]
+    assert "::nnclaims[plug.square]" in listed and "::nnclaims[plug.square::power 3]" in listed
+    result.stdout.fnmatch_lines([f"{len(listed)} tests collected*"])
+    plain = pytester.runpytest_subprocess("--collect-only", "-q")
+    plain.stdout.fnmatch_lines(["1 test collected*"])
+
+
 def test_plugin_fails_a_surviving_mutation(pytester):
     pytester.makepyfile(weak_claims=WEAK)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "weak_claims.py", "-q", "-k", "weak")
