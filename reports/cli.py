@@ -336,7 +336,7 @@ def _print_details(o) -> None:
         if r is None or isinstance(r, dict):
             continue
         summary = r.to_json()
-        status, details = layer_summary(layer, summary)
+        status, details = layer_summary(layer, summary, getattr(o.verdict, "value", o.verdict))
         out.print(f"{o.claim.id} [{layer}] {status}{details}", highlight=False, markup=False, soft_wrap=True)
         for line in witness_lines(summary["witness"]) if summary.get("witness") else ():
             out.print(f"{o.claim.id} [{layer} witness] {line}", highlight=False, markup=False, soft_wrap=True)

@@ -258,3 +258,33 @@ def test_progress_lines_when_stderr_is_not_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(cli.err, "_force_terminal", True)
     cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
     assert "verified 1/1" not in capsys.readouterr().err
+
+
+def _rendered_claim(verdict: str, as_stated: str) -> dict:
+    numeric = {"status": "consistent", "statistic": "max error", "value": 1e-16, "tolerance": 1e-12, "networks": 3,
+               "device": "cpu", "as_stated": as_stated, "details": {}}
+    return {"id": f"perm.{verdict}", "source": "001.txt", "quote": "q", "statement": "s", "kind": "identity",
+            "verdict": verdict, "evidence": "e", "disagreement": None, "symbolic": {"status": "proved"},
+            "search": {"status": "absent"}, "numeric": numeric}
+
+
+def test_report_has_a_verdict_legend_and_reads_conditional_claims_plainly():
+    """The report explains every verdict; on a conditional claim the numeric line says its 'consistent' is the
+    conditional form's and that the violation as stated is what the verdict expects; on a true claim neither
+    (negative control)."""
+    import html
+
+    from nnclaims.reports.render import VERDICT_LEGEND, render_html, render_markdown, validate_results
+    from nnclaims.reports.verdict import Verdict
+
+    assert set(VERDICT_LEGEND) == {v.value for v in Verdict}
+    payload = validate_results({"claims": [_rendered_claim("conditional", "violated"), _rendered_claim("true", "holds")],
+                                "counts": {"conditional": 1, "true": 1}})
+    md, page = render_markdown(payload), render_html(payload)
+    for text, esc in ((md, str), (page, html.escape)):
+        assert all(esc(meaning) in text for meaning in VERDICT_LEGEND.values())
+        assert "the claim as stated: violated (as the verdict expects)" in text
+        assert "conditional form consistent" in text and "the claim as stated: holds" in text
+    cond, true = md.split("## perm.conditional")[1].split("## perm.true")
+    assert "**numeric**: `conditional form consistent`" in cond and "**numeric**: `consistent`" in true
+    assert "as the verdict expects" not in true
