@@ -188,13 +188,25 @@ def claims_option(fn):
                              "(entry points 'nnclaims.claims') load by themselves")(fn)
 
 
+MIN_TEXT_COLUMN = 40
+"""The least width the last (text) column of a table gets; narrower, the rows are printed as blocks instead."""
+
+
+def table_width(cells: list[tuple]) -> int:
+    """The terminal width a table of these rows needs: the ID and the middle columns at their full width, the last
+    at least :data:`MIN_TEXT_COLUMN`, and rich's borders and padding (3 per column, 1 more)."""
+    widths = [max((len(r[i]) for r in cells), default=2) for i in range(len(cells[0]) - 1)] if cells else [2]
+    return sum(widths) + MIN_TEXT_COLUMN + 3 * (len(widths) + 1) + 1
+
+
 def _print_rows(head: tuple[str, ...], rows: list[tuple]) -> None:
-    """Rows with an ID first, never truncated: a table whose ID column is as wide as the longest ID when the
-    terminal has room for it (other columns wrap), else one block per row whose lines the terminal wraps.
+    """Rows with an ID first, never truncated: a table whose ID and middle columns are as wide as their longest
+    entries when the terminal leaves the last column at least :data:`MIN_TEXT_COLUMN` (it wraps), else one block
+    per row whose lines the terminal wraps (a statement is never squeezed into a narrow column).
     Cells are plain text (never read as markup) or :class:`rich.text.Text`."""
     cells = [tuple(v if isinstance(v, Text) else Text(str(v)) for v in r) for r in rows]
     longest = max((len(r[0]) for r in cells), default=2)
-    if out.width >= longest + 12 * len(head):
+    if out.width >= table_width(cells):
         t = Table()
         t.add_column(head[0], no_wrap=True, min_width=longest)
         for name in head[1:]:

@@ -132,7 +132,27 @@ def test_cli_list_never_truncates_ids(monkeypatch, width):
     ids = [c.id for c in CLAIMS]
     assert "…" not in text
     assert all(i in text for i in ids)
-    assert ("│" in text) == (width >= max(map(len, ids)) + 36)  # a table where it fits, else one block per claim
+    longest_source = max(len(c.source) for c in CLAIMS)
+    fits = width >= max(map(len, ids)) + longest_source + 40 + 10  # both columns whole, 40 for the statement
+    assert ("│" in text) == fits  # a table where it fits, else one block per claim
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_cli_list_never_squeezes_statements(monkeypatch, width):
+    """Issue 24: in 80 columns the table left the statement 14 characters; now a statement gets at least 40 columns
+    of a table, or a block of its own (at 80 columns), whole on its lines."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    monkeypatch.setattr("nnclaims.reports.cli.out", Console(file=buf, width=width))
+    assert main(["list"]) == 0
+    text = buf.getvalue()
+    if "│" in text:
+        cells = [ln.split("│")[-2] for ln in text.splitlines() if ln.count("│") == 4]
+        assert cells and min(len(c) for c in cells) >= 40
+    else:
+        assert all(f"    statement: {c.statement[:30]}" in text for c in CLAIMS)
+    assert width != 80 or "│" not in text  # 80 columns: blocks (the table left the statement 14 characters)
 
 
 @pytest.mark.search
