@@ -194,6 +194,8 @@ def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str
         parts.append(f"bounds {readable(rec['bounds'])}")
         if status == "found":
             parts.append(f"witness re-checked exactly: {readable(rec.get('rechecked'))}")
+        if rec.get("resources") is not None:  # the deterministic count (Z3 resource units or draws)
+            parts.append(f"resources used {rec['resources']}")
         if rec.get("seconds") is not None:
             parts.append(f"{_num(rec['seconds'], '.3g')} s")
         if rec.get("note"):
@@ -706,6 +708,7 @@ def _check_layer(ck: _Check, layer: str, rec: dict, where: str) -> None:
         ck.field(rec, "bounds", where, "dict")
         ck.field(rec, "rechecked", where, "bool")
         ck.field(rec, "seconds", where, _NUM)
+        ck.field(rec, "resources", where, "an integer")
         ck.field(rec, "note", where, "str")
         w = ck.field(rec, "witness", where, "dict")
         for net in ("net_a", "net_b"):

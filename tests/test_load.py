@@ -115,3 +115,21 @@ def test_verify_records_are_the_same_idle_and_under_load(tmp_path):
     ours = {c.id for c in claims() if str(c.layers()["search"]).startswith("nnclaims.proofs")}  # not a plug-in's
     assert len(ours) >= 10 and all(isinstance(c["search"].get("resources"), int) for c in idle if c["id"] in ours)
     assert without_timings(loaded) == without_timings(idle)
+
+
+def test_the_report_shows_the_resources_a_search_used():
+    """The deterministic count is in the readable record beside the time; a results file with a count that is not
+    an integer is refused (negative control)."""
+    from nnclaims.inputs import InputError
+    from nnclaims.reports.render import layer_summary, validate_results
+
+    rec = search_basis_change(points=3, rlimit=100_000).to_json()
+    assert isinstance(rec["resources"], int) and rec["resources"] >= 100_000  # stopped at its limit
+    assert f"resources used {rec['resources']}" in layer_summary("search", rec)[1]
+    claim = {"id": "a", "source": "s", "quote": "q", "statement": "s", "kind": "identity", "verdict": "open",
+             "evidence": "e", "disagreement": None, "symbolic": {"status": "absent"}, "search": dict(rec),
+             "numeric": {"status": "absent"}}
+    validate_results({"claims": [claim], "counts": {}})
+    claim["search"]["resources"] = "many"
+    with pytest.raises(InputError, match="resources: 'many' is not an integer"):
+        validate_results({"claims": [claim], "counts": {}})
