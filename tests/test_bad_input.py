@@ -272,6 +272,7 @@ def test_every_command_and_search_has_rows():
     assert set(SEARCHES) <= searched
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, needle", [
     (["search", "equivalent", "--nets", "{d}/nets-1e999999999.json"], "exponent beyond"),
     (["report", "--out", "{d}/not-empty", "--from", "{d}/claims-str.json"], "holds no nnclaims report"),

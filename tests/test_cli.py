@@ -28,6 +28,7 @@ def test_cli_list_json_has_every_claim(capsys):
     assert all(r["source"] and r["quote"] for r in rows)
 
 
+@pytest.mark.slow
 def test_cli_verify_json(tmp_path, capsys):
     path = tmp_path / "out.json"
     code, out, _ = run(capsys, "verify", "perm.inverse-is-transpose", "subspace.definitions",

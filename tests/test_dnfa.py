@@ -130,6 +130,7 @@ def test_naive_chain_rule_witness_rechecks_and_a_broken_one_does_not():
 
 # --- numeric: every statistic against its negative control ---------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 @pytest.mark.parametrize("check", [N.check_chain_rule, N.check_agop_factorisation, N.check_any_activation,
                                    N.check_isotropy_equivalence, N.check_tight_frame])

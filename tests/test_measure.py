@@ -361,6 +361,7 @@ def readme_example() -> tuple[str, str]:
     return m.group(1), m.group(2).strip()
 
 
+@pytest.mark.slow
 def test_readme_measure_example_runs(tmp_path):
     code, command = readme_example()
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)

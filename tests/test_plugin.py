@@ -42,6 +42,7 @@ def test_plugin_collects_a_users_claim_and_its_mutations(pytester):
     result.assert_outcomes(passed=2, deselected=result.parseoutcomes().get("deselected", 0))  # verdict + mutation
 
 
+@pytest.mark.slow
 def test_plugin_collect_only_counts_the_items_it_lists(pytester):
     """``pytest --nnclaims --collect-only``: the count pytest prints is the number of items it lists (the claims'
     items were once left out of it); without --nnclaims only the file's test is there (negative control)."""
@@ -54,6 +55,7 @@ def test_plugin_collect_only_counts_the_items_it_lists(pytester):
     plain.stdout.fnmatch_lines(["1 test collected*"])
 
 
+@pytest.mark.slow
 def test_plugin_fails_a_surviving_mutation(pytester):
     pytester.makepyfile(weak_claims=WEAK)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "weak_claims.py", "-q", "-k", "weak")
@@ -61,6 +63,7 @@ def test_plugin_fails_a_surviving_mutation(pytester):
     result.stdout.fnmatch_lines(["*SURVIVED*"])
 
 
+@pytest.mark.slow
 def test_plugin_markers_select_mutations(pytester):
     pytester.makepyfile(good_claims=GOOD)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "-q", "-m", "mutation",
@@ -69,6 +72,7 @@ def test_plugin_markers_select_mutations(pytester):
     assert outcomes["passed"] == 1 and outcomes["deselected"] >= 1
 
 
+@pytest.mark.slow
 def test_plugin_zoo_fixture_is_parametrized_and_private(pytester):
     pytester.makepyfile(test_zoo='''
 import pytest
@@ -139,6 +143,7 @@ def test_example_plugin_claims(claim_id, verdict):
     assert all(r.caught for r in assert_mutations_caught(claim_id))
 
 
+@pytest.mark.slow
 def test_example_empirical_claim_through_the_cli(tmp_path, capsys):
     out = tmp_path / "r.json"
     code, _, _ = run(capsys, "verify", "--claims", str(EXAMPLES / "dead_units.py"), "user.relu-units-stay-alive",

@@ -206,6 +206,7 @@ def test_numeric_record_has_as_stated_and_a_failing_control(claim_id, outcomes):
     assert rec.control is not None and rec.control["fails"], rec.control
 
 
+@pytest.mark.slow
 @pytest.mark.numeric
 def test_numeric_as_stated_agrees_with_the_verdict(outcomes):
     want = {"true": "holds", "false": "violated", "supported": "holds", "open": "holds", "conditional": "violated"}
