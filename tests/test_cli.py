@@ -216,6 +216,7 @@ def test_cli_timeout_bounds_the_encoding_too(capsys, slowness):
     assert "unknown" in out and "time limit" in out
 
 
+@pytest.mark.slow
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the worker processes")
 def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt, slowness):

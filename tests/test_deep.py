@@ -47,6 +47,7 @@ def test_stacked_forward_equals_the_module():
 
 @pytest.mark.parametrize("spec", [DeepSpec(widths=(9, 7), steps=50), DeepSpec(widths=(6, 5, 4), activation="tanh",
                                                                                  steps=50)])
+@pytest.mark.slow
 def test_all_layer_agop_equals_per_layer_jacrev(spec):
     """AGOP_l = W_lᵀ G_l W_l from one pass equals the official per-layer vmap(jacrev), float64."""
     _, p1, X, _ = trained_deep_zoo(spec, 4, "cpu", 0)

@@ -44,6 +44,7 @@ def test_gpu_script_dry_run_on_the_cpu(tmp_path):
     assert "gpu-run/dnfa-study-gpu/study.json" in members
 
 
+@pytest.mark.slow
 def test_gpu_script_fails_when_a_step_fails(tmp_path, monkeypatch):
     failing = gpu.Step("boom", (sys.executable, "-m", "nnclaims", "list", "--no-such-option"), 30)
     monkeypatch.setattr(gpu, "steps", lambda device, work, dry_run: [gpu.Step("machine", None, 5), failing])

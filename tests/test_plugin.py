@@ -36,6 +36,7 @@ WEAK = GOOD.replace("plug.square", "plug.weak").replace('Mutation("power 3", f"{
                                                          'Mutation("unused", f"{__name__}:UNUSED", lambda u: 1)') + "\nUNUSED = 0\n"
 
 
+@pytest.mark.slow
 def test_plugin_collects_a_users_claim_and_its_mutations(pytester):
     pytester.makepyfile(good_claims=GOOD)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "-q", "-k", "square")
