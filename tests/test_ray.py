@@ -25,6 +25,7 @@ from nnclaims.backends import BackendError, RayRunner, UnitFailed, cluster, orde
 from nnclaims.numeric.dnfa_design import conditions  # noqa: E402
 from nnclaims.numeric.dnfa_study import plan_shards, run_shard  # noqa: E402
 from nnclaims.proofs.bounded import GRACE, run_on_cluster  # noqa: E402
+from nnclaims.proofs._z3 import GUARD_NOTE  # noqa: E402
 from nnclaims.proofs.search_subspace import search_zero_match  # noqa: E402
 from nnclaims.reports.study_command import execute_study  # noqa: E402
 
@@ -243,17 +244,18 @@ def test_search_time_limit_bounds_the_search_on_ray(ray_cluster, slowness):
     t0 = time.monotonic()
     r = run_on_cluster(search_zero_match, dict(inputs=3, hidden=(3,), outputs=3, points=2, max_weight=2,
                                                isomorphic=True), timeout=3, runner=RayRunner())
-    assert r.status == "unknown" and "time limit" in r.note and "data sets settled" in r.note
+    # how far it got in 3 s depends on the load (on a loaded machine the enumeration itself may not finish)
+    assert r.status == "unknown" and r.note.startswith(GUARD_NOTE) and "time limit" in r.note
+    assert "data sets settled" in r.note or "nothing settled" in r.note
     assert time.monotonic() - t0 < 3 + GRACE + 3 * max(slow, slowness())
 
 
 def _square_after(i: int, folder: str) -> int:
-    """Unit ``i`` answers only once unit ``i + 1`` has (its file written), the last at once: later units finish
-    first, whatever the load (no sleeps to race)."""
-    later, deadline = Path(folder, f"{i + 1}.done"), time.monotonic() + 600
+    """Unit ``i`` answers only once the driver has seen unit ``i + 1``'s answer (its file written by the driver),
+    the last at once: later units arrive first, whatever the load (no sleeps to race)."""
+    later, deadline = Path(folder, f"{i + 1}.seen"), time.monotonic() + 600
     while i < 1 and not later.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    Path(folder, f"{i}.done").write_text("")
     return i * i
 
 
@@ -263,7 +265,12 @@ def test_ordered_reads_in_unit_order_whatever_arrives_first(ray_cluster, tmp_pat
     2-CPU cluster: unit 0 waits for unit 1's answer."""
     arrivals = []
     units = [(i, str(tmp_path)) for i in range(2)]
-    out = list(ordered(_square_after, units, max_in_flight=2, on_result=lambda i, a: arrivals.append(i)))
+
+    def seen(i, answer):
+        arrivals.append(i)
+        Path(tmp_path, f"{i}.seen").write_text("")
+
+    out = list(ordered(_square_after, units, max_in_flight=2, on_result=seen))
     assert out == [0, 1]
     assert arrivals == [1, 0]  # they did arrive out of order
 
