@@ -87,12 +87,16 @@ def pytest_collection_modifyitems(session, config, items):
     from nnclaims.proofs.catalogue import CLAIMS, claims
 
     builtin = {c.id for c in CLAIMS}
+    added = []
     for claim in claims():
         if claim.id in builtin:
             continue
-        items.append(ClaimItem.from_parent(session, name=f"nnclaims[{claim.id}]", claim=claim))
+        added.append(ClaimItem.from_parent(session, name=f"nnclaims[{claim.id}]", claim=claim))
         for m in claim.mutations:
-            items.append(ClaimItem.from_parent(session, name=f"nnclaims[{claim.id}::{m.name}]", claim=claim, mutation=m))
+            added.append(ClaimItem.from_parent(session, name=f"nnclaims[{claim.id}::{m.name}]", claim=claim, mutation=m))
+    items.extend(added)
+    # reported as collected, so that the count pytest prints ("N tests collected") includes them
+    config.hook.pytest_collectreport(report=pytest.CollectReport("nnclaims", "passed", None, added))
 
 
 @pytest.fixture(scope="session")

@@ -263,6 +263,8 @@ class SearchResult:
     """The search layer's record: ``found`` (witness re-checked), ``none`` (UNSAT within bounds) or
     ``unknown`` (timeout or no decision).  ``rechecked`` is the independent exact re-check of the
     witness; a ``found`` whose witness fails it is reported as a disagreement, not a counterexample.
+    ``resources``: what the search used of its deterministic limit (Z3 resource units, or random draws),
+    the same under any load, where ``seconds`` is not.
     """
 
     name: str
@@ -272,6 +274,7 @@ class SearchResult:
     rechecked: bool | None = None
     seconds: float | None = None
     note: str = ""
+    resources: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sympy as sp
 import z3
 
-from ._z3 import finish, lex_less, solver
+from ._z3 import RLIMIT, finish, lex_less, solver
 from .record import SearchResult
 
 __all__ = ["search_svd_form", "recheck_svd_form", "agop_exact", "same_order"]
@@ -85,13 +85,13 @@ def same_order(M, A):
 
 
 def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = True, seed: int = 0,
-                    timeout: float = 60.0) -> SearchResult:
+                    timeout: float = 60.0, rlimit: int = RLIMIT) -> SearchResult:
     """Search for the witness described in the module docstring (2 inputs, 2 hidden units); with
     ``full_rank`` the AGOP must be nonsingular (no direction the network ignores)."""
     if min(points, max_weight) < 1:
         raise ValueError("points and max_weight must be >= 1")
     bounds = {"inputs": 2, "hidden": 2, "points": points, "max_weight": max_weight, "full_rank": full_rank}
-    s = solver(seed, timeout, "QF_BV")
+    s = solver(seed, timeout, "QF_BV", rlimit)
     R, k = max_weight, 2
     width = _bit_width(R, points)
     bounds["bit_width"] = width
@@ -123,4 +123,5 @@ def search_svd_form(*, points: int = 2, max_weight: int = 2, full_rank: bool = T
         return w
 
     return finish(s, "svd-form", bounds, witness, recheck_svd_form,
-                  "UNSAT: within these bounds every AGOP with WᵀW's eigenvectors in the same order is ∝ WᵀW")
+                  "UNSAT: within these bounds every AGOP with WᵀW's eigenvectors in the same order is ∝ WᵀW",
+                  rlimit, timeout)

@@ -17,7 +17,7 @@ import z3
 
 from nnclaims.inputs import InputError, number
 
-from ._z3 import check_seed, check_time_limit
+from ._z3 import RLIMIT, check_rlimit, check_seed, check_time_limit, resources, unknown_note
 from .record import SearchResult
 from .subspace import forward_relu
 
@@ -102,7 +102,7 @@ def _z3_forward(net, x, output_activation):
 
 
 def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "linear", box: float = 1.0,
-                      gap: float = 0.0, seed: int = 0, timeout: float = 60.0) -> SearchResult:
+                      gap: float = 0.0, seed: int = 0, timeout: float = 60.0, rlimit: int = RLIMIT) -> SearchResult:
     """Find x in ``[-box, box]^d`` with ``|f_a(x) − f_b(x)| > gap`` in some output, or prove there is none."""
     da, db = validate_network(net_a, "net_a"), validate_network(net_b, "net_b")
     if da != db or len(net_a["weights"][-1]) != len(net_b["weights"][-1]):
@@ -111,12 +111,14 @@ def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "lin
         raise ValueError(f"box must be in (0, {MAX_BOX:g}] and gap in [0, {MAX_BOX:g}] (got box {box}, gap {gap})")
     if output_activation not in ("linear", "relu"):
         raise ValueError(f"output_activation must be linear or relu (got {output_activation!r})")
-    bounds = {"box": box, "gap": gap, "input_dim": da, "output_activation": output_activation}
+    bounds = {"box": box, "gap": gap, "input_dim": da, "output_activation": output_activation, "rlimit": rlimit}
     x = [z3.Real(f"x{i}") for i in range(da)]
     check_seed(seed)
     check_time_limit(timeout)
+    check_rlimit(rlimit)
     s = z3.Solver()
-    s.set("timeout", max(1, int(timeout * 1000)))
+    s.set("timeout", max(1, int(timeout * 1000)))  # the wall-clock guard; the resource limit decides
+    s.set("rlimit", rlimit)
     s.set("random_seed", seed)
     B = z3.RealVal(str(Fraction(box)))
     s.add([z3.And(v >= -B, v <= B) for v in x])
@@ -126,6 +128,7 @@ def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "lin
     t0 = time.perf_counter()
     res = s.check()
     secs = round(time.perf_counter() - t0, 4)
+    used = resources(s)
     if res == z3.sat:
         m = s.model()
         point = [m.eval(v, model_completion=True) for v in x]
@@ -135,8 +138,9 @@ def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "lin
         rechecked = bool(max(abs(p - q) for p, q in zip(ya, yb)) > Fraction(gap)) and all(
             abs(Fraction(v)) <= Fraction(box) for v in xs)
         w = {"x": xs, "output_a": [str(v) for v in ya], "output_b": [str(v) for v in yb]}
-        return SearchResult("equivalent", "found", bounds, w, rechecked, secs)
+        return SearchResult("equivalent", "found", bounds, w, rechecked, secs, resources=used)
     if res == z3.unsat:
         return SearchResult("equivalent", "none", bounds, seconds=secs,
-                            note="the networks agree (within gap) on the whole box")
-    return SearchResult("equivalent", "unknown", bounds, seconds=secs, note=s.reason_unknown())
+                            note="the networks agree (within gap) on the whole box", resources=used)
+    return SearchResult("equivalent", "unknown", bounds, seconds=secs,
+                        note=unknown_note(s.reason_unknown(), rlimit, timeout), resources=used)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 import z3
 
-from ._z3 import finish, rational_orthogonal, relu, solver
+from ._z3 import RLIMIT, finish, rational_orthogonal, relu, solver
 from .record import SearchResult
 
 __all__ = ["search_basis_change", "recheck_basis_change", "search_residual_at_optimum", "recheck_residual_at_optimum"]
@@ -40,12 +40,12 @@ def recheck_basis_change(w: dict) -> bool:
 
 
 def search_basis_change(*, size: int = 2, points: int = 2, max_weight: int = 2, denominator: int = 5,
-                        seed: int = 0, timeout: float = 60.0) -> SearchResult:
+                        seed: int = 0, timeout: float = 60.0, rlimit: int = RLIMIT) -> SearchResult:
     """Search for the witness described in the module docstring (``size`` hidden units = input dim)."""
     if min(size, points, max_weight, denominator) < 1:
         raise ValueError("size, points, max_weight and denominator must be >= 1")
     bounds = {"size": size, "points": points, "max_weight": max_weight, "denominator": denominator}
-    s = solver(seed, timeout)
+    s = solver(seed, timeout, rlimit=rlimit)
     D, k, R = denominator, size, max_weight
     P = rational_orthogonal(s, k, D)
     X = [[z3.Int(f"x{p}_{i}", s.ctx) for i in range(k)] for p in range(points)]
@@ -69,7 +69,8 @@ def search_basis_change(*, size: int = 2, points: int = 2, max_weight: int = 2, 
         "W1": [[val(m, v) for v in row] for row in W1], "w2": [[val(m, v)] for v in w2],
         "inputs": [[val(m, v) for v in x] for x in X], "activation": "relu"}
     return finish(s, "basis-change", bounds, witness, recheck_basis_change,
-                  "UNSAT: within these bounds every eigenbasis change of the hidden layer keeps the outputs on the data")
+                  "UNSAT: within these bounds every eigenbasis change of the hidden layer keeps the outputs on the data",
+                  rlimit, timeout)
 
 
 # --- hessian.residual-vanishes: the second term at a non-interpolating optimum --------------------------
@@ -88,7 +89,7 @@ def recheck_residual_at_optimum(w: dict) -> bool:
 
 
 def search_residual_at_optimum(*, points: int = 2, max_weight: int = 2, seed: int = 0,
-                               timeout: float = 60.0) -> SearchResult:
+                               timeout: float = 60.0, rlimit: int = RLIMIT) -> SearchResult:
     r"""hessian.residual-vanishes gives convexity of the loss as the reason the second term vanishes at an
     optimum.  Search: a one-parameter model :math:`f_\theta(x) = a\theta^2x + b\theta x^2` with integer
     ``a, b``, data ``(x_p, y_p)`` and an integer :math:`\theta^*` that is a strict local minimum of the convex
@@ -98,7 +99,7 @@ def search_residual_at_optimum(*, points: int = 2, max_weight: int = 2, seed: in
     if min(points, max_weight) < 1:
         raise ValueError("points and max_weight must be >= 1")
     bounds = {"points": points, "max_weight": max_weight, "model": "a·θ²·x + b·θ·x²"}
-    s = solver(seed, timeout)
+    s = solver(seed, timeout, rlimit=rlimit)
     R = max_weight
     a, b, th = (z3.Int(n, s.ctx) for n in ("a", "b", "theta"))
     xs = [z3.Int(f"x{p}", s.ctx) for p in range(points)]
@@ -116,4 +117,5 @@ def search_residual_at_optimum(*, points: int = 2, max_weight: int = 2, seed: in
     witness = lambda m: {"a": val(m, a), "b": val(m, b), "theta": val(m, th),  # noqa: E731
                          "x": [val(m, x) for x in xs], "y": [val(m, y) for y in ys], "loss": "1/2 (f - y)**2"}
     return finish(s, "residual-at-optimum", bounds, witness, recheck_residual_at_optimum,
-                  "UNSAT: within these bounds every strict minimum of this model has a vanishing second term")
+                  "UNSAT: within these bounds every strict minimum of this model has a vanishing second term",
+                  rlimit, timeout)

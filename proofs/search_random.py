@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from ._z3 import GUARD_NOTE
 from .record import SearchResult
 
 __all__ = ["search_constant_init_breaks", "search_constant_gradient_entries", "search_input_rows_unchanged",
@@ -40,7 +41,9 @@ class _OutOfTime(Exception):
 
 
 def _run(name, strategy, violates, recheck, bounds, seed, timeout, control=None):
-    """Draw up to MAX_EXAMPLES instances (or until ``timeout`` s); shrink the first violation; re-check it.
+    """Draw up to MAX_EXAMPLES instances (a count, with Hypothesis seeded: the same draws under any load; the
+    ``timeout`` in seconds is only an outer guard, reported as such); shrink the first violation; re-check it.
+    ``resources`` in the record: the instances tested (draws and shrinking steps).
 
     ``control`` (optional) maps the witness to a planted non-witness — the witness changed just enough that the
     property fails — which the re-check must *reject*: a re-check that accepts it accepts anything, and the
@@ -48,18 +51,22 @@ def _run(name, strategy, violates, recheck, bounds, seed, timeout, control=None)
     s = settings(max_examples=MAX_EXAMPLES, database=None, deadline=None, phases=[Phase.generate, Phase.shrink],
                  suppress_health_check=list(HealthCheck))
     t0 = time.perf_counter()
+    draws = 0
 
-    def timed(w):
+    def timed(w):  # the draws (a count) decide; the time limit is only the outer guard
+        nonlocal draws
         if time.perf_counter() - t0 > timeout:
             raise _OutOfTime
+        draws += 1
         return violates(w)
 
     try:
         w = find(strategy, timed, settings=s, random=random.Random(seed))
     except (NoSuchExample, _OutOfTime) as e:
-        why = "time limit reached" if isinstance(e, _OutOfTime) else f"no violation in {MAX_EXAMPLES} random draws"
+        why = (f"{GUARD_NOTE}: the time limit of {timeout:g} s passed after {draws} draws (depends on the load)"
+               if isinstance(e, _OutOfTime) else f"no violation in {MAX_EXAMPLES} random draws")
         return SearchResult(name, "unknown", bounds, seconds=round(time.perf_counter() - t0, 4),
-                            note=f"{why} (a random search proves nothing)")
+                            note=f"{why} (a random search proves nothing)", resources=draws)
     ok, note = bool(recheck(w)), ""
     if control is not None:
         planted = control(w)
@@ -67,7 +74,7 @@ def _run(name, strategy, violates, recheck, bounds, seed, timeout, control=None)
         note = (f"re-check control: the planted non-witness {planted} is "
                 f"{'rejected, as it must be' if rejects else 'ACCEPTED: the re-check accepts anything'}")
         ok = ok and rejects
-    return SearchResult(name, "found", bounds, w, ok, round(time.perf_counter() - t0, 4), note)
+    return SearchResult(name, "found", bounds, w, ok, round(time.perf_counter() - t0, 4), note, resources=draws)
 
 
 def _mlp_grad_w1(X, Y, W1, W2):

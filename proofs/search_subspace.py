@@ -70,7 +70,7 @@ from itertools import combinations, permutations, product
 import numpy as np
 import z3
 
-from ._z3 import check_time_limit, lex_le, lex_less, relu, solver
+from ._z3 import GUARD_NOTE, RLIMIT, check_rlimit, check_time_limit, lex_le, lex_less, relu, resources, solver, unknown_note
 from .bounded import GRACE
 from .record import SearchResult
 from .subspace import activations, maximum_match
@@ -326,10 +326,10 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, 
     return xs, {n: nets[n][:3] for n in nets}
 
 
-def _solver(spec: _Spec, bv: bool, seed: int, seconds: float, first_peak=None):
+def _solver(spec: _Spec, bv: bool, seed: int, seconds: float, first_peak=None, rlimit: int = RLIMIT):
     """A solver in a fresh Z3 context (:func:`proofs._z3.solver`) and constructors for variables and constants
     of the chosen sort."""
-    s = solver(seed, seconds, "QF_BV" if bv else None)
+    s = solver(seed, seconds, "QF_BV" if bv else None, rlimit)
     ctx = s.ctx
     if not bv:
         return s, (lambda name: z3.Int(name, ctx)), (lambda v: z3.IntVal(v, ctx))
@@ -389,13 +389,15 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
                       max_weight: int = 1, output_activation: str = "linear", biases: bool = False,
                       hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = True,
                       no_zero_neuron: bool = True, method: str = "split", jobs: int = 1,
-                      seed: int = 0, timeout: float = 60.0,
+                      seed: int = 0, timeout: float = 60.0, rlimit: int = RLIMIT,
                       progress: Callable[[int, int], None] | None = None, runner=None) -> SearchResult:
     """Search for a zero-match pair of networks within the bounds (see the module docstring for the
     conditions, the defaults, the limits, the three methods and why their reductions keep ``none`` sound).
 
-    ``timeout`` bounds the whole search: enumerating the data sets, building each encoding and each solve stop
-    when it has passed (``unknown``).  ``jobs > 1`` solves the split method's data sets in that many
+    ``rlimit`` limits each solve (Z3 resource units: a deterministic count, so the answer does not depend on
+    the load; the record's ``resources`` sums what the solves used).  ``timeout`` is the outer guard of the whole
+    search: enumerating the data sets, building each encoding and each solve stop when it has passed
+    (``unknown``, the note saying it was the wall-clock guard).  ``jobs > 1`` solves the split method's data sets in that many
     processes; the outcomes are read in data-set order, so the answer and the witness do not depend on
     ``jobs``.  ``progress(settled, total)`` is called as the split method settles data sets in order.
 
@@ -413,6 +415,7 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     check_bounds(inputs=inputs, hidden=hidden, outputs=outputs, points=points, max_weight=max_weight,
                  hidden_layer=hidden_layer, biases=biases, method=method, jobs=jobs)
     check_time_limit(timeout)
+    check_rlimit(rlimit)
     if runner is not None and method != "split":
         raise ValueError(f"a cluster runs the split method's data sets; the method {method!r} is one solver")
     deadline = time.time() + timeout
@@ -421,7 +424,7 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     bounds = {"inputs": inputs, "hidden": list(hidden), "outputs": outputs, "points": points, "max_weight": max_weight,
               "output_activation": output_activation, "biases": biases, "hidden_layer": hidden_layer,
               "isomorphic": isomorphic, "nonzero_output": nonzero_output, "no_zero_neuron": no_zero_neuron,
-              "method": method}
+              "method": method, "rlimit": rlimit}
     flags = dict(isomorphic=isomorphic, nonzero_output=nonzero_output, no_zero_neuron=no_zero_neuron)
     t0 = time.perf_counter()
     elapsed = lambda: round(time.perf_counter() - t0, 4)  # noqa: E731
@@ -429,31 +432,34 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
 
     try:
         if method in ("naive", "whole"):
-            s, var, _ = _solver(solved, method == "whole", seed, timeout)
+            s, var, _ = _solver(solved, method == "whole", seed, timeout, rlimit=rlimit)
             if method == "whole":
                 bounds["bit_width"] = _bit_width(solved)
             xs, nets = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
             res = _check_until(s, deadline)
+            used = resources(s)
             if res == z3.sat:
                 w = _read_witness(s.model(), solved, xs, nets, None, outputs)
-                return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
+                return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed(),
+                                    resources=used)
             if res == z3.unsat:
-                return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
+                return SearchResult("zero-match", "none", bounds, seconds=elapsed(), resources=used,
                                     note="UNSAT: no pair of networks and data within these bounds satisfies the conditions")
-            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), note=s.reason_unknown())
+            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), resources=used,
+                                note=_GUARD if res is None else _unknown_reason(s, rlimit, timeout))
         if runner is None:
             orbits = data_orbits(inputs, max_weight, points, deadline)
         else:
             orbits = runner.call(data_orbits, inputs, max_weight, points, deadline, until=deadline + GRACE)
     except (_Deadline, TimeoutError) as e:
         what = e if isinstance(e, _Deadline) else "enumerating the data sets"
-        return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
-                            note=f"time limit reached while {what}; nothing settled")
+        return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), resources=0,
+                            note=f"{GUARD_NOTE}: time limit reached while {what}; nothing settled")
 
     bounds["data_sets"] = len(orbits)
     if progress is not None:
         progress(0, len(orbits))
-    tasks = [(solved, X, seed, deadline, outputs) for X in orbits]
+    tasks = [(solved, X, seed, deadline, outputs, rlimit) for X in orbits]
     if runner is not None:
         settled = 0
 
@@ -476,33 +482,45 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     return _first_sat(map(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed, progress)
 
 
+_GUARD = f"{GUARD_NOTE}: the time limit passed (depends on the load)"
+
+
 def _check_until(s, deadline: float):
-    """``s.check()`` with the solver's time limit set to what is left before ``deadline`` (building the
-    encoding used part of it)."""
+    """``s.check()`` with the solver's time limit (the wall-clock guard) set to what is left before ``deadline``
+    (building the encoding used part of it); its resource limit is untouched."""
     left = deadline - time.time()
     if left <= 0:
-        return z3.unknown
+        return None
     s.set("timeout", max(1, int(left * 1000)))
     return s.check()
 
 
-def _solve_data_set(task) -> tuple[str, dict | None]:
-    """One data set of the split method: ``("sat", witness)``, ``("unsat", None)`` or ``("unknown", None)``.
-    Top level and built from plain data, so that worker processes can run it."""
-    spec, X, seed, deadline, outputs = task
+def _unknown_reason(s, rlimit: int, timeout: float | None = None) -> str:
+    return unknown_note(s.reason_unknown(), rlimit, timeout)
+
+
+def _solve_data_set(task) -> tuple[str, dict | str | None, int]:
+    """One data set of the split method: ``("sat", witness, used)``, ``("unsat", None, used)`` or
+    ``("unknown", why, used)``, ``used`` the solver's resource units.  Top level and built from plain data, so that
+    worker processes can run it."""
+    spec, X, seed, deadline, outputs, rlimit = task
     left = deadline - time.time()
     if left <= 0:
-        return "unknown", None
+        return "unknown", _GUARD, 0
     try:
         table = first_layer_table(X, spec.R, spec.biases, deadline)
-        s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table))
+        s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table), rlimit)
         _, nets = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
     except _Deadline:
-        return "unknown", None
+        return "unknown", _GUARD, 0
     res = _check_until(s, deadline)
+    if res is None:
+        return "unknown", _GUARD, 0
     if res == z3.sat:
-        return "sat", _read_witness(s.model(), spec, X, nets, table, outputs)
-    return ("unsat" if res == z3.unsat else "unknown"), None
+        return "sat", _read_witness(s.model(), spec, X, nets, table, outputs), resources(s)
+    if res == z3.unsat:
+        return "unsat", None, resources(s)
+    return "unknown", _unknown_reason(s, rlimit), resources(s)
 
 
 def _until_limit(outcomes):
@@ -510,7 +528,7 @@ def _until_limit(outcomes):
     try:
         yield from outcomes
     except TimeoutError:
-        yield "unknown", None
+        yield "unknown", _GUARD, 0
     finally:
         close = getattr(outcomes, "close", None)
         if close is not None:
@@ -520,15 +538,18 @@ def _until_limit(outcomes):
 def _first_sat(outcomes, n, bounds, flags, elapsed, progress=None) -> SearchResult:
     """Read the per-data-set outcomes in data-set order: the first ``sat`` is the answer (the same one
     whatever the number of processes), ``unknown`` stops, all ``unsat`` is ``none``."""
-    for k, (res, w) in enumerate(outcomes):
+    total = 0
+    for k, (res, w, used) in enumerate(outcomes):
+        total += used
         if res == "sat":
-            return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed())
+            return SearchResult("zero-match", "found", bounds, w, recheck_zero_match(w, **flags), elapsed(),
+                                resources=total)
         if res == "unknown":
-            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(),
-                                note=f"time limit: {k} of {n} data sets settled (UNSAT), the rest not")
+            return SearchResult("zero-match", "unknown", bounds, seconds=elapsed(), resources=total,
+                                note=f"{w}: {k} of {n} data sets settled (UNSAT), the rest not")
         if progress is not None:
             progress(k + 1, n)
-    return SearchResult("zero-match", "none", bounds, seconds=elapsed(),
+    return SearchResult("zero-match", "none", bounds, seconds=elapsed(), resources=total,
                         note=f"UNSAT on each of the {n} data sets (one per orbit of the signed coordinate "
                              "permutations): no pair of networks and data within these bounds satisfies the conditions")
 

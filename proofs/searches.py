@@ -15,7 +15,7 @@ from fractions import Fraction
 import sympy as sp
 import z3
 
-from ._z3 import finish, rational_orthogonal, relu, solver
+from ._z3 import RLIMIT, finish, rational_orthogonal, relu, solver
 from .record import SearchResult
 from .search_dnfa import search_svd_form
 from .search_hessian import search_basis_change, search_residual_at_optimum
@@ -57,13 +57,13 @@ def commuting_control(witness: dict) -> dict:
 
 
 def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: int = 5,
-                           seed: int = 0, timeout: float = 30.0) -> SearchResult:
+                           seed: int = 0, timeout: float = 30.0, rlimit: int = RLIMIT) -> SearchResult:
     r"""Find a rational orthogonal ``Q`` (entries ``p/denominator``) and an integer row ``Z``
     (entries in ``[-max_weight, max_weight]``) with :math:`\mathrm{relu}(ZQ) \ne \mathrm{relu}(Z)Q`,
     where Q is *not* a signed permutation matrix (perm.orthogonal-commutes).  A found witness counts as
     re-checked only if the re-check also rejects the planted :func:`commuting_control`."""
     bounds = {"size": size, "max_weight": max_weight, "denominator": denominator}
-    s = solver(seed, timeout)
+    s = solver(seed, timeout, rlimit=rlimit)
     D = denominator
     P = rational_orthogonal(s, size, D)
     Zv = [z3.Int(f"z{j}", s.ctx) for j in range(size)]
@@ -72,7 +72,7 @@ def search_orthogonal_relu(*, size: int = 2, max_weight: int = 2, denominator: i
     s.add(z3.Or([relu(z3.Sum([Zv[k] * P[k][j] for k in range(size)])) != z3.Sum([relu(Zv[k]) * P[k][j] for k in range(size)])
                  for j in range(size)]))
     r = finish(s, "orthogonal-relu", bounds, lambda m: decode_orthogonal(m, P, Zv, D), recheck_orthogonal_relu,
-               "no rational orthogonal Q with these denominators and integer Z exists")
+               "no rational orthogonal Q with these denominators and integer Z exists", rlimit, timeout)
     if r.status != "found":
         return r
     planted = commuting_control(r.witness)

@@ -188,13 +188,25 @@ def claims_option(fn):
                              "(entry points 'nnclaims.claims') load by themselves")(fn)
 
 
+MIN_TEXT_COLUMN = 40
+"""The least width the last (text) column of a table gets; narrower, the rows are printed as blocks instead."""
+
+
+def table_width(cells: list[tuple]) -> int:
+    """The terminal width a table of these rows needs: the ID and the middle columns at their full width, the last
+    at least :data:`MIN_TEXT_COLUMN`, and rich's borders and padding (3 per column, 1 more)."""
+    widths = [max((len(r[i]) for r in cells), default=2) for i in range(len(cells[0]) - 1)] if cells else [2]
+    return sum(widths) + MIN_TEXT_COLUMN + 3 * (len(widths) + 1) + 1
+
+
 def _print_rows(head: tuple[str, ...], rows: list[tuple]) -> None:
-    """Rows with an ID first, never truncated: a table whose ID column is as wide as the longest ID when the
-    terminal has room for it (other columns wrap), else one block per row whose lines the terminal wraps.
+    """Rows with an ID first, never truncated: a table whose ID and middle columns are as wide as their longest
+    entries when the terminal leaves the last column at least :data:`MIN_TEXT_COLUMN` (it wraps), else one block
+    per row whose lines the terminal wraps (a statement is never squeezed into a narrow column).
     Cells are plain text (never read as markup) or :class:`rich.text.Text`."""
     cells = [tuple(v if isinstance(v, Text) else Text(str(v)) for v in r) for r in rows]
     longest = max((len(r[0]) for r in cells), default=2)
-    if out.width >= longest + 12 * len(head):
+    if out.width >= table_width(cells):
         t = Table()
         t.add_column(head[0], no_wrap=True, min_width=longest)
         for name in head[1:]:
@@ -222,9 +234,17 @@ def list_claims(as_json: bool):
     _print_rows(("id", "source", "statement"), [(r["id"], r["source"], r["statement"]) for r in rows])
 
 
+def progress_line(text: str) -> None:
+    """One plain progress line on stderr when it is not a terminal (output redirected to a file or a pipe), where
+    a progress bar shows nothing; on a terminal the bar shows the progress instead."""
+    if not err.is_terminal:
+        err.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
 def run_verify(ids, layers, networks, device, seed, progress=True, backend="local", address=None, claim_specs=(),
-               max_in_flight=None):
-    """Validate the options and run the layers; returns the list of outcomes (used by report too).  With
+               max_in_flight=None, lines=False):
+    """Validate the options and run the layers; returns the list of outcomes (used by report too).  ``lines``:
+    with ``progress``, also a plain line per claim when stderr is not a terminal (:func:`progress_line`).  With
     ``backend="ray"`` every claim is one task on the Ray cluster at ``address`` (a local one without it), in a
     fresh worker process that loads ``claim_specs`` (the ``--claims`` modules) too; the outcomes come back in the
     claims' order."""
@@ -238,20 +258,26 @@ def run_verify(ids, layers, networks, device, seed, progress=True, backend="loca
     from rich.progress import Progress
 
     if backend == "ray":
-        return _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight)
+        return _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight,
+                              lines)
     dev = resolve_device(device) if "numeric" in layer_t else (device if device != "auto" else "cpu")
     config = NumericConfig(networks=networks, device=dev, seed=seed)
     outcomes = []
     with Progress(console=err, transient=True, disable=not progress) as bar:
         task = bar.add_task("verifying", total=len(chosen))
-        for claim in chosen:
+        for k, claim in enumerate(chosen, 1):
             bar.update(task, description=claim.id)
             outcomes.append(verify(claim, layer_t, config))
             bar.advance(task)
+            if progress and lines:
+                o = outcomes[-1]
+                progress_line(f"verified {k}/{len(chosen)}: {claim.id}: {o.verdict.value} "
+                              f"({sum(o.seconds.values()):.1f} s)")
     return outcomes, config, layer_t
 
 
-def _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight):
+def _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, claim_specs, max_in_flight,
+                   lines=False):
     """:func:`run_verify` on a Ray cluster: one claim per task (:mod:`nnclaims.reports.verify_units`)."""
     from rich.progress import Progress
 
@@ -263,11 +289,18 @@ def _verify_on_ray(chosen, layer_t, networks, device, seed, progress, address, c
     with cluster(address) as cl:
         dev = cluster_device(device, cl) if "numeric" in layer_t else (device if device != "auto" else "cpu")
         config = NumericConfig(networks=networks, device=dev, seed=seed)
+        arrived = []
+
+        def done(cid):
+            bar.update(task, advance=1, description=cid)
+            arrived.append(cid)
+            if progress and lines:
+                progress_line(f"verified {len(arrived)}/{len(chosen)}: {cid}")
+
         with Progress(console=err, transient=True, disable=not progress) as bar:
             task = bar.add_task(f"verifying on Ray ({cl.cpus} CPUs, {cl.gpus} GPUs)", total=len(chosen))
             outcomes = verify_on_cluster(chosen, layer_t, config, sources, num_gpus=1 if dev == "cuda" else 0,
-                                         on_done=lambda cid: bar.update(task, advance=1, description=cid),
-                                         max_in_flight=max_in_flight)
+                                         on_done=done, max_in_flight=max_in_flight)
     return outcomes, config, layer_t
 
 
@@ -315,7 +348,7 @@ def _print_details(o) -> None:
         if r is None or isinstance(r, dict):
             continue
         summary = r.to_json()
-        status, details = layer_summary(layer, summary)
+        status, details = layer_summary(layer, summary, getattr(o.verdict, "value", o.verdict))
         out.print(f"{o.claim.id} [{layer}] {status}{details}", highlight=False, markup=False, soft_wrap=True)
         for line in witness_lines(summary["witness"]) if summary.get("witness") else ():
             out.print(f"{o.claim.id} [{layer} witness] {line}", highlight=False, markup=False, soft_wrap=True)
@@ -650,7 +683,7 @@ def report_cmd(out_dir, networks, device, seed, from_json):
         payload = validate_results(read_json(from_json, f"--from {from_json}", nonfinite=True), f"--from {from_json}")
     else:
         check_verify_options([], ",".join(LAYERS), networks, device)
-        outcomes, config, layer_t = run_verify([], ",".join(LAYERS), networks, device, seed)
+        outcomes, config, layer_t = run_verify([], ",".join(LAYERS), networks, device, seed, lines=True)
         payload = results_payload(outcomes, config, layer_t)
     try:
         paths = write_report(payload, out_dir)

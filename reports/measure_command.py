@@ -122,7 +122,10 @@ def measure_cmd(model, data_path, targets_path, activation, json_path, device, d
     from nnclaims.numeric.models import InputFileError, read_model
 
     from .cli import UserError, _write_json, err, resolve_device
+    from .render import check_file_target
 
+    if json_path:
+        check_file_target(json_path, "--json")  # refused before any work, as the other commands do
     dev = resolve_device(device)
     try:
         net = read_model(model, activation=activation)

@@ -128,13 +128,45 @@ def step_mark(step: dict) -> tuple[str, str]:
     return ("✓ assuming", "ok") if role == "assumes" else ("✓", "ok")
 
 
+VERDICT_LEGEND = {
+    "true": "the claim as stated holds: proved in general, or (existence) a witness found and re-checked exactly",
+    "false": "the claim as stated fails: a counterexample checked exactly",
+    "conditional": "holds only under a condition the seed omits (proved under it); as stated it fails",
+    "supported": "empirical: the preregistered statistic's 95% interval lies above its threshold",
+    "unsupported": "empirical: the interval does not lie above the threshold",
+    "open": "not settled: no proof and no checked counterexample, or the layers disagree (see DISAGREEMENT)",
+}
+"""What each verdict means, printed as the report's legend."""
+
+LAYER_LEGEND = ("numeric layer: `consistent`/`violated` is the check of what the suite holds true (the statement, "
+                "or for a conditional claim its conditional form); `the claim as stated` is its reading of the seed's "
+                "own statement")
+"""How to read a layer line's status next to the claim-as-stated reading (one line under the legend)."""
+
+
+def legend_lines() -> list[str]:
+    """The legend as ``verdict: meaning`` lines."""
+    return [f"{k}: {v}" for k, v in VERDICT_LEGEND.items()]
+
+
 def _num(v, fmt: str = ".4g") -> str:
     return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else readable(v)
 
 
-def layer_summary(name: str, rec: dict) -> tuple[str, str]:
-    """``(status, details)`` of one layer record as readable text, shared by the CLI, the Markdown and the HTML."""
+def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str, str]:
+    """``(status, details)`` of one layer record as readable text, shared by the CLI, the Markdown and the HTML.
+    ``verdict`` (the claim's): on a conditional or false claim the numeric layer's ``consistent`` is the check of
+    the conditional form and says so, and a violated as-stated reading says that the verdict expects it.
+
+    >>> layer_summary("numeric", {"status": "consistent", "as_stated": "violated"}, "conditional")
+    ('conditional form consistent', ' — the claim as stated: violated (as the verdict expects)')
+    >>> layer_summary("numeric", {"status": "consistent", "as_stated": "holds"}, "true")
+    ('consistent', ' — the claim as stated: holds')
+    """
     status = rec.get("status", "absent")
+    expects_violation = verdict in ("conditional", "false")
+    if name == "numeric" and verdict == "conditional" and status in ("consistent", "violated"):
+        status = f"conditional form {status}"
     parts = []
     if name == "symbolic" and rec.get("generality"):
         parts.append(str(rec["generality"]))
@@ -152,7 +184,10 @@ def layer_summary(name: str, rec: dict) -> tuple[str, str]:
             at = (f" at {100 * level:.4f}".rstrip("0").rstrip(".") + "% (achieved)") if level else " (level not stated)"
             parts.append(f"interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]{at}")
     if name == "numeric" and status not in ("absent", "not run", "error"):
-        parts.append(f"the claim as stated: {rec.get('as_stated') or 'not checked'}")
+        as_stated = rec.get("as_stated") or "not checked"
+        if as_stated == "violated" and expects_violation:
+            as_stated += " (as the verdict expects)"
+        parts.append(f"the claim as stated: {as_stated}")
     if name == "numeric" and rec.get("control"):
         c = rec["control"]
         verdict = "fails, as it must" if c.get("fails") else "DOES NOT FAIL, so this check carries no evidence"
@@ -161,6 +196,8 @@ def layer_summary(name: str, rec: dict) -> tuple[str, str]:
         parts.append(f"bounds {readable(rec['bounds'])}")
         if status == "found":
             parts.append(f"witness re-checked exactly: {readable(rec.get('rechecked'))}")
+        if rec.get("resources") is not None:  # the deterministic count (Z3 resource units or draws)
+            parts.append(f"resources used {rec['resources']}")
         if rec.get("seconds") is not None:
             parts.append(f"{_num(rec['seconds'], '.3g')} s")
         if rec.get("note"):
@@ -232,8 +269,8 @@ def run_rows(c: dict) -> list[tuple[str, ...]]:
     return rows
 
 
-def _layer_line(name: str, rec: dict) -> str:
-    status, extra = layer_summary(name, rec)
+def _layer_line(name: str, rec: dict, verdict: str | None = None) -> str:
+    status, extra = layer_summary(name, rec, verdict)
     return f"**{name}**: `{status}`{extra}"
 
 
@@ -269,6 +306,7 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None,
     lines = ["# nnclaims report", ""]
     counts = payload.get("counts") or {}
     lines.append("Verdicts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    lines += ["", "Legend:", ""] + [f"- **{k}**: {v}" for k, v in VERDICT_LEGEND.items()] + [f"- {LAYER_LEGEND}"]
     lines += ["", "| claim | seed | verdict | evidence |", "|---|---|---|---|"]
     for c in claims:
         lines.append(f"| [{c['id']}](#{c['id'].replace('.', '')}) | {_cell(c['source'])} | **{c['verdict']}** | "
@@ -281,7 +319,7 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None,
         if c["id"] in links:
             lines += ["", f"The full study behind this verdict: [{links[c['id']]}]({links[c['id']]})"]
         lines.append("")
-        lines += [f"- {_layer_line(layer, c.get(layer) or {})}" for layer in LAYERS]
+        lines += [f"- {_layer_line(layer, c.get(layer) or {}, c.get('verdict'))}" for layer in LAYERS]
         steps = (c.get("symbolic") or {}).get("steps") or []
         if steps:
             lines += ["", "Derivation:", ""]
@@ -365,7 +403,7 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
                         f"{esc(s['description'])}: {to_mathml(s['latex'])} <small>({esc(s['check'])})</small></li>"
                         for s in steps)
         layers = "".join(f"<li><b>{n}</b>: <code>{esc(st)}</code>{esc(rest)}</li>"
-                         for n in LAYERS for st, rest in [layer_summary(n, c.get(n) or {})])
+                         for n in LAYERS for st, rest in [layer_summary(n, c.get(n) or {}, c.get("verdict"))])
         dis = f"<p class='dis'>DISAGREEMENT: {esc(c['disagreement'])}</p>" if c.get("disagreement") else ""
         if c["id"] in links:
             dis += f"<p>The full study behind this verdict: <a href='{esc(links[c['id']])}'>{esc(links[c['id']])}</a></p>"
@@ -402,6 +440,9 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
              "text-align:right}.ws{display:flex;flex-wrap:wrap;gap:1em}figure{display:inline-block;margin:.5em}"
              "h2 .v{font-size:70%}")
     summary = ", ".join(f"<span class='v {esc(k)}'>{esc(k)} {v}</span>" for k, v in counts.items())
+    summary += ("</p><dl class='legend'>" + "".join(f"<dt class='v {esc(k)}'>{esc(k)}</dt><dd>{esc(v)}</dd>"
+                                                   for k, v in VERDICT_LEGEND.items())
+                + f"</dl><p><small>{esc(LAYER_LEGEND.replace('`', ''))}</small>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>nnclaims report</title><style>{style}</style>"
             f"</head><body><h1>nnclaims report</h1><p>{summary}</p><table><tr><th>claim</th><th>seed</th>"
             f"<th>verdict</th><th>evidence</th></tr>{rows}</table>{''.join(sections)}<h2>Provenance</h2>"
@@ -710,6 +751,7 @@ def _check_layer(ck: _Check, layer: str, rec: dict, where: str) -> None:
         ck.field(rec, "bounds", where, "dict")
         ck.field(rec, "rechecked", where, "bool")
         ck.field(rec, "seconds", where, _NUM)
+        ck.field(rec, "resources", where, "an integer")
         ck.field(rec, "note", where, "str")
         w = ck.field(rec, "witness", where, "dict")
         for net in ("net_a", "net_b"):

@@ -126,6 +126,10 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
         plan = plan_shards(conds, shard_networks)
         done = folder.read_shards(plan)
         resumed = len(done)
+        if bar and done:
+            _err().print(f"resuming: reused {resumed} of {len(plan)} shards from {Path(out_dir) / 'shards'}: "
+                         + ", ".join(f"{i} ({shard_label(plan[i])})" for i in sorted(done)), highlight=False, markup=False,
+                         soft_wrap=True)
         todo = [s for s in plan if s.index not in done]
         options = {}
         if backend == "ray":
@@ -142,6 +146,11 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
                         folder.write_shard(shard, answer)
                         done[shard.index] = answer
                         progress.update(task, advance=shard.networks, description=shard_label(shard)[:40])
+                        if bar:
+                            from .cli import progress_line
+
+                            progress_line(f"study: shard {len(done)}/{len(plan)} written ({shard_label(shard)}, "
+                                          f"{time.perf_counter() - t0:.0f} s)")
                         if on_shard is not None:
                             on_shard(len(done), len(plan))
             except KeyboardInterrupt:

@@ -70,12 +70,15 @@ class Verdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class NumericConfig:
-    """Settings for the numeric layer: how many networks, on which device, from which seed."""
+    """Settings for the numeric layer: how many networks, on which device, from which seed; ``timeout``: the
+    wall-clock guard of each search, in seconds (what decides a search is its deterministic resource limit,
+    :data:`nnclaims.proofs._z3.RLIMIT` or its number of draws; the guard only stops a search that a loaded
+    machine makes outlast it, and the search's note then says so)."""
 
     networks: int = 16
     device: str = "cpu"
     seed: int = 0
-    timeout: float = 60.0
+    timeout: float = 600.0
 
 
 @dataclass

@@ -33,6 +33,28 @@ def outcomes():
 
 
 
+def machine_slowness(seconds: float = 0.3) -> float:
+    """How many times slower than on an idle machine this process runs now (at least 1): the wall-clock time of a
+    CPU-bound loop over the CPU time it got.  On a machine shared with other work a process gets a fraction of a
+    core, so its wall-clock times grow by this factor; a test whose point is a time limit scales its allowance by it
+    (no reference machine or constant is needed: an idle machine gives 1).
+
+    >>> machine_slowness(0.05) >= 1
+    True
+    """
+    w0, c0 = time.perf_counter(), time.process_time()
+    while time.process_time() - c0 < seconds and time.perf_counter() - w0 < 60 * seconds:
+        sum(i * i for i in range(2000))
+    cpu = max(time.process_time() - c0, 1e-6)
+    return max(1.0, (time.perf_counter() - w0) / cpu)
+
+
+@pytest.fixture
+def slowness():
+    """``slowness()``: :func:`machine_slowness` now; call it before and after the timed action and take the larger."""
+    return machine_slowness
+
+
 def _session_processes(sid: int) -> list[int]:
     """Live (not zombie) processes in session ``sid``, read from Linux /proc."""
     pids = []

@@ -6,6 +6,8 @@ import pytest
 from nnclaims.proofs.catalogue import CLAIMS
 from nnclaims.proofs.record import Proof
 
+pytestmark = pytest.mark.slow  # every claim verified with all its layers: the full tier (python -m pytest), not -m "not slow"
+
 
 def _marks(claim):
     marks = []

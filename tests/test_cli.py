@@ -28,6 +28,7 @@ def test_cli_list_json_has_every_claim(capsys):
     assert all(r["source"] and r["quote"] for r in rows)
 
 
+@pytest.mark.slow
 def test_cli_verify_json(tmp_path, capsys):
     path = tmp_path / "out.json"
     code, out, _ = run(capsys, "verify", "perm.inverse-is-transpose", "subspace.definitions",
@@ -132,7 +133,27 @@ def test_cli_list_never_truncates_ids(monkeypatch, width):
     ids = [c.id for c in CLAIMS]
     assert "…" not in text
     assert all(i in text for i in ids)
-    assert ("│" in text) == (width >= max(map(len, ids)) + 36)  # a table where it fits, else one block per claim
+    longest_source = max(len(c.source) for c in CLAIMS)
+    fits = width >= max(map(len, ids)) + longest_source + 40 + 10  # both columns whole, 40 for the statement
+    assert ("│" in text) == fits  # a table where it fits, else one block per claim
+
+
+@pytest.mark.parametrize("width", [80, 120, 200])
+def test_cli_list_never_squeezes_statements(monkeypatch, width):
+    """Issue 24: in 80 columns the table left the statement 14 characters; now a statement gets at least 40 columns
+    of a table, or a block of its own (at 80 columns), whole on its lines."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    monkeypatch.setattr("nnclaims.reports.cli.out", Console(file=buf, width=width))
+    assert main(["list"]) == 0
+    text = buf.getvalue()
+    if "│" in text:
+        cells = [ln.split("│")[-2] for ln in text.splitlines() if ln.count("│") == 4]
+        assert cells and min(len(c) for c in cells) >= 40
+    else:
+        assert all(f"    statement: {c.statement[:30]}" in text for c in CLAIMS)
+    assert width != 80 or "│" not in text  # 80 columns: blocks (the table left the statement 14 characters)
 
 
 @pytest.mark.search
@@ -183,27 +204,31 @@ def test_cli_sweep_prints_each_configuration_as_it_is_settled(monkeypatch, capsy
 
 
 @pytest.mark.search
-def test_cli_timeout_bounds_the_encoding_too(capsys):
+def test_cli_timeout_bounds_the_encoding_too(capsys, slowness):
     """Building this encoding alone takes minutes (width 6, 3 points: 2.7 million determinant terms); the time
-    limit stops it anyway, and the answer is unknown, never none."""
+    limit stops it anyway, and the answer is unknown, never none.  The allowance past the limit (13 s idle) grows
+    with the machine's measured slowness."""
+    slow = slowness()
     t0 = time.monotonic()
     code, out, _ = run(capsys, "search", "zero-match", "--method", "whole", "--hidden", "6", "--points", "3",
                        "--timeout", "2")
-    assert code == 0 and time.monotonic() - t0 < 15
+    assert code == 0 and time.monotonic() - t0 < 2 + 13 * max(slow, slowness())
     assert "unknown" in out and "time limit" in out
 
 
+@pytest.mark.slow
 @pytest.mark.search
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc to find the worker processes")
-def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt):
+def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt, slowness):
     """Ctrl-C (SIGINT) ends a long search with 2 worker processes within seconds: exit 130, one line saying
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
             "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--timeout", "600"]
     # ready: the command, the search and its 2 workers are running
-    code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=60, end=30)
+    slow = slowness()
+    code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=900, end=900)
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert code == 130 and stopped < 5, (code, stopped, err)
+    assert code == 130 and stopped < 5 * max(slow, slowness()), (code, stopped, err)
     assert len(lines) == 1 and lines[0].startswith("nnclaims: interrupted: search zero-match stopped:"), err
     assert "data sets settled" in lines[0] and "Traceback" not in err
     assert left == []  # the search process and both workers are gone
@@ -240,3 +265,48 @@ def test_cli_prints_refuting_steps_and_records_readably(capsys):
 def test_cli_verify_evidence_has_no_raw_dicts(capsys):
     code, out, _ = run(capsys, "verify", "subspace.zero-match-exists", "--layers", "search")
     assert code == 0 and "{'" not in out and "max_weight=1" in out
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(capsys, monkeypatch):
+    """Output redirected (pytest's capture is not a terminal): ``report``'s verify loop prints one plain line per
+    claim to stderr, where a progress bar would show nothing; on a terminal it prints none (negative control: the
+    bar shows the progress there)."""
+    from nnclaims.reports import cli
+
+    cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
+    err = capsys.readouterr().err
+    assert [ln for ln in err.splitlines() if ln.startswith("verified ")][0].startswith(
+        "verified 1/1: perm.orthogonal-commutes: false (")
+    monkeypatch.setattr(cli.err, "_force_terminal", True)
+    cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
+    assert "verified 1/1" not in capsys.readouterr().err
+
+
+def _rendered_claim(verdict: str, as_stated: str) -> dict:
+    numeric = {"status": "consistent", "statistic": "max error", "value": 1e-16, "tolerance": 1e-12, "networks": 3,
+               "device": "cpu", "as_stated": as_stated, "details": {}}
+    return {"id": f"perm.{verdict}", "source": "001.txt", "quote": "q", "statement": "s", "kind": "identity",
+            "verdict": verdict, "evidence": "e", "disagreement": None, "symbolic": {"status": "proved"},
+            "search": {"status": "absent"}, "numeric": numeric}
+
+
+def test_report_has_a_verdict_legend_and_reads_conditional_claims_plainly():
+    """The report explains every verdict; on a conditional claim the numeric line says its 'consistent' is the
+    conditional form's and that the violation as stated is what the verdict expects; on a true claim neither
+    (negative control)."""
+    import html
+
+    from nnclaims.reports.render import VERDICT_LEGEND, render_html, render_markdown, validate_results
+    from nnclaims.reports.verdict import Verdict
+
+    assert set(VERDICT_LEGEND) == {v.value for v in Verdict}
+    payload = validate_results({"claims": [_rendered_claim("conditional", "violated"), _rendered_claim("true", "holds")],
+                                "counts": {"conditional": 1, "true": 1}})
+    md, page = render_markdown(payload), render_html(payload)
+    for text, esc in ((md, str), (page, html.escape)):
+        assert all(esc(meaning) in text for meaning in VERDICT_LEGEND.values())
+        assert "the claim as stated: violated (as the verdict expects)" in text
+        assert "conditional form consistent" in text and "the claim as stated: holds" in text
+    cond, true = md.split("## perm.conditional")[1].split("## perm.true")
+    assert "**numeric**: `conditional form consistent`" in cond and "**numeric**: `consistent`" in true
+    assert "as the verdict expects" not in true

@@ -157,6 +157,7 @@ def test_lanczos_complete_spectrum_keeps_multiplicities():
     assert C.numerical_rank(out["ritz"], 7) == 5
 
 
+@pytest.mark.slow
 def test_lanczos_matches_scipy_eigsh_on_curvlinops_operator():
     from scipy.sparse.linalg import eigsh
 

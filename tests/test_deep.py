@@ -47,6 +47,7 @@ def test_stacked_forward_equals_the_module():
 
 @pytest.mark.parametrize("spec", [DeepSpec(widths=(9, 7), steps=50), DeepSpec(widths=(6, 5, 4), activation="tanh",
                                                                                  steps=50)])
+@pytest.mark.slow
 def test_all_layer_agop_equals_per_layer_jacrev(spec):
     """AGOP_l = W_lᵀ G_l W_l from one pass equals the official per-layer vmap(jacrev), float64."""
     _, p1, X, _ = trained_deep_zoo(spec, 4, "cpu", 0)
@@ -58,6 +59,7 @@ def test_all_layer_agop_equals_per_layer_jacrev(spec):
         assert float(rel_err(a, b).max()) <= tol
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_is_seeded():
     spec = DeepSpec(widths=(16, 16), steps=100)
     a = trained_deep_zoo(spec, 4, "cpu", 1)
@@ -100,6 +102,7 @@ def test_spec_rejects_bad_input(kw, match):
 CRIT = DeepSpec(widths=(8, 6), steps=400, lr=0.05, target=0.08, check_every=10)  # two of three networks reach it
 
 
+@pytest.mark.slow
 def test_criterion_training_takes_each_network_at_its_first_check():
     """Stacked criterion training equals training each network alone (float64): the same step, the same
     parameters; a met network's loss is within the target, steps is a multiple of check_every."""
@@ -130,6 +133,7 @@ def test_criterion_unreachable_returns_the_capped_run_marked_unmet():
     assert all(torch.equal(capped[n], plain[n]) for n in p0)
 
 
+@pytest.mark.slow
 def test_minibatch_training_is_seeded_differs_from_full_batch_and_lowers_the_loss():
     spec = DeepSpec(widths=(8,), steps=60, n=32, batch_size=8)
     base, p0 = init_deep_zoo(spec, 2, 0, "cpu", dtype=torch.float64)

@@ -37,6 +37,7 @@ def test_proofs_have_no_step_with_sides_typed_apart():
 
 
 @pytest.mark.symbolic
+@pytest.mark.slow
 @pytest.mark.parametrize("prove, outcome", [(P.prove_chain_rule, "proved"), (P.prove_chain_rule_naive, "proved"),
                                             (P.prove_agop_factorisation, "proved"), (P.prove_any_activation, "proved"),
                                             (P.prove_isotropy_equivalence, "proved"), (P.prove_tight_frame, "proved"),
@@ -105,6 +106,7 @@ def test_isotropy_equivalence_tall_counterexample_exact():
 
 # --- search ---------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.search
 def test_svd_form_planted_sat_and_unsat():
     """dnfa.svd-form: a ReLU network whose AGOP has WᵀW's eigenvectors in the same order without being ∝ WᵀW.
@@ -128,6 +130,7 @@ def test_naive_chain_rule_witness_rechecks_and_a_broken_one_does_not():
 
 # --- numeric: every statistic against its negative control ---------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 @pytest.mark.parametrize("check", [N.check_chain_rule, N.check_agop_factorisation, N.check_any_activation,
                                    N.check_isotropy_equivalence, N.check_tight_frame])
@@ -145,6 +148,7 @@ def test_chain_rule_naive_violated_as_stated_conditional_form_consistent():
     assert all(v > r.tolerance for v in r.details["replays"].values())
 
 
+@pytest.mark.slow
 @pytest.mark.numeric
 def test_svd_form_converse_violated_forward_consistent():
     r = N.check_svd_form(networks=NETS)
@@ -200,6 +204,7 @@ def test_cos_negative_control():
 
 # --- empirical claims (Part 1: preregistered statistic, interval, control) ----------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 def test_empirical_records_too_few_networks_are_no_evidence():
     """At 4 networks no order-statistic interval reaches the family level: every condition is 'too few networks'

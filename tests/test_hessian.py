@@ -120,6 +120,7 @@ EXPECTED_AS_STATED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED_AS_STATED))
 def test_check_control_fails_and_as_stated(name):
     r = getattr(nh, name)(networks=K)
@@ -237,6 +238,7 @@ def test_broadness_control_moves_with_its_inputs():
 
 # --- searches (moved from test_searches.py) ------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.search
 def test_basis_change_planted_sat_and_unsat():
     """hessian.layer-orthogonal-basis: with denominators 5 an eigenbasis change that alters the outputs
@@ -277,6 +279,7 @@ def test_rank_supplement_fails_with_a_vanishing_curvature():
     assert not d.steps[-1].holds
 
 
+@pytest.mark.slow
 def test_hessian_proofs_use_no_separately_typed_equalities():
     """Every derivation step is a chain step, a substitution of a hypothesis, a computed fact or a refutation."""
     for name in [n for n in ph.__all__ if n.startswith("prove_")]:

@@ -21,6 +21,7 @@ EXPECTED = {"init.constant-symmetry": ("consistent", "violated"),
 
 # ---- symbolic --------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.symbolic
 def test_gradients_differ_across_units_off_the_symmetric_set():
     """Negative control for init.constant-symmetry: for general weights the units' gradients differ; on S the
@@ -40,6 +41,7 @@ def test_closed_forms_are_unit_free_and_W1_rows_carry_the_feature():
         assert forms["W1"].has(M.X[M.r, M.e])
 
 
+@pytest.mark.slow
 @pytest.mark.symbolic
 def test_unit_free_chain_fails_without_equal_outgoing_weights():
     """The chain from ∂L/∂W1 on S to its closed form does not close when W2's rows are left free."""
@@ -96,6 +98,7 @@ def test_counterexamples_replay_in_float64():
 
 # ---- numeric -----------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 @pytest.mark.parametrize("claim_id", sorted(EXPECTED))
 def test_numeric_record_control_fails_and_reading(claim_id, outcomes):

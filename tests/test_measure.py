@@ -361,6 +361,7 @@ def readme_example() -> tuple[str, str]:
     return m.group(1), m.group(2).strip()
 
 
+@pytest.mark.slow
 def test_readme_measure_example_runs(tmp_path):
     code, command = readme_example()
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
@@ -431,3 +432,21 @@ def test_optional_section_becomes_a_flag(monkeypatch):
     assert "('section_probe', True)" in CliRunner().invoke(cmd, ["--probe"]).output
     assert measure_command._resolve("nnclaims.numeric.measure:cosine") is measure_command.importlib.import_module(
         "nnclaims.numeric.measure").cosine
+
+
+def test_measure_json_into_a_folder_is_refused_before_computing(tmp_path, capsys, monkeypatch):
+    """``--json FOLDER``: one line and exit 2 before the model is even read (reading it would fail the test); a
+    file name in the same place is accepted and written (negative control)."""
+    import nnclaims.numeric.models as models
+
+    seq = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    save_file(seq.state_dict(), str(tmp_path / "m.safetensors"))
+    np.save(tmp_path / "X.npy", data(3))
+    argv = ["measure", tmp_path / "m.safetensors", "--data", tmp_path / "X.npy", "--device", "cpu", "--json"]
+    real = models.read_model
+    monkeypatch.setattr(models, "read_model", lambda *a, **k: pytest.fail("computed before refusing --json"))
+    code, _, err = run(capsys, *argv, tmp_path)
+    assert code == 2 and err.strip().splitlines() == [f"nnclaims: error: --json {tmp_path}: is a folder; give a file name"]
+    monkeypatch.setattr(models, "read_model", real)
+    code, _, err = run(capsys, *argv, tmp_path / "o.json")
+    assert code == 0 and json.loads((tmp_path / "o.json").read_text())["layers"], err

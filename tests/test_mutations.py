@@ -9,7 +9,7 @@ from nnclaims.reports.verdict import NumericConfig
 
 from conftest import NETWORKS
 
-pytestmark = pytest.mark.mutation
+pytestmark = [pytest.mark.mutation, pytest.mark.slow]  # each verifies a claim twice: the full tier
 
 CASES = [pytest.param(c, m, id=f"{c.id}::{m.name}") for c in CLAIMS for m in c.mutations]
 

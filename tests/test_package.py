@@ -24,6 +24,7 @@ def module_names() -> list[str]:
     return sorted(set(names))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", module_names())
 def test_module_doctests_pass(name):
     module = importlib.import_module(name)
@@ -31,6 +32,7 @@ def test_module_doctests_pass(name):
     assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"
 
 
+@pytest.mark.slow
 def test_package_imports_outside_the_repository(tmp_path):
     """Installed, ``nnclaims.proofs`` imports from any folder and the generic names do not."""
     code = ("import importlib, sys\n"

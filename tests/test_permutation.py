@@ -95,6 +95,7 @@ def test_sgd_equivariance_chain_fails_for_a_non_elementwise_update():
 
 # ---- numeric: each statistic fails on its negative control ------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.numeric
 @pytest.mark.parametrize("claim_id", TRUE + CONDITIONAL)
 def test_numeric_record_control_fails_and_reading(claim_id, outcomes):

@@ -36,12 +36,27 @@ WEAK = GOOD.replace("plug.square", "plug.weak").replace('Mutation("power 3", f"{
                                                          'Mutation("unused", f"{__name__}:UNUSED", lambda u: 1)') + "\nUNUSED = 0\n"
 
 
+@pytest.mark.slow
 def test_plugin_collects_a_users_claim_and_its_mutations(pytester):
     pytester.makepyfile(good_claims=GOOD)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "-q", "-k", "square")
     result.assert_outcomes(passed=2, deselected=result.parseoutcomes().get("deselected", 0))  # verdict + mutation
 
 
+@pytest.mark.slow
+def test_plugin_collect_only_counts_the_items_it_lists(pytester):
+    """``pytest --nnclaims --collect-only``: the count pytest prints is the number of items it lists (the claims'
+    items were once left out of it); without --nnclaims only the file's test is there (negative control)."""
+    pytester.makepyfile(good_claims=GOOD, test_one="def test_one():\n    pass\n")
+    result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "--collect-only", "-q")
+    listed = [ln for ln in result.outlines if "::" in ln]
+    assert "::nnclaims[plug.square]" in listed and "::nnclaims[plug.square::power 3]" in listed
+    result.stdout.fnmatch_lines([f"{len(listed)} tests collected*"])
+    plain = pytester.runpytest_subprocess("--collect-only", "-q")
+    plain.stdout.fnmatch_lines(["1 test collected*"])
+
+
+@pytest.mark.slow
 def test_plugin_fails_a_surviving_mutation(pytester):
     pytester.makepyfile(weak_claims=WEAK)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "weak_claims.py", "-q", "-k", "weak")
@@ -49,6 +64,7 @@ def test_plugin_fails_a_surviving_mutation(pytester):
     result.stdout.fnmatch_lines(["*SURVIVED*"])
 
 
+@pytest.mark.slow
 def test_plugin_markers_select_mutations(pytester):
     pytester.makepyfile(good_claims=GOOD)
     result = pytester.runpytest_subprocess("--nnclaims", "--nnclaims-claims", "good_claims.py", "-q", "-m", "mutation",
@@ -57,6 +73,7 @@ def test_plugin_markers_select_mutations(pytester):
     assert outcomes["passed"] == 1 and outcomes["deselected"] >= 1
 
 
+@pytest.mark.slow
 def test_plugin_zoo_fixture_is_parametrized_and_private(pytester):
     pytester.makepyfile(test_zoo='''
 import pytest
@@ -127,6 +144,7 @@ def test_example_plugin_claims(claim_id, verdict):
     assert all(r.caught for r in assert_mutations_caught(claim_id))
 
 
+@pytest.mark.slow
 def test_example_empirical_claim_through_the_cli(tmp_path, capsys):
     out = tmp_path / "r.json"
     code, _, _ = run(capsys, "verify", "--claims", str(EXAMPLES / "dead_units.py"), "user.relu-units-stay-alive",

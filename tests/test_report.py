@@ -20,6 +20,8 @@ from nnclaims.reports.render import (MARKER, check_report_target, render_html, r
                                      validate_results, write_report)
 from nnclaims.reports.verdict import LAYERS, NumericConfig
 
+pytestmark = pytest.mark.slow  # whole reports: the full tier (python -m pytest), not -m "not slow"
+
 REFERENCE = Path(__file__).resolve().parents[1] / "reports" / "cpu-reference"
 
 CLAIMS = ("perm.elementwise-commutes", "dnfa.ansatz-holds-trained", "subspace.zero-match-exists")
@@ -99,7 +101,7 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     url = (report_dir / "index.html").as_uri()
     common = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([chromium, *common, "--virtual-time-budget=5000", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120).stdout
+                         capture_output=True, text=True, timeout=900).stdout
     p = _Text()
     p.feed(dom)
     assert int(p.body["data-images"]) == len(list((report_dir / "figures").iterdir()))
@@ -111,7 +113,7 @@ def test_report_renders_in_headless_chromium(report_dir, tmp_path):
     assert not re.search(r"\\[a-zA-Z]+|\\\(|\$`", text), "raw TeX left in the rendered page"
     shot = tmp_path / "shot.png"
     subprocess.run([chromium, *common, "--window-size=1200,1600", f"--screenshot={shot}", url],
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=900)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
 
 
@@ -124,7 +126,7 @@ def test_headless_check_catches_broken_image_and_raw_tex(report_dir, tmp_path):
     bad.write_text(page.replace("<h1>", "<img src='data:image/png;base64,AAAA'><p>\\frac{a}{b}</p><h1>", 1))
     dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                           "--virtual-time-budget=5000", "--dump-dom", bad.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+                         capture_output=True, text=True, timeout=900).stdout
     p = _Text()
     p.feed(dom)
     assert p.body["data-broken-images"] == "1"
@@ -387,7 +389,7 @@ def test_figures_are_the_same_bytes_in_every_process_and_reproduce_the_reference
 
     for run in ("a", "b"):
         subprocess.run([sys.executable, "-c", _DRAW, str(REFERENCE / "results.json"), str(tmp_path / run)],
-                       check=True, timeout=300, env={**os.environ, "MPLCONFIGDIR": str(tmp_path / f"mpl-{run}")})
+                       check=True, timeout=1800, env={**os.environ, "MPLCONFIGDIR": str(tmp_path / f"mpl-{run}")})
     a, b = ({p.name: p.read_bytes() for p in (tmp_path / r).iterdir()} for r in ("a", "b"))
     ref = {p.name: p.read_bytes() for p in (REFERENCE / "figures").iterdir()}
     assert a == b and set(a) == set(ref)

@@ -25,11 +25,12 @@ OK = dict(inputs=2, hidden=(2,), outputs=2, points=2, max_weight=1, hidden_layer
     (dict(max_weight=40, inputs=2, points=3), "too many to enumerate"),
     (dict(max_weight=1000, inputs=1, points=1, biases=True), "first-layer table has 4004001 weight vectors"),
 ])
-def test_zero_match_limits_are_refused_by_name(change, needle):
+def test_zero_match_limits_are_refused_by_name(change, needle, slowness):
+    slow = slowness()
     t0 = time.monotonic()
     with pytest.raises(ValueError, match=None) as e:
         check_bounds(**{**OK, **change})
-    assert needle in str(e.value) and time.monotonic() - t0 < 1
+    assert needle in str(e.value) and time.monotonic() - t0 < 1 * max(slow, slowness())
     with pytest.raises(ValueError):  # the search itself checks them first
         search_zero_match(**{**OK, **change}, timeout=5)
 
@@ -41,20 +42,23 @@ def test_zero_match_limits_admit_the_benchmark_cases():
     assert encoding_terms(5, 4) <= LIMITS["encoding terms"][0] < encoding_terms(6, 4)
 
 
-def test_data_orbits_refuses_before_building_the_grid():
+def test_data_orbits_refuses_before_building_the_grid(slowness):
+    slow = slowness()
     t0 = time.monotonic()
     with pytest.raises(ValueError, match="too many to enumerate"):
         data_orbits(2, 10 ** 6, 2)  # the grid alone would be 4·10¹² points
-    assert time.monotonic() - t0 < 1
+    assert time.monotonic() - t0 < 1 * max(slow, slowness())
 
 
 @pytest.mark.search
-def test_zero_match_time_limit_covers_building_the_encoding():
-    """Without any child process: width 6 with 3 points takes minutes to encode; the limit stops the encoding."""
+def test_zero_match_time_limit_covers_building_the_encoding(slowness):
+    """Without any child process: width 6 with 3 points takes minutes to encode; the limit stops the encoding (within
+    4 s past it idle, more on a loaded machine by its measured slowness)."""
+    slow = slowness()
     t0 = time.monotonic()
     r = search_zero_match(method="whole", hidden=(6,), points=3, timeout=1.0)
     assert r.status == "unknown" and "while building the encoding" in r.note
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 1 + 4 * max(slow, slowness())
 
 
 @pytest.mark.search
@@ -64,10 +68,10 @@ def test_zero_match_trivial_variants_methods_agree(kw):
     """The defaults now exclude trivial witnesses; the variants that allow them are still searched the same by
     every method (the naive encoding has none of the reductions)."""
     kw = dict(kw, nonzero_output=False, no_zero_neuron=False)
-    naive = search_zero_match(method="naive", timeout=60, **kw)
+    naive = search_zero_match(method="naive", timeout=600, **kw)
     assert naive.status in ("found", "none")
     for method in ("whole", "split"):
-        r = search_zero_match(method=method, timeout=60, **kw)
+        r = search_zero_match(method=method, timeout=600, **kw)
         assert r.status == naive.status, method
         assert r.status != "found" or r.rechecked
 
@@ -90,11 +94,12 @@ def _settles_some(*, timeout, progress):
     time.sleep(3600)
 
 
-def test_run_bounded_stops_a_search_at_its_time_limit():
+def test_run_bounded_stops_a_search_at_its_time_limit(slowness):
+    slow = slowness()
     t0 = time.monotonic()
     r = run_bounded(_sleeps, {"seed": 1}, timeout=0.5, name="sleeper")
     assert r.status == "unknown" and r.name == "sleeper" and "time limit of 0.5 s" in r.note
-    assert "nothing settled" in r.note and time.monotonic() - t0 < 3
+    assert "nothing settled" in r.note and time.monotonic() - t0 < 0.5 + 2.5 * max(slow, slowness())
 
 
 def test_run_bounded_reports_what_was_settled():
@@ -112,5 +117,5 @@ def test_run_bounded_passes_errors_on():
 @pytest.mark.search
 def test_run_bounded_gives_the_searchs_own_answer():
     direct = search_zero_match(points=3, isomorphic=True)
-    bounded = run_bounded(search_zero_match, {"points": 3, "isomorphic": True}, timeout=60)
+    bounded = run_bounded(search_zero_match, {"points": 3, "isomorphic": True}, timeout=600)
     assert bounded.status == direct.status == "found" and bounded.witness == direct.witness
