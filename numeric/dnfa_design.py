@@ -17,7 +17,6 @@ correction and the decision rule.  :mod:`numeric.dnfa_study` runs it; the catalo
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 __all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS", "INIT_KEYS", "Condition",

@@ -20,7 +20,6 @@ statistic the same pipeline computes where the effect is absent (negative) or pr
 
 from __future__ import annotations
 
-import torch
 
 from nnclaims.caching import cached
 from nnclaims.proofs.catalogue import empirical_family, get_claim

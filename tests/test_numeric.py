@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from nnclaims.numeric.tolerance import rel_err, tolerance
+from nnclaims.numeric.tolerance import tolerance
 from nnclaims.numeric.zoo import ZooSpec, init_zoo, perm_matrices, train_zoo
 
 
