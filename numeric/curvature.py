@@ -224,9 +224,10 @@ def _column_bytes(n: int, arch: Arch, itemsize: int) -> int:
 
 
 def _jacobian_sample_bytes(arch: Arch, itemsize: int) -> int:
-    """Bytes one data point's rows of :func:`jacobian` take while they are built: the ``q × P`` rows twice (the
-    per-sample gradients and their copy) and the activations of ``q`` backward passes."""
-    return itemsize * arch.q * (2 * arch.P + 6 * (sum(arch.widths) + arch.d + arch.q))
+    """Bytes one data point's rows of :func:`jacobian` take while they are built: ``depth + 2`` copies of the
+    ``q × P`` rows (the reverse pass scatters each layer's gradient into a zero ``P``-vector, then the sum and the
+    copy) and the activations of ``q`` backward passes (measured: ``tests/test_curvature_memory.py``)."""
+    return itemsize * arch.q * ((arch.depth + 2) * arch.P + 6 * (sum(arch.widths) + arch.d + arch.q))
 
 
 def _matrices(parts) -> int:
