@@ -231,8 +231,7 @@ def _jacobian_sample_bytes(arch: Arch, itemsize: int) -> int:
 
 
 def _matrices(parts) -> int:
-    """How many ``P × P`` matrices :func:`dense` keeps for ``parts`` (R costs one more matrix, never products, when
-    H and G are formed: R = H − G)."""
+    """How many ``P × P`` matrices :func:`dense` keeps for ``parts``."""
     return sum(k in parts for k in ("H", "G", "R"))
 
 
@@ -294,7 +293,9 @@ def dense(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUD
           parts: tuple = ("H", "G", "R", "J")) -> dict:
     """The dense ``parts`` of ``{"H", "G", "R", "J"}`` for one network (vmap it for a stack), built from the
     products column by column, ``chunk`` columns at a time (:func:`dense_chunk`, which budgets only for the
-    ``parts`` asked for).  R is ``H − G`` when both are asked for (no residual products), else from the products.
+    ``parts`` asked for).  R comes from its own products (an independent check of ``H = G + R``, as the claims
+    use it); :func:`~nnclaims.numeric.curvature_summary.hessian_summary`, which only needs R's spectrum, forms
+    ``H − G`` in place instead.
 
     Raises :class:`MemoryBudgetError` when they do not fit ``budget`` (``networks`` says how many networks a
     caller's ``vmap`` runs side by side).
@@ -302,13 +303,8 @@ def dense(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUD
     P, n, size = arch.P, X.shape[-2], theta.element_size()
     chunk = dense_chunk(P, n, arch, budget=budget, networks=networks, itemsize=size, parts=parts)
     products = {"H": hvp, "G": ggn_vp, "R": residual_vp}
-    out = {}
-    for k in ("H", "G", "R"):
-        if k in parts and not (k == "R" and "H" in out and "G" in out):
-            out[k] = columns(lambda e, p=products[k]: p(theta, e, X, Y, arch, kind), P, chunk, theta.dtype,
-                             theta.device)
-    if "R" in parts and "R" not in out:
-        out["R"] = out["H"] - out["G"]
+    out = {k: columns(lambda e, p=products[k]: p(theta, e, X, Y, arch, kind), P, chunk, theta.dtype, theta.device)
+           for k in ("H", "G", "R") if k in parts}
     if "J" in parts:
         room = budget - networks * size * (_matrices(parts) * P * P + n * arch.q * P)
         out["J"] = jacobian(theta, X, arch, samples=_jacobian_samples(n, arch, room, networks, size))

@@ -380,15 +380,17 @@ def test_gauss_newton_rank_from_gram_equals_dense_svd_rank(kind):
         arch = C.Arch(d=4, widths=(5, 5), q=3, activation=act, bias=False)
         g = torch.Generator().manual_seed(3)
         theta = C.init_theta(arch, 1, g)[0]
-        X = torch.randn(7, 4, generator=g, dtype=F64)
-        Y = torch.randn(7, 3, generator=g, dtype=F64) if kind == "mse" else torch.randint(0, 3, (7,), generator=g)
+        X = torch.randn(15, 4, generator=g, dtype=F64)
+        Y = torch.randn(15, 3, generator=g, dtype=F64) if kind == "mse" else torch.randint(0, 3, (15,), generator=g)
         G = C.dense(theta, X, Y, arch, kind, parts=("G",))["G"]
         dense_rank = C.numerical_rank(torch.linalg.eigvalsh(G), arch.P)
-        for budget in (C.DENSE_BUDGET, 21_000):  # whole J̃ at once, and J̃ in blocks recomputed
+        # room for the 45 × 45 Gram matrix, its eigvalsh copy and two data points' rows, not for the whole J̃
+        tight = 2 * 45 * 45 * 8 + 2 * (3 * arch.P * 8 + C._jacobian_sample_bytes(arch, 8)) + 64
+        for budget in (C.DENSE_BUDGET, tight):  # whole J̃ at once, and J̃ in blocks recomputed
             gn = C.gauss_newton_eigenvalues(theta, X, Y, arch, kind, budget=budget)
-            assert gn["gram"] == "JJᵀ" and gn["size"] == 21
+            assert gn["gram"] == "JJᵀ" and gn["size"] == 45
             assert C.numerical_rank(gn["eigenvalues"], arch.P) == dense_rank == _svd_rank(G)
-        assert budget == 21_000 and gn["blocks"] > 1
+        assert gn["blocks"] == 15
         ranks.append(dense_rank)
     assert ranks[0] < ranks[1]
     if kind == "mse":
