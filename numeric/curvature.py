@@ -330,7 +330,7 @@ def scaled_jacobian(theta, X, Y, arch: Arch, kind: str = "mse", *, samples: int 
 
 
 def gauss_newton_eigenvalues(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUDGET,
-                             residual_of: torch.Tensor | None = None) -> dict:
+                             residual_of: torch.Tensor | None = None, keep_rows: bool = False) -> dict:
     r"""The nonzero spectrum of :math:`G = 	ilde J^	op	ilde J` from the smaller of its two Gram forms, built in
     blocks of data points: the ``m × m`` matrix :math:`K = 	ilde J	ilde J^	op` (``m = n·q``) when ``m ≤ P``,
     else ``G`` itself as :math:`\sum_b 	ilde J_b^	op	ilde J_b`.  ``K`` and ``G`` have the same nonzero
@@ -339,7 +339,9 @@ def gauss_newton_eigenvalues(theta, X, Y, arch: Arch, kind: str = "mse", *, budg
     Memory: the Gram matrix and the copy ``eigvalsh`` makes, plus the blocks of :math:`	ilde J`: the whole of it
     when it fits the rest of ``budget`` (one pass), else two blocks at a time (block ``a`` against every block
     ``b ≤ a``, recomputed).  With ``residual_of`` (a dense H, P × P) the pass also overwrites it with
-    :math:`R = H - G` (in place; its bytes are the caller's).
+    :math:`R = H - G` (in place; its bytes are the caller's) — unless ``keep_rows`` and :math:`\tilde J` was held
+    whole: then H is left as it is and :math:`\tilde J` is returned under ``"rows"`` (``Rv = Hv - \tilde J^\top
+    (\tilde J v)`` costs less than forming R when only R's norm is wanted).
 
     Returns ``{"eigenvalues" (descending), "gram": "JJᵀ" | "JᵀJ", "size", "trace"}``.
     Raises :class:`MemoryBudgetError` when the Gram matrix and one data point's block do not fit.
@@ -367,9 +369,11 @@ def gauss_newton_eigenvalues(theta, X, Y, arch: Arch, kind: str = "mse", *, budg
         K = torch.empty(m, m, dtype=dtype, device=device)
         for i, (s, e) in enumerate(blocks):
             Ja = rows(s, e)
-            if residual_of is not None:
+            if residual_of is not None and not (keep_rows and len(blocks) == 1):
                 residual_of.addmm_(Ja.T, Ja, alpha=-1)
             K[s * q:e * q, s * q:e * q] = Ja @ Ja.T
+            if keep_rows and len(blocks) == 1:
+                kept = Ja
             for s2, e2 in blocks[:i]:
                 Jb = rows(s2, e2)
                 K[s * q:e * q, s2 * q:e2 * q] = Ja @ Jb.T
@@ -387,7 +391,10 @@ def gauss_newton_eigenvalues(theta, X, Y, arch: Arch, kind: str = "mse", *, budg
             residual_of.sub_(K)
         gram, trace = "JᵀJ", float(torch.diagonal(K).sum())
     ev = torch.linalg.eigvalsh(K).flip(0)
-    return {"eigenvalues": ev, "gram": gram, "size": side, "trace": trace, "blocks": len(blocks)}
+    out = {"eigenvalues": ev, "gram": gram, "size": side, "trace": trace, "blocks": len(blocks)}
+    if keep_rows and m <= P and len(blocks) == 1:
+        out["rows"] = kept
+    return out
 
 
 def lanczos(matvec, P: int, k: int = 1, *, steps: int | None = None, seed: int = 0, dtype=F64,

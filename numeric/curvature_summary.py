@@ -31,7 +31,8 @@ Each number says how it was computed (``rank_method``, ``gauss_newton_rank_metho
   or :math:`\tilde J^\top\tilde J`, :math:`\tilde J_x = \Lambda_x^{1/2}J_x`, built in blocks of data points
   (:func:`~nnclaims.numeric.curvature.gauss_newton_eigenvalues`): exact whenever that Gram matrix fits ``budget``,
   however large P.
-- **R** formed as H − G in place when H is dense (no residual products), its norm :math:`\sqrt{\lambda_{\max}(R^2)}`
+- **R** when H is dense: products :math:`Rv = Hv - \tilde J^\top(\tilde J v)` where :math:`\tilde J` is held
+  whole, else H − G formed in place (no residual products either way), its norm :math:`\sqrt{\lambda_{\max}(R^2)}`
   from Lanczos on the dense matrix (products of ``P²`` flops instead of a third ``eigvalsh``), to a relative Ritz
   bound of :data:`RESIDUAL_TOL`; otherwise its norm from Lanczos on the residual products (``residual_norm`` is then the largest |Ritz value|, a lower bound of the norm, with the
   residual bound of that Ritz value in ``residual_norm_bound``).
@@ -127,7 +128,8 @@ def hessian_summary(weights, biases, activation: str, X, Y, *, top_k: int = 5, b
                     "trace": mean * float(torch.diagonal(H).sum()), "trace_method": "dense: sum of H's diagonal"})
         del evH
     try:
-        gn = gauss_newton_eigenvalues(theta, X, Y, arch, kind, budget=budget, residual_of=H)
+        gn = gauss_newton_eigenvalues(theta, X, Y, arch, kind, budget=budget, residual_of=H,
+                                      keep_rows=H is not None)
         form = "(Λ^½J)(Λ^½J)ᵀ" if gn["gram"] == "JJᵀ" else "(Λ^½J)ᵀ(Λ^½J) = G"
         out.update({"gauss_newton_rank": numerical_rank(gn["eigenvalues"], P),
                     "gauss_newton_rank_method": f"exact: eigenvalues of the {gn['size']} × {gn['size']} Gram matrix "
@@ -135,16 +137,19 @@ def hessian_summary(weights, biases, activation: str, X, Y, *, top_k: int = 5, b
     except MemoryBudgetError as e:
         gn, H = None, None  # without G, R is not H − G: its norm from the residual products below
         out.update({"gauss_newton_rank": None, "gauss_newton_rank_method": f"not computed: {e}"})
-    if H is not None:  # H now holds R = H − G: its norm from Lanczos on R² (no third eigvalsh)
-        R = H
-        lz = lanczos(lambda v: R @ (R @ v), P, 1, steps=P, tol=RESIDUAL_TOL, dtype=R.dtype, device=R.device)
-        del H, R
+    if H is not None:  # R = H − J̃ᵀJ̃ (products with the kept rows) or H now holds R: its norm by Lanczos on R²
+        rows = gn.pop("rows", None)
+        Rv = (lambda v: H @ v) if rows is None else (lambda v: H @ v - rows.T @ (rows @ v))  # noqa: E731
+        held = P * P + (0 if rows is None else rows.numel())
+        steps = int(max(2, min(P, (budget // theta.element_size() - held) // P - 4)))  # the basis fits the budget
+        lz = lanczos(lambda v: Rv(Rv(v)), P, 1, steps=steps, tol=RESIDUAL_TOL, dtype=H.dtype, device=H.device)
+        formed = "R = H − G formed in place" if rows is None else "Rv = Hv − J̃ᵀ(J̃v) with J̃ = Λ^½J kept"
+        del H, rows
         norm = float(lz["ritz"][0]) ** 0.5
         out.update({"residual_norm": mean * norm,
                     "residual_norm_bound": mean * float(lz["bounds"][0]) / (2 * norm) if norm > 0 else 0.0,
-                    "residual_norm_method": f"dense: R = H − G formed in place; ‖R‖₂ = √λ_max(R²) by Lanczos on the "
-                                            f"dense R ({lz['steps']} steps, stopped at a relative Ritz bound "
-                                            f"{RESIDUAL_TOL:g})",
+                    "residual_norm_method": f"dense H: {formed}; ‖R‖₂ = √λ_max(R²) by Lanczos ({lz['steps']} "
+                                            f"steps, stopping at a relative Ritz bound {RESIDUAL_TOL:g})",
                     "method": "dense", "exact": True})
         return {**out, "definitions": DEFINITIONS}
     out.update(_matrix_free(theta, X, Y, arch, kind, top_k, lanczos_steps, hutchinson_samples, seed, gn,
