@@ -44,7 +44,9 @@ from .zoo import ACTIVATIONS as _ZOO_ACTIVATIONS
 
 __all__ = ["Arch", "ACTIVATIONS", "LOSSES", "MemoryBudgetError", "DENSE_BUDGET", "unflatten", "forward", "hidden",
            "loss", "output_gradient", "output_hessian_vp", "hvp", "ggn_vp", "residual_vp", "jacobian", "dense_bytes",
-           "dense_chunk", "dense", "columns", "loss_hessian_sqrt", "scaled_jacobian", "gauss_newton_eigenvalues", "to_sequential", "sequential_order", "hutchinson_trace", "lanczos", "numerical_rank", "init_theta", "fit_to_interpolation", "activation_derivative"]
+           "dense_chunk", "dense", "columns", "loss_hessian_sqrt", "scaled_jacobian", "gauss_newton_eigenvalues",
+           "to_sequential", "sequential_order", "hutchinson_trace", "lanczos", "numerical_rank", "init_theta",
+           "fit_to_interpolation", "activation_derivative"]
 
 F64 = torch.float64
 ACTIVATIONS = {**_ZOO_ACTIVATIONS, "identity": lambda t: t}

@@ -32,10 +32,11 @@ Each number says how it was computed (``rank_method``, ``gauss_newton_rank_metho
   (:func:`~nnclaims.numeric.curvature.gauss_newton_eigenvalues`): exact whenever that Gram matrix fits ``budget``,
   however large P.
 - **R** when H is dense: products :math:`Rv = Hv - \tilde J^\top(\tilde J v)` where :math:`\tilde J` is held
-  whole, else H − G formed in place (no residual products either way), its norm :math:`\sqrt{\lambda_{\max}(R^2)}`
-  from Lanczos on the dense matrix (products of ``P²`` flops instead of a third ``eigvalsh``), to a relative Ritz
-  bound of :data:`RESIDUAL_TOL`; otherwise its norm from Lanczos on the residual products (``residual_norm`` is then the largest |Ritz value|, a lower bound of the norm, with the
-  residual bound of that Ritz value in ``residual_norm_bound``).
+  whole, else H − G formed in place (no residual products either way); its norm
+  :math:`\sqrt{\lambda_{\max}(R^2)}` by Lanczos (products of ``P²`` flops instead of a third ``eigvalsh``), to a
+  relative Ritz bound of :data:`RESIDUAL_TOL`.  Otherwise its norm from Lanczos on the residual products
+  (``residual_norm`` is then the largest |Ritz value|, a lower bound of the norm, with the residual bound of that
+  Ritz value in ``residual_norm_bound``).
 """
 
 from __future__ import annotations

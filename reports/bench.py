@@ -14,7 +14,8 @@ the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak mem
 a fresh process.
 ``curvature``: ``measure --hessian``'s numbers at P ≈ 3,500 against curvlinops in one process (time and memory
 ratios), Hessian + Gauss–Newton of ``--networks`` (default 1024) small nets at once against looped
-``torch.func.hessian`` (``--loop-networks``, default 32, timed), and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
+``torch.func.hessian`` (``--loop-networks``, default 32, timed),
+and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
 ``ray``: the local backend against Ray (a local cluster of 1, 2 and all cores): the DNFA study's networks trained
 per second (``--profile``, default ``ci`` here) and the zero-match search's data sets settled per second
 (:mod:`.bench_ray`).
