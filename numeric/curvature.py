@@ -44,7 +44,9 @@ from .zoo import ACTIVATIONS as _ZOO_ACTIVATIONS
 
 __all__ = ["Arch", "ACTIVATIONS", "LOSSES", "MemoryBudgetError", "DENSE_BUDGET", "unflatten", "forward", "hidden",
            "loss", "output_gradient", "output_hessian_vp", "hvp", "ggn_vp", "residual_vp", "jacobian", "dense_bytes",
-           "dense_chunk", "dense", "to_sequential", "sequential_order", "hutchinson_trace", "lanczos", "numerical_rank", "init_theta", "fit_to_interpolation", "activation_derivative"]
+           "dense_chunk", "dense", "columns", "loss_hessian_sqrt", "scaled_jacobian", "gauss_newton_eigenvalues",
+           "to_sequential", "sequential_order", "hutchinson_trace", "lanczos", "numerical_rank", "init_theta",
+           "fit_to_interpolation", "activation_derivative"]
 
 F64 = torch.float64
 ACTIVATIONS = {**_ZOO_ACTIVATIONS, "identity": lambda t: t}
@@ -197,52 +199,203 @@ def residual_vp(theta, v, X, Y, arch: Arch, kind: str = "mse") -> torch.Tensor:
     return jvp(grad(lambda t: (g * forward(t, X, arch)).sum()), (theta,), (v,))[1]
 
 
-def jacobian(theta, X, arch: Arch) -> torch.Tensor:
-    """:math:`J` with rows ``(x, c)``: ``n·q × P``."""
-    return jacrev(lambda t: forward(t, X, arch).reshape(-1))(theta)
+def jacobian(theta, X, arch: Arch, *, samples: int | None = None, scale: torch.Tensor | None = None) -> torch.Tensor:
+    """:math:`J` with rows ``(x, c)``: ``n·q × P``, built per data point (``vmap`` of ``jacrev`` over samples,
+    ``samples`` at a time, into one preallocated matrix); with ``scale`` (``n × q × q``) the rows
+    :math:`S_x J_x` instead."""
+    n = X.shape[-2]
+    samples = n if samples is None else max(1, samples)
+    per = vmap(jacrev(lambda t, x: forward(t, x[None], arch)[0]), in_dims=(None, 0))
+    J = None
+    for s in range(0, n, samples):
+        block = per(theta, X[..., s:s + samples, :])
+        if scale is not None:
+            block = scale[..., s:s + samples, :, :] @ block
+        block = block.reshape(-1, arch.P)
+        if J is None:
+            J = block.new_empty(n * arch.q, arch.P)  # batched like ``block`` under an outer vmap
+        J[s * arch.q:s * arch.q + block.shape[-2]] = block
+        del block
+    return J
 
 
 def _column_bytes(n: int, arch: Arch, itemsize: int) -> int:
-    """Bytes one column product (one ``v``) keeps alive: the activations of forward, tangent and backward passes."""
-    return itemsize * n * (sum(arch.widths) + arch.d + arch.q) * 6
+    """Bytes one column product (one ``v``) keeps alive: the unit vector, the product and the tangent of the
+    gradient (``3·P``), and the activations of the forward, tangent and backward passes (6 per unit and sample)."""
+    return itemsize * (3 * arch.P + n * (sum(arch.widths) + arch.d + arch.q) * 6)
 
 
-def dense_bytes(P: int, n: int, arch: Arch, networks: int = 1, itemsize: int = 8, chunk: int | None = None) -> int:
-    """Bytes :func:`dense` needs: three ``P × P`` matrices and ``J`` (``n·q × P``) per network, plus ``chunk`` column
-    products run side by side (all ``P`` when ``chunk`` is None).  No ``n·q·P·P`` term: the per-output Hessians are
-    never formed."""
+def _jacobian_sample_bytes(arch: Arch, itemsize: int) -> int:
+    """Bytes one data point's rows of :func:`jacobian` take while they are built: ``depth + 2`` copies of the
+    ``q × P`` rows (the reverse pass scatters each layer's gradient into a zero ``P``-vector, then the sum and the
+    copy) and the activations of ``q`` backward passes (measured: ``tests/test_curvature_memory.py``)."""
+    return itemsize * arch.q * ((arch.depth + 2) * arch.P + 6 * (sum(arch.widths) + arch.d + arch.q))
+
+
+def _matrices(parts) -> int:
+    """How many ``P × P`` matrices :func:`dense` keeps for ``parts``."""
+    return sum(k in parts for k in ("H", "G", "R"))
+
+
+def dense_bytes(P: int, n: int, arch: Arch, networks: int = 1, itemsize: int = 8, chunk: int | None = None,
+                parts: tuple = ("H", "G", "R", "J")) -> int:
+    """Bytes :func:`dense` needs for ``parts``: one ``P × P`` matrix per part of H, G, R asked for, ``J``
+    (``n·q × P``) if asked for, per network, plus ``chunk`` column products run side by side (all ``P`` when
+    ``chunk`` is None; :func:`_column_bytes`, the unit vectors counted once for all networks).  No ``P × P``
+    identity is built and the chunks are written into the preallocated matrices, so nothing else of size ``P × P``
+    exists.  No ``n·q·P·P`` term: the per-output Hessians are never formed."""
     chunk = P if chunk is None else chunk
-    return networks * (itemsize * (3 * P * P + n * arch.q * P) + chunk * _column_bytes(n, arch, itemsize))
+    fixed = networks * itemsize * (_matrices(parts) * P * P + ("J" in parts) * n * arch.q * P)
+    if not any(k in parts for k in ("H", "G", "R")):
+        chunk = 0
+    work = chunk * (networks * _column_bytes(n, arch, itemsize) - (networks - 1) * itemsize * P)
+    if "J" in parts:  # J's rows are built a data point at a time after the columns: at least one must fit
+        work = max(work, networks * _jacobian_sample_bytes(arch, itemsize))
+    return fixed + work
 
 
 def dense_chunk(P: int, n: int, arch: Arch, *, budget: int = DENSE_BUDGET, networks: int = 1,
-                itemsize: int = 8) -> int:
-    """The largest number of column products (≤ P) that keeps :func:`dense_bytes` within ``budget``; raises
-    :class:`MemoryBudgetError` when even one column does not fit."""
-    fixed = dense_bytes(P, n, arch, networks, itemsize, chunk=0)
-    per = networks * _column_bytes(n, arch, itemsize)
-    if fixed + per > budget:
-        raise MemoryBudgetError(f"dense curvature of {networks} network(s) with P = {P} needs at least "
-                                f"{(fixed + per) / 2 ** 30:.2f} GiB > budget {budget / 2 ** 30:.2f} GiB; use the "
+                itemsize: int = 8, parts: tuple = ("H", "G", "R", "J")) -> int:
+    """The largest number of column products (≤ P) that keeps :func:`dense_bytes` of ``parts`` within ``budget``;
+    raises :class:`MemoryBudgetError` when even one column does not fit."""
+    need = dense_bytes(P, n, arch, networks, itemsize, chunk=1, parts=parts)
+    if need > budget:
+        raise MemoryBudgetError(f"dense {'+'.join(parts)} of {networks} network(s) with P = {P} needs at least "
+                                f"{need / 2 ** 30:.2f} GiB > budget {budget / 2 ** 30:.2f} GiB; use the "
                                 "matrix-free products")
-    return int(min(P, (budget - fixed) // per))
+    fixed = networks * itemsize * (_matrices(parts) * P * P + ("J" in parts) * n * arch.q * P)
+    per = networks * _column_bytes(n, arch, itemsize) - (networks - 1) * itemsize * P
+    return int(max(1, min(P, (budget - fixed) // per)))
+
+
+def _jacobian_samples(n: int, arch: Arch, room: int, networks: int, itemsize: int) -> int:
+    """Data points per block of :func:`jacobian` that fit ``room`` bytes (at least 1)."""
+    return int(max(1, min(n, room // (networks * _jacobian_sample_bytes(arch, itemsize)))))
+
+
+def columns(prod, P: int, chunk: int, dtype=F64, device="cpu") -> torch.Tensor:
+    """The symmetric ``P × P`` matrix with columns ``prod(e_i)``, ``chunk`` unit vectors at a time: each chunk's
+    unit vectors are built directly (no ``P × P`` identity) and its products written into one preallocated matrix
+    (no list of chunks to concatenate)."""
+    M = None
+    for s in range(0, P, chunk):
+        c = min(chunk, P - s)
+        E = torch.zeros(c, P, dtype=dtype, device=device)
+        E[torch.arange(c), torch.arange(s, s + c)] = 1
+        block = vmap(prod)(E)
+        del E
+        if M is None:
+            M = block.new_empty(P, P)  # batched like ``block`` under an outer vmap over networks
+        M[s:s + c] = block  # symmetric: rows = columns
+        del block
+    return M
 
 
 def dense(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUDGET, networks: int = 1,
           parts: tuple = ("H", "G", "R", "J")) -> dict:
     """The dense ``parts`` of ``{"H", "G", "R", "J"}`` for one network (vmap it for a stack), built from the
-    products column by column, ``chunk`` columns at a time (:func:`dense_chunk`).
+    products column by column, ``chunk`` columns at a time (:func:`dense_chunk`, which budgets only for the
+    ``parts`` asked for).  R comes from its own products (an independent check of ``H = G + R``, as the claims
+    use it); :func:`~nnclaims.numeric.curvature_summary.hessian_summary`, which only needs R's spectrum, forms
+    ``H − G`` in place instead.
 
     Raises :class:`MemoryBudgetError` when they do not fit ``budget`` (``networks`` says how many networks a
     caller's ``vmap`` runs side by side).
     """
-    chunk = dense_chunk(arch.P, X.shape[-2], arch, budget=budget, networks=networks, itemsize=theta.element_size())
-    basis = torch.eye(arch.P, dtype=theta.dtype, device=theta.device)
-    cols = lambda prod: vmap(lambda e: prod(theta, e, X, Y, arch, kind), chunk_size=chunk)(basis)  # noqa: E731
+    P, n, size = arch.P, X.shape[-2], theta.element_size()
+    chunk = dense_chunk(P, n, arch, budget=budget, networks=networks, itemsize=size, parts=parts)
     products = {"H": hvp, "G": ggn_vp, "R": residual_vp}
-    out = {k: cols(products[k]) for k in parts if k in products}  # symmetric: rows = columns
+    out = {k: columns(lambda e, p=products[k]: p(theta, e, X, Y, arch, kind), P, chunk, theta.dtype, theta.device)
+           for k in ("H", "G", "R") if k in parts}
     if "J" in parts:
-        out["J"] = jacobian(theta, X, arch)
+        room = budget - networks * size * (_matrices(parts) * P * P + n * arch.q * P)
+        out["J"] = jacobian(theta, X, arch, samples=_jacobian_samples(n, arch, room, networks, size))
+    return {k: out[k] for k in parts if k in out}
+
+
+def loss_hessian_sqrt(F: torch.Tensor, kind: str = "mse") -> torch.Tensor | None:
+    r""":math:`\Lambda_x^{1/2}` per data point (``n × q × q``, the PSD square root), or None for the squared error
+    (:math:`\Lambda = I`).  Then :math:`G = \tilde J^\top\tilde J` with :math:`\tilde J_x = \Lambda_x^{1/2} J_x`,
+    so :math:`\operatorname{rank} G = \operatorname{rank}\tilde J`."""
+    _check_loss(kind)
+    if kind == "mse":
+        return None
+    p = torch.softmax(F, -1)
+    ev, V = torch.linalg.eigh(torch.diag_embed(p) - p[..., :, None] * p[..., None, :])
+    return (V * ev.clamp_min(0).sqrt()[..., None, :]) @ V.mT
+
+
+def scaled_jacobian(theta, X, Y, arch: Arch, kind: str = "mse", *, samples: int | None = None) -> torch.Tensor:
+    r""":math:`\tilde J` (``n·q × P``): the rows of :math:`\Lambda_x^{1/2} J_x` per data point, so that
+    :math:`G = \tilde J^\top \tilde J` (:func:`loss_hessian_sqrt`); scaled block by block as built."""
+    return jacobian(theta, X, arch, samples=samples, scale=loss_hessian_sqrt(forward(theta, X, arch), kind))
+
+
+def gauss_newton_eigenvalues(theta, X, Y, arch: Arch, kind: str = "mse", *, budget: int = DENSE_BUDGET,
+                             residual_of: torch.Tensor | None = None, keep_rows: bool = False) -> dict:
+    r"""The nonzero spectrum of :math:`G = 	ilde J^	op	ilde J` from the smaller of its two Gram forms, built in
+    blocks of data points: the ``m × m`` matrix :math:`K = 	ilde J	ilde J^	op` (``m = n·q``) when ``m ≤ P``,
+    else ``G`` itself as :math:`\sum_b 	ilde J_b^	op	ilde J_b`.  ``K`` and ``G`` have the same nonzero
+    eigenvalues, so ``numerical_rank(eigenvalues, P)`` is G's numerical rank, by the rule the dense G uses.
+
+    Memory: the Gram matrix and the copy ``eigvalsh`` makes, plus the blocks of :math:`	ilde J`: the whole of it
+    when it fits the rest of ``budget`` (one pass), else two blocks at a time (block ``a`` against every block
+    ``b ≤ a``, recomputed).  With ``residual_of`` (a dense H, P × P) the pass also overwrites it with
+    :math:`R = H - G` (in place; its bytes are the caller's) — unless ``keep_rows`` and :math:`\tilde J` was held
+    whole: then H is left as it is and :math:`\tilde J` is returned under ``"rows"`` (``Rv = Hv - \tilde J^\top
+    (\tilde J v)`` costs less than forming R when only R's norm is wanted).
+
+    Returns ``{"eigenvalues" (descending), "gram": "JJᵀ" | "JᵀJ", "size", "trace"}``.
+    Raises :class:`MemoryBudgetError` when the Gram matrix and one data point's block do not fit.
+    """
+    P, n, q, size = arch.P, X.shape[-2], arch.q, theta.element_size()
+    m = n * q
+    side = min(m, P)
+    held = (0 if residual_of is None else P * P * size)
+    room = budget - held - 2 * side * side * size
+    one = q * P * size + _jacobian_sample_bytes(arch, size)  # a data point's rows, while built and held
+    if room < 2 * one:
+        raise MemoryBudgetError(f"the Gauss–Newton Gram matrix ({side} × {side}) needs "
+                                f"{(held + 2 * side * side * size + 2 * one) / 2 ** 30:.2f} GiB > budget "
+                                f"{budget / 2 ** 30:.2f} GiB")
+    jsb = _jacobian_sample_bytes(arch, size)
+    if n * q * P * size + jsb <= room:  # the whole of J̃ held: one pass
+        b, chunk = n, max(1, (room - n * q * P * size) // jsb)
+    else:
+        b = max(1, room // (2 * one))
+        chunk = b
+    blocks = [(s, min(n, s + b)) for s in range(0, n, b)]
+    rows = lambda s, e: scaled_jacobian(theta, X[..., s:e, :], Y[s:e], arch, kind, samples=chunk)  # noqa: E731
+    dtype, device = theta.dtype, theta.device
+    if m <= P:
+        K = torch.empty(m, m, dtype=dtype, device=device)
+        for i, (s, e) in enumerate(blocks):
+            Ja = rows(s, e)
+            if residual_of is not None and not (keep_rows and len(blocks) == 1):
+                residual_of.addmm_(Ja.T, Ja, alpha=-1)
+            K[s * q:e * q, s * q:e * q] = Ja @ Ja.T
+            if keep_rows and len(blocks) == 1:
+                kept = Ja
+            for s2, e2 in blocks[:i]:
+                Jb = rows(s2, e2)
+                K[s * q:e * q, s2 * q:e2 * q] = Ja @ Jb.T
+                K[s2 * q:e2 * q, s * q:e * q] = K[s * q:e * q, s2 * q:e2 * q].T
+                del Jb
+            del Ja
+        gram, trace = "JJᵀ", float(torch.diagonal(K).sum())
+    else:
+        K = torch.zeros(P, P, dtype=dtype, device=device)
+        for s, e in blocks:
+            Ja = rows(s, e)
+            K.addmm_(Ja.T, Ja)
+            del Ja
+        if residual_of is not None:
+            residual_of.sub_(K)
+        gram, trace = "JᵀJ", float(torch.diagonal(K).sum())
+    ev = torch.linalg.eigvalsh(K).flip(0)
+    out = {"eigenvalues": ev, "gram": gram, "size": side, "trace": trace, "blocks": len(blocks)}
+    if keep_rows and m <= P and len(blocks) == 1:
+        out["rows"] = kept
     return out
 
 
@@ -314,7 +467,7 @@ def lanczos(matvec, P: int, k: int = 1, *, steps: int | None = None, seed: int =
     ritz, S = torch.linalg.eigh(T)
     bounds = (beta[-1] * S[-1]).abs()
     order = torch.argsort(ritz, descending=True)
-    return {"ritz": ritz[order], "bounds": bounds[order], "top": ritz[order][:k].tolist(), "steps": used,
+    return {"ritz": ritz[order], "bounds": bounds[order], "top": ritz[order][:k].tolist(), "steps": used, "beta": beta[-1],
             "complete": used == P}
 
 

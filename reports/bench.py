@@ -5,14 +5,16 @@ against the 60 s target of the symbolic layer.
 ``numeric``: wall time of every numeric check at ``--networks`` networks on ``--device``.
 ``search``: the zero-match search, the naive encoding (Int, no symmetry breaking) against the suite's methods
 (``whole``: bit-vectors of a proven width, symmetry breaking, one output; ``split``: that, one solver per data
-set with the first layer as a table, in one process and in ``--jobs``), same instances, same machine; every
-solver call is capped at ``--cap`` s.
+set with the first layer as a table, in one process and in ``--jobs``), same instances, same machine; every run
+in a fresh process, ``--repeat`` runs each (min and median); every solver call is capped at ``--cap`` s.
 ``zoo``: training ``--networks`` MLPs 32-128-128-10 one at a time, with plain ``vmap`` and with the deep zoo, and
 the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak memory (run it on the GPU).
 ``measure``: peak memory and time of the chunked AGOP sweep, the same sweep in one chunk, and everything
 ``nnclaims measure`` computes, for ``--points`` × ``--width`` × ``--depth`` (default 10,000 × 1,024 × 4), each in
 a fresh process.
-``curvature``: Hessian + Gauss–Newton of ``--networks`` small nets at once against looped ``torch.func.hessian``,
+``curvature``: ``measure --hessian``'s numbers at P ≈ 3,500 against curvlinops in one process (time and memory
+ratios), Hessian + Gauss–Newton of ``--networks`` (default 1024) small nets at once against looped
+``torch.func.hessian`` (``--loop-networks``, default 32, timed),
 and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
 ``ray``: the local backend against Ray (a local cluster of 1, 2 and all cores): the DNFA study's networks trained
 per second (``--profile``, default ``ci`` here) and the zero-match search's data sets settled per second
@@ -66,24 +68,68 @@ SEARCH_CASES = (  # (name, options, run the naive encoding too)
 )
 
 
-def bench_search(cap: float, jobs: int) -> None:
-    """Each case with the naive encoding, the suite's whole-problem encoding and the split method (one
-    process, then ``jobs``); ratios are naive time over each, ``>=`` where the naive one hit the cap."""
-    from nnclaims.proofs.search_subspace import search_zero_match
+SEARCH_CHILD = """
+import json, sys, time
+from nnclaims.proofs.search_subspace import search_zero_match
+kw = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+r = search_zero_match(**kw)
+print(json.dumps({"status": r.status, "seconds": time.perf_counter() - t0}))
+"""
 
-    cols = ["naive", "whole", "split", f"split x{jobs}"]
-    print(f"{'case':<52}" + "".join(f"{c:>18}" for c in cols) + f"{'naive/split':>13}{'naive/split xN':>16}")
-    for name, kw, with_naive in SEARCH_CASES:
-        runs = [search_zero_match(method="naive", timeout=cap, **kw) if with_naive else None,
-                search_zero_match(method="whole", timeout=cap, **kw),
-                search_zero_match(method="split", timeout=cap, **kw),
-                search_zero_match(method="split", jobs=jobs, timeout=cap, **kw)]
-        fmt = lambda r: f"{r.status} {r.seconds:8.2f}s" if r else "(not run)"  # noqa: E731
-        naive = runs[0]
-        ratio = lambda r: (("" if naive.status != "unknown" else ">=")  # noqa: E731
-                           + f"{naive.seconds / max(r.seconds, 1e-9):.1f}x") if naive else "-"
-        print(f"{name:<52}" + "".join(f"{fmt(r):>18}" for r in runs) + f"{ratio(runs[2]):>13}{ratio(runs[3]):>16}",
-              flush=True)
+
+def _search_once(kw: dict) -> dict:
+    """One search in a fresh Python process (Z3's run time depends on what its process ran before): status and
+    seconds from the call to the answer, measured inside that process."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SEARCH_CHILD, json.dumps(kw)], capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"status": "failed", "seconds": float("nan"), "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_search(cap: float, jobs: int, repeat: int = 3, cases: list[int] | None = None) -> list[dict]:
+    """Each case with the naive encoding, the suite's whole-problem encoding and the split method (one process,
+    then ``jobs``), every run in a fresh process, ``repeat`` runs of each: min and median seconds, and the ratios
+    naive / split of the medians with their spread (naive's fastest over split's slowest run, naive's slowest over
+    split's fastest); ``>=`` where a naive run hit the cap."""
+    import statistics
+
+    cols = [("naive", 1), ("whole", 1), ("split", 1), ("split", jobs)]
+    print(f"zero-match search, every run in a fresh process, {repeat} runs each, solver cap {cap:g} s; per method: "
+          "status, min / median seconds; ratio naive/split of the medians [spread]")
+    rows = []
+    for i, (name, kw, with_naive) in enumerate(SEARCH_CASES):
+        if cases is not None and i not in cases:
+            continue
+        row = {"case": name}
+        for method, j in cols:
+            if method == "naive" and not with_naive:
+                continue
+            runs = [_search_once({**kw, "method": method, "jobs": j, "timeout": cap}) for _ in range(repeat)]
+            t = [r["seconds"] for r in runs]
+            row[f"{method} x{j}"] = {"status": sorted({r["status"] for r in runs}), "min": min(t),
+                                     "median": statistics.median(t), "max": max(t)}
+        cells = []
+        for key in row:
+            if key == "case":
+                continue
+            r = row[key]
+            cells.append(f"{key} {'/'.join(r['status'])} {r['min']:.2f}/{r['median']:.2f} s")
+        naive = row.get("naive x1")
+        ratios = []
+        for key in ("split x1", f"split x{jobs}"):
+            if naive and key in row:
+                sp = row[key]
+                ge = ">=" if "unknown" in naive["status"] else ""
+                ratios.append(f"naive/{key} {ge}{naive['median'] / sp['median']:.1f}x "
+                              f"[{naive['min'] / sp['max']:.1f}, {naive['max'] / sp['min']:.1f}]")
+        print(f"{name}: " + "; ".join(cells) + ("; " + "; ".join(ratios) if ratios else ""), flush=True)
+        rows.append(row)
+    return rows
 
 
 ZOO_SPEC = dict(d=32, widths=(128, 128), q=10, n=512, steps=200, lr=0.05, activation="relu", data="random-labels",
@@ -306,31 +352,39 @@ def main() -> None:
     ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study", "ray"],
                     nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
-    ap.add_argument("--networks", type=int, default=16)
+    ap.add_argument("--networks", type=int, default=None, help="default 16; curvature: 1024 (the README's size)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="search: processes for split xN")
-    ap.add_argument("--loop-networks", type=int, default=4, help="zoo: networks timed one at a time (scaled up)")
+    ap.add_argument("--loop-networks", type=int, default=None,
+                    help="zoo: networks timed one at a time (scaled up), default 4; curvature: 32")
     for name, value in MEASURE_SIZES.items():
         ap.add_argument(f"--{name}", type=int, default=value, help=f"measure: {name} (default {value})")
     ap.add_argument("--profile", default=None, choices=["ci", "cpu", "gpu"],
                     help="study: the design profile (default cpu); ray: the study's profile (default ci)")
     ap.add_argument("--steps", type=int, default=200, help="study: training steps timed")
     ap.add_argument("--threads", type=int, default=None, help="study: torch threads (default: unchanged)")
-    ap.add_argument("--repeat", type=int, default=2, help="ray: runs per configuration (the best is shown)")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="ray: runs per configuration (the best is shown), default 2; search and curvature: runs of "
+                         "each method (min and median shown), default 3")
+    ap.add_argument("--cases", type=int, nargs="*", default=None, help="search: which cases (0-based), default all")
     ap.add_argument("--small", action="store_true", help="curvature: a small network for the top-k comparison (dry runs)")
     a = ap.parse_args()
+    curvature = a.layer == "curvature"
+    a.networks = a.networks if a.networks is not None else (1024 if curvature else 16)
+    a.loop_networks = a.loop_networks if a.loop_networks is not None else (32 if curvature else 4)
     if a.layer == "search":
-        bench_search(a.cap, a.jobs)
-    elif a.layer == "curvature":
-        from .bench_curvature import LARGE, SMALL, run
+        bench_search(a.cap, a.jobs, a.repeat or 3, a.cases)
+    elif curvature:
+        from .bench_curvature import LARGE, MEASURE, SMALL, run
 
-        run(a.networks, a.device, a.loop_networks, n=32 if a.small else 256, arch=SMALL if a.small else LARGE)
+        run(a.networks, a.device, a.loop_networks, n=32 if a.small else 256, arch=SMALL if a.small else LARGE,
+            measure_arch=SMALL if a.small else MEASURE, repeat=a.repeat or 3)
     elif a.layer == "study":
         bench_study(a.profile or "cpu", a.networks, a.device, a.loop_networks, a.steps, a.threads)
     elif a.layer == "ray":
         from .bench_ray import run as bench_ray
 
-        bench_ray(a.profile or "ci", repeat=a.repeat)
+        bench_ray(a.profile or "ci", repeat=a.repeat or 2)
     elif a.layer == "zoo":
         bench_zoo(a.networks, a.device, min(a.loop_networks, a.networks))
     elif a.layer == "measure":

@@ -281,8 +281,8 @@ def _independent_summary(Ws, bs, act, X, Y, kind):
     def L(v):
         F = f_of(v)
         if kind == "mse":
-            return 0.5 * ((F - Y) ** 2).sum()
-        return torch.nn.functional.cross_entropy(F, Y, reduction="sum")
+            return 0.5 * ((F - Y) ** 2).sum() / F.shape[0]  # the mean loss, measure's convention
+        return torch.nn.functional.cross_entropy(F, Y, reduction="mean")
 
     H = tape_hessian(L, flat).numpy()
     Jm = torch.autograd.functional.jacobian(lambda v: f_of(v).reshape(-1), flat)
@@ -292,7 +292,7 @@ def _independent_summary(Ws, bs, act, X, Y, kind):
     else:
         p = torch.softmax(F, -1)
         Lam = torch.block_diag(*[torch.diag(pi) - torch.outer(pi, pi) for pi in p])
-    G = (Jm.T @ Lam @ Jm).numpy()
+    G = (Jm.T @ Lam @ Jm).numpy() / F.shape[0]
     evH, evG, evR = (np.linalg.eigvalsh(M) for M in (H, G, H - G))
     P = H.shape[0]
     rank = lambda ev: int((np.abs(ev) > P * np.finfo(float).eps * np.abs(ev).max()).sum())  # noqa: E731
@@ -345,14 +345,70 @@ def test_hessian_summary_matrix_free_agrees_with_dense():
     bs = [torch.zeros(6, dtype=F64), None]
     X, Y = torch.randn(10, 3, generator=g, dtype=F64), torch.randn(10, 2, generator=g, dtype=F64)
     exact = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3)
-    free = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3, budget=1, lanczos_steps=exact["parameters"],
-                           hutchinson_samples=100)
-    assert free["method"] == "lanczos" and free["exact"] is True  # steps = P: the whole spectrum
+    P = exact["parameters"]
+    assert exact["method"] == "dense" and exact["exact"] is True and exact["rank_method"].startswith("dense")
+    # a budget below H + its eigvalsh copy (2·P²·8 bytes) but above the 20 × 20 Gram matrix of J
+    budget = 2 * P * P * 8 - 1
+    free = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3, budget=budget, lanczos_steps=P, hutchinson_samples=100)
+    assert free["method"] == "matrix-free" and free["exact"] is False and free["rank"] is None
+    assert free["gauss_newton_rank"] == exact["gauss_newton_rank"] and "20 × 20" in free["gauss_newton_rank_method"]
+    lo, hi = free["rank_interval"]
+    assert lo == exact["rank"] <= hi <= P  # steps = P: the whole spectrum, every Ritz value certified
     assert np.allclose(free["top_eigenvalues"], exact["top_eigenvalues"], rtol=1e-9)
-    assert free["rank"] == exact["rank"] and abs(free["residual_norm"] - exact["residual_norm"]) <= 1e-9 * exact["residual_norm"]
+    assert abs(free["residual_norm"] - exact["residual_norm"]) <= 1e-9 * exact["residual_norm"]
     assert abs(free["trace"] - exact["trace"]) <= 5 * free["trace_stderr"]
-    short = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3, budget=1, lanczos_steps=10, hutchinson_samples=4)
-    assert short["exact"] is False and short["rank"] <= exact["rank"]
+    short = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3, budget=budget, lanczos_steps=10, hutchinson_samples=4)
+    lo, hi = short["rank_interval"]
+    assert lo <= exact["rank"] <= hi and lo <= 10
+    assert short["lower_limited_by_steps"] == (lo == 10)
+    # control: nothing fits (not even the Gram matrix): no Gauss–Newton rank is claimed
+    none = hessian_summary(Ws, bs, "tanh", X, Y, top_k=3, budget=1, lanczos_steps=10, hutchinson_samples=4)
+    assert none["gauss_newton_rank"] is None and none["gauss_newton_rank_method"].startswith("not computed")
+
+
+def _svd_rank(M):
+    s = torch.linalg.svdvals(M)
+    return int((s > max(M.shape) * torch.finfo(F64).eps * s.max()).sum())
+
+
+@pytest.mark.parametrize("kind", ["mse", "xent"])
+def test_gauss_newton_rank_from_gram_equals_dense_svd_rank(kind):
+    """The Gram route's Gauss–Newton rank against the rank of the dense G (its SVD) on nets small enough for both:
+    a deep linear net (rank q(r + k − q) for squared error, far below P) and a tanh net (higher): the two
+    methods agree on each, and the two ranks differ (the control: the comparison can tell them apart)."""
+    ranks = []
+    for act in ("identity", "tanh"):
+        arch = C.Arch(d=4, widths=(5, 5), q=3, activation=act, bias=False)
+        g = torch.Generator().manual_seed(3)
+        theta = C.init_theta(arch, 1, g)[0]
+        X = torch.randn(15, 4, generator=g, dtype=F64)
+        Y = torch.randn(15, 3, generator=g, dtype=F64) if kind == "mse" else torch.randint(0, 3, (15,), generator=g)
+        G = C.dense(theta, X, Y, arch, kind, parts=("G",))["G"]
+        dense_rank = C.numerical_rank(torch.linalg.eigvalsh(G), arch.P)
+        # room for the 45 × 45 Gram matrix, its eigvalsh copy and two data points' rows, not for the whole J̃
+        tight = 2 * 45 * 45 * 8 + 2 * (3 * arch.P * 8 + C._jacobian_sample_bytes(arch, 8)) + 64
+        for budget in (C.DENSE_BUDGET, tight):  # whole J̃ at once, and J̃ in blocks recomputed
+            gn = C.gauss_newton_eigenvalues(theta, X, Y, arch, kind, budget=budget)
+            assert gn["gram"] == "JJᵀ" and gn["size"] == 45
+            assert C.numerical_rank(gn["eigenvalues"], arch.P) == dense_rank == _svd_rank(G)
+        assert gn["blocks"] == 15
+        ranks.append(dense_rank)
+    assert ranks[0] < ranks[1]
+    if kind == "mse":
+        assert ranks[0] == singh_ranks(4, (5, 5), 3)["outer"]
+
+
+def test_gauss_newton_gram_over_p_side_and_residual_in_place():
+    """n·q > P: the Gram is G itself; with ``residual_of`` = H the pass leaves R = H − G (against the products)."""
+    arch, theta, X, Y = _setup(CASES[1], n=30)  # P = 21 < n·q = 30
+    d = C.dense(theta, X, Y, arch, parts=("H", "G", "R"))
+    H = d["H"].clone()
+    gn = C.gauss_newton_eigenvalues(theta, X, Y, arch, budget=C.DENSE_BUDGET, residual_of=H)
+    assert gn["gram"] == "JᵀJ" and gn["size"] == arch.P
+    assert torch.allclose(gn["eigenvalues"], torch.linalg.eigvalsh(d["G"]).flip(0), rtol=0, atol=1e-12)
+    R = C.dense(theta, X, Y, arch, parts=("R",))["R"]  # by the residual products
+    assert _close(H, R, 3 * arch.q * arch.P) and _close(d["R"], R, 3 * arch.q * arch.P)
+    assert not _close(d["H"], R, 3 * arch.q * arch.P)  # control: H itself is not R
 
 
 def test_hessian_summary_bad_shapes_are_value_errors():

@@ -450,3 +450,46 @@ def test_measure_json_into_a_folder_is_refused_before_computing(tmp_path, capsys
     monkeypatch.setattr(models, "read_model", real)
     code, _, err = run(capsys, *argv, tmp_path / "o.json")
     assert code == 0 and json.loads((tmp_path / "o.json").read_text())["layers"], err
+
+
+# --- measure --hessian: printed, one loss convention ----------------------------------------------------------
+
+@pytest.mark.parametrize("labels", [False, True], ids=["targets", "labels"])
+def test_measure_hessian_prints_its_numbers_and_uses_the_mean_loss(tmp_path, capsys, labels):
+    """The terminal shows the Hessian's rank, Gauss–Newton rank, top eigenvalues and trace with their methods; the
+    Hessian section's loss is the mean loss, the same number as the targets' line (squared error or cross-entropy),
+    and its trace is that of the Hessian of the mean (n × smaller than the sum's: the control)."""
+    case = CASES["tanh-10-nobias"]
+    seq = build(case)
+    save(seq, tmp_path / "m.safetensors")
+    X = data(case["d"])
+    rng = np.random.default_rng(3)
+    Y = rng.integers(0, case["q"], len(X)) if labels else rng.standard_normal((len(X), case["q"]))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    code, out, err = run(capsys, "measure", tmp_path / "m.safetensors", "--data", tmp_path / "X.npy", "--targets",
+                         tmp_path / "Y.npy", "--activation", "tanh", "--device", "cpu", "--hessian", "--json",
+                         tmp_path / "o.json")
+    assert code == 0, err
+    got = json.loads((tmp_path / "o.json").read_text())
+    h, t = got["hessian"], got["targets"]
+    assert h["loss_reduction"] == "mean" and h["method"] == "dense" and h["exact"] is True
+    assert abs(h["loss_value"] - t["cross_entropy" if labels else "mse"]) <= 1e-12 * h["loss_value"]
+    flat = " ".join(out.split())
+    assert "Hessian of the mean loss" in flat
+    assert f"rank {h['rank']:,} (dense" in flat and f"Gauss–Newton rank {h['gauss_newton_rank']:,} (exact" in flat
+    assert f"top eigenvalues {h['top_eigenvalues'][0]:.6g}" in flat and f"trace {h['trace']:.6g}" in flat
+    # the trace against the Hessian of the mean loss, by the tape on the nn.Sequential itself
+    params = [p for p in seq.double().parameters()]
+    Xt, Yt = torch.as_tensor(X), torch.as_tensor(Y)
+
+    def mean_loss(*ps):
+        F = torch.func.functional_call(seq, dict(zip([n for n, _ in seq.named_parameters()], ps)), (Xt,))
+        if labels:
+            return torch.nn.functional.cross_entropy(F, Yt.long())
+        return 0.5 * ((F - Yt) ** 2).sum(1).mean()
+
+    blocks = torch.autograd.functional.hessian(mean_loss, tuple(p.detach() for p in params))
+    trace = sum(float(torch.diagonal(blocks[i][i].reshape(p.numel(), p.numel())).sum()) for i, p in enumerate(params))
+    assert abs(h["trace"] - trace) <= 1e-10 * abs(trace)
+    assert abs(h["trace"] * len(X) - trace) > 1e-3 * abs(trace)  # control: the sum's trace is not it

@@ -1,5 +1,5 @@
 """``nnclaims measure --hessian`` on a user-saved ``nn.Sequential`` against an independent float64 computation:
-the tape Hessian of ½Σ(f − y)² over the module's own parameters, its eigenvalues, and the Gauss–Newton term
+the tape Hessian of the mean of ½|f − y|² over the module's own parameters, its eigenvalues, and the Gauss–Newton term
 JᵀJ from the tape Jacobian (numpy for ranks)."""
 
 import json
@@ -39,9 +39,10 @@ def _independent(net, X, Y):
         return {n: c.reshape(s) for n, c, s in zip(names, torch.split(t, sizes), shapes)}
 
     f = lambda t: functional_call(net, unflat(t), (X,))  # noqa: E731
-    H = tape_hessian(lambda t: 0.5 * ((f(t) - Y) ** 2).sum(), theta).numpy()
+    n = X.shape[0]  # measure's convention: the mean loss over the samples
+    H = tape_hessian(lambda t: 0.5 * ((f(t) - Y) ** 2).sum() / n, theta).numpy()
     J = tape_jacobian(lambda t: f(t).reshape(-1), theta).numpy()
-    G = J.T @ J
+    G = J.T @ J / n
     eig = np.linalg.eigvalsh(H)[::-1]
     return {"rank": np.linalg.matrix_rank(H, hermitian=True), "gauss_newton_rank": np.linalg.matrix_rank(G, hermitian=True),
             "top": eig[:5], "trace": np.trace(H), "residual_norm": np.linalg.norm(H - G, 2), "P": theta.numel()}
