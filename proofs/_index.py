@@ -149,12 +149,13 @@ def canonical(expr):
 
     def walk(e, depth):
         if isinstance(e, sp.Sum):
-            body = e.function
+            names = [sp.Symbol(f"_s{depth}_{pos}", integer=True) for pos in range(len(e.limits))]
+            body = e.function.xreplace({lim[0]: w for lim, w in zip(e.limits, names)})
             lims = []
-            for pos, (v, lo, hi) in enumerate(e.limits):
-                w = sp.Symbol(f"_s{depth}_{pos}", integer=True)
-                body = body.xreplace({v: w})
-                lims.append((w, lo, hi))
+            for pos, ((v, lo, hi), w) in enumerate(zip(e.limits, names)):
+                # a range may use the indices of the limits after it (summed outside it): renamed there too
+                outer = {lim[0]: nw for lim, nw in zip(e.limits[pos + 1:], names[pos + 1:])}
+                lims.append((w, sp.sympify(lo).xreplace(outer), sp.sympify(hi).xreplace(outer)))
             return sp.Sum(walk(body, depth + 1), *lims)
         if not e.args:
             return e

@@ -46,11 +46,14 @@ def agop_exact(W, v, X) -> sp.Matrix:
 
 def recheck_svd_form(w: dict) -> bool:
     """Exact: WᵀW has distinct eigenvalues; each of its eigenvectors is an eigenvector of the AGOP M; the
-    Rayleigh quotients of M on them are strictly in the order of WᵀW's eigenvalues; and M is not ∝ WᵀW."""
+    Rayleigh quotients of M on them are strictly in the order of WᵀW's eigenvalues; M is not ∝ WᵀW; and the
+    witness's recorded ``AGOP`` (if any) is M."""
     A = sp.Matrix(w["W"]).T * sp.Matrix(w["W"])
     try:
         M = agop_exact(w["W"], w["v"], w["inputs"])
     except ValueError:
+        return False
+    if "AGOP" in w and sp.Matrix([[sp.Rational(e) for e in row] for row in w["AGOP"]]) != M:
         return False
     vecs = A.eigenvects()
     if len(vecs) != A.rows or len({tuple(x) for x in w["inputs"]}) != len(w["inputs"]):

@@ -21,7 +21,7 @@ from ._z3 import RLIMIT, check_rlimit, check_seed, check_time_limit, resources, 
 from .record import SearchResult
 from .subspace import forward_relu
 
-__all__ = ["search_equivalent", "validate_network", "NetworkFormatError", "MAX_LAYERS", "MAX_WIDTH", "MAX_BOX"]
+__all__ = ["search_equivalent", "recheck_equivalent", "validate_network", "NetworkFormatError", "MAX_LAYERS", "MAX_WIDTH", "MAX_BOX"]
 
 
 class NetworkFormatError(InputError):
@@ -101,6 +101,22 @@ def _z3_forward(net, x, output_activation):
     return h
 
 
+def recheck_equivalent(net_a: dict, net_b: dict, w: dict, *, output_activation: str = "linear", box: float = 1.0,
+                       gap: float = 0.0) -> bool:
+    """Independent exact re-check of a witness ``{"x", "output_a", "output_b"}`` (SymPy rationals): ``x`` has the
+    input dimension and lies in ``[-box, box]^d``, the recorded outputs are the networks' outputs at ``x``, and
+    some output differs by more than ``gap``."""
+    xs = w["x"]
+    if len(xs) != len(net_a["weights"][0][0]) or not all(abs(Fraction(v)) <= Fraction(box) for v in xs):
+        return False
+    ya = forward_relu(net_a["weights"], net_a.get("biases"), xs, output_activation)[-1]
+    yb = forward_relu(net_b["weights"], net_b.get("biases"), xs, output_activation)[-1]
+    recorded = [[Fraction(str(v)) for v in w[k]] for k in ("output_a", "output_b")]
+    if recorded != [[Fraction(str(v)) for v in y] for y in (ya, yb)]:
+        return False
+    return bool(max(abs(p - q) for p, q in zip(ya, yb)) > Fraction(gap))
+
+
 def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "linear", box: float = 1.0,
                       gap: float = 0.0, seed: int = 0, timeout: float = 60.0, rlimit: int = RLIMIT) -> SearchResult:
     """Find x in ``[-box, box]^d`` with ``|f_a(x) − f_b(x)| > gap`` in some output, or prove there is none."""
@@ -135,9 +151,8 @@ def search_equivalent(net_a: dict, net_b: dict, *, output_activation: str = "lin
         xs = [str(Fraction(p.numerator_as_long(), p.denominator_as_long())) for p in point]
         ya = forward_relu(net_a["weights"], net_a.get("biases"), xs, output_activation)[-1]
         yb = forward_relu(net_b["weights"], net_b.get("biases"), xs, output_activation)[-1]
-        rechecked = bool(max(abs(p - q) for p, q in zip(ya, yb)) > Fraction(gap)) and all(
-            abs(Fraction(v)) <= Fraction(box) for v in xs)
         w = {"x": xs, "output_a": [str(v) for v in ya], "output_b": [str(v) for v in yb]}
+        rechecked = recheck_equivalent(net_a, net_b, w, output_activation=output_activation, box=box, gap=gap)
         return SearchResult("equivalent", "found", bounds, w, rechecked, secs, resources=used)
     if res == z3.unsat:
         return SearchResult("equivalent", "none", bounds, seconds=secs,

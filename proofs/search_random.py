@@ -100,19 +100,25 @@ def _constant_w1(w) -> bool:
     return W1.shape[1] >= 2 and len(set(W1)) == 1
 
 
+def _at_kink(w) -> bool:
+    """Exact: some pre-activation XW1 is 0, where ReLU has no derivative (SymPy would take Heaviside(0) = 1/2,
+    PyTorch 0): such a witness shows nothing."""
+    return any(z == 0 for z in sp.Matrix(w["X"]) * sp.Matrix(w["W1"]))
+
+
 def recheck_unit_gradients_differ(w) -> bool:
-    """Exact: W1 is constant (W1 = c, b1 = 0) and the two hidden units' columns of ∇W1 differ (SymPy
-    differentiation), so one SGD step separates them."""
-    if not _constant_w1(w):
+    """Exact: W1 is constant (W1 = c, b1 = 0), no pre-activation at the kink, and the two hidden units' columns
+    of ∇W1 differ (SymPy differentiation), so one SGD step separates them."""
+    if not _constant_w1(w) or _at_kink(w):
         return False
     G = _exact_grad_w1(w)
     return G[:, 0] != G[:, 1]
 
 
 def recheck_gradient_entries_differ(w) -> bool:
-    """Exact: the start is fully symmetric (W1 constant, W2 rows equal, b1 = 0) and ∇W1 has at least two
-    different entries."""
-    if not _constant_w1(w) or len({tuple(r) for r in w["W2"]}) != 1:
+    """Exact: the start is fully symmetric (W1 constant, W2 rows equal, b1 = 0), no pre-activation at the kink,
+    and ∇W1 has at least two different entries."""
+    if not _constant_w1(w) or len({tuple(r) for r in w["W2"]}) != 1 or _at_kink(w):
         return False
     return len(set(_exact_grad_w1(w))) > 1
 
@@ -204,11 +210,12 @@ def screen_rows_unchanged(w) -> bool:
 
 
 def recheck_rows_unchanged(w) -> bool:
-    """Exact: the rows of W1 are distinct, the network is not constant on the box [-4, 4]², and Z3 proves the
-    row-swapped network equal to it on the whole box."""
+    """Exact: the witness's Q is the swap of the two rows (the permutation this re-check applies), the rows of W1
+    are distinct, the network is not constant on the box [-4, 4]², and Z3 proves the row-swapped network equal to
+    it on the whole box."""
     from .search_equivalence import search_equivalent
 
-    if w["W1"][0] == w["W1"][1]:
+    if sp.Matrix(w["Q"]) != sp.Matrix([[0, 1], [1, 0]]) or w["W1"][0] == w["W1"][1]:
         return False
     col = lambda W1: [list(r) for r in zip(*W1)]  # noqa: E731  row convention → (out × in)
     a = {"weights": [col(w["W1"]), col(w["W2"])], "biases": None}

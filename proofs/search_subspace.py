@@ -366,6 +366,9 @@ def _read_witness(m, spec: _Spec, xs, nets, table, outputs: int) -> dict:
 def recheck_zero_match(w: dict, *, isomorphic=False, nonzero_output=False, no_zero_neuron=False) -> bool:
     """Independent exact re-check of a witness (SymPy rationals, :mod:`proofs.subspace`)."""
     oa, layer = w["output_activation"], w["hidden_layer"]
+    depth = len(w["net_a"]["weights"])
+    if not 1 <= layer < depth or len(w["net_b"]["weights"]) != depth:  # a hidden layer of both (no index from the end)
+        return False
     A = activations(w["net_a"]["weights"], w["net_a"]["biases"], w["inputs"], oa)
     B = activations(w["net_b"]["weights"], w["net_b"]["biases"], w["inputs"], oa)
     ok = A[-1] == B[-1]

@@ -35,12 +35,18 @@ def _frac(v: z3.ExprRef) -> Fraction:
 
 
 def recheck_orthogonal_relu(witness: dict) -> bool:
-    """Independent exact re-check: Q orthogonal and relu(ZQ) != relu(Z) Q (SymPy rationals)."""
+    """Independent exact re-check: Q orthogonal, not a signed permutation (as the search requires), and
+    relu(ZQ) != relu(Z) Q (SymPy rationals)."""
     Q = sp.Matrix([[sp.Rational(x) for x in row] for row in witness["Q"]])
     Z = sp.Matrix([[sp.Rational(x) for x in row] for row in witness["Z"]])
     relu = lambda t: sp.Max(0, t)
     orth = (Q.T * Q - sp.eye(Q.shape[0])).is_zero_matrix
-    return bool(orth and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
+    return bool(orth and not signed_permutation(Q) and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
+
+
+def signed_permutation(Q: sp.Matrix) -> bool:
+    """Every entry 0 or ±1 and one nonzero entry per row (for an orthogonal Q: a signed permutation)."""
+    return all(abs(x) in (0, 1) for x in Q) and all(sum(x != 0 for x in Q.row(i)) == 1 for i in range(Q.rows))
 
 
 def decode_orthogonal(m: z3.ModelRef, P, Zv, D: int) -> dict:
