@@ -131,9 +131,12 @@ def step_mark(step: dict) -> tuple[str, str]:
 VERDICT_LEGEND = {
     "true": "the claim as stated holds: proved in general, or (existence) a witness found and re-checked exactly",
     "false": "the claim as stated fails: a counterexample checked exactly",
-    "conditional": "holds only under a condition the seed omits (proved under it); as stated it fails",
-    "supported": "empirical: the preregistered statistic's 95% interval lies above its threshold",
-    "unsupported": "empirical: the interval does not lie above the threshold",
+    "conditional": "identity: holds only under a condition the seed omits (proved under it), as stated it fails; "
+                   "empirical: supported in some preregistered conditions (named) and not in others",
+    "supported": "empirical: in every preregistered condition the statistic's interval, at the run's family-wide "
+                 "(Bonferroni) level, lies at or above its threshold (and above its null, where it has one)",
+    "unsupported": "empirical: in no preregistered condition that can be evidence does the interval lie at or above "
+                   "the threshold",
     "open": "not settled: no proof and no checked counterexample, or the layers disagree (see DISAGREEMENT)",
 }
 """What each verdict means, printed as the report's legend."""
