@@ -848,6 +848,8 @@ def check_similarity_answers_question(networks=16, device="cpu", seed=0) -> Nume
         as_stated={"supported": "holds", "unsupported": "violated"}.get(status, "not checked"), control=control,
         details={**extra, "conditions": conditions, "one_rule": rule, "holding": holding, "table": table,
                  "table_level": table_level, "measures": list(PANEL_MEASURES), "pair_kinds": PAIR_KINDS,
+                 "table_note": "per measure (row) and pair kind (column), the median over networks of "
+                               "s(A, partner) − s(A, unrelated) [its order-statistic interval] and its status",
                  "networks_per_group": N, "johnson_pairs": [{k: v for k, v in j.items() if k in ("search", "seed",
                                                                                                 "points")}
                                                             for j in johnson],

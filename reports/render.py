@@ -31,7 +31,8 @@ from .figures import figures_for, png_bytes
 
 __all__ = ["render_markdown", "render_html", "write_report", "to_mathml", "check_report_target",
            "check_file_target", "write_json", "save_rescue", "validate_results", "readable", "readable_evidence",
-           "step_mark", "layer_summary", "witness_lines", "ReportTargetError", "ResultsFormatError", "MARKER"]
+           "step_mark", "layer_summary", "witness_lines", "panel_table", "ReportTargetError", "ResultsFormatError",
+           "MARKER"]
 
 LAYERS = ("symbolic", "search", "numeric")
 
@@ -156,6 +157,11 @@ def _num(v, fmt: str = ".4g") -> str:
     return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else readable(v)
 
 
+def _pct(level) -> str:
+    """A level as a percentage, at most four decimals: ``0.99 → '99%'``."""
+    return f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%"
+
+
 def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str, str]:
     """``(status, details)`` of one layer record as readable text, shared by the CLI, the Markdown and the HTML.
     ``verdict`` (the claim's): on a conditional or false claim the numeric layer's ``consistent`` is the check of
@@ -184,7 +190,7 @@ def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str
         if rec.get("interval"):
             lo, hi = rec["interval"]
             level = rec.get("ci_level")
-            at = (f" at {100 * level:.4f}".rstrip("0").rstrip(".") + "% (achieved)") if level else " (level not stated)"
+            at = f" at {_pct(level)} (achieved)" if level else " (level not stated)"
             parts.append(f"interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]{at}")
     if name == "numeric" and status not in ("absent", "not run", "error"):
         as_stated = rec.get("as_stated") or "not checked"
@@ -268,8 +274,50 @@ def run_rows(c: dict) -> list[tuple[str, ...]]:
         level = new.get("ci_level")
         rows.append((name, (_iv(old) + f" ({old.get('ci_method', '')}, n = {old.get('n', '?')})") if old else "—",
                      (_iv(new) + f" ({run})") if new else "—",
-                     f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%" if level else "—", str(new.get("n", "—"))))
+                     _pct(level) if level else "—", str(new.get("n", "—"))))
     return rows
+
+
+def _is_cell_table(t) -> bool:
+    return (isinstance(t, dict) and bool(t) and all(isinstance(r, dict) and r for r in t.values())
+            and all(isinstance(x, dict) for r in t.values() for x in r.values()))
+
+
+def _table_cell(d: dict) -> str:
+    """One cell: the median with its interval and status (a cell with no value: its status and reason)."""
+    v, iv, st = d.get("value"), d.get("interval"), d.get("status")
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return " ".join(str(x) for x in (st or "—", f"({d['reason']})" if d.get("reason") else "") if x)
+    text = f"{v:.3g}" + (f" [{iv[0]:.3g}, {iv[1]:.3g}]" if isinstance(iv, list) and len(iv) == 2 else "")
+    return text + (f" {st}" if st else "")
+
+
+def panel_table(c: dict) -> tuple[list[str], list[tuple[str, ...]], str] | None:
+    """A numeric record's ``details["table"]`` (row → column → cell ``{value, interval, ci_level, status, …}``,
+    e.g. measure × pair kind) as ``(header, rows, caption)``; ``None`` when the details carry no such table.
+    The caption says what the cells are (``details["table_note"]`` when recorded) and the intervals' achieved
+    level(s), read from the cells' ``ci_level``, beside the per-decision level asked for (``table_level``).
+
+    >>> h, r, cap = panel_table({"numeric": {"details": {"table": {"cka": {"twin": {"value": 0.5, "interval": [0.4, 0.6],
+    ...     "ci_level": 0.99, "status": "supported"}}}}}})
+    >>> h, r, cap
+    (['', 'twin'], [('cka', '0.5 [0.4, 0.6] supported')], 'Each cell: median [interval] status; intervals at 99% (achieved).')
+    """
+    det = (c.get("numeric") or {}).get("details") or {}
+    table = det.get("table")
+    if not _is_cell_table(table):
+        return None
+    cols = list(dict.fromkeys(k for r in table.values() for k in r))
+    rows = [(str(name), *(_table_cell(r[k]) if k in r else "—" for k in cols)) for name, r in table.items()]
+    levels = sorted({x["ci_level"] for r in table.values() for x in r.values()
+                     if isinstance(x.get("ci_level"), (int, float)) and not isinstance(x.get("ci_level"), bool)})
+    at = ("level not stated" if not levels else f"{_pct(levels[0])} (achieved)" if len(levels) == 1
+          else f"{_pct(levels[0])} to {_pct(levels[-1])} (achieved, by each cell's n)")
+    asked = det.get("table_level")
+    asked = (f", asked {_pct(asked)} per cell" if isinstance(asked, (int, float)) and not isinstance(asked, bool)
+             else "")
+    what = det.get("table_note") if isinstance(det.get("table_note"), str) else "median [interval] status"
+    return ["", *map(str, cols)], rows, f"Each cell: {what}; intervals at {at}{asked}."
 
 
 def _layer_line(name: str, rec: dict, verdict: str | None = None) -> str:
@@ -338,6 +386,11 @@ def render_markdown(payload: dict, figures: dict[str, list[str]] | None = None,
             lines += ["", "Exploratory and confirmatory runs:", "",
                       "| " + " | ".join(RUN_HEAD) + " |", "|" + "---|" * len(RUN_HEAD)]
             lines += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in runs]
+        panel = panel_table(c)
+        if panel:
+            head, prow, caption = panel
+            lines += ["", caption, "", "| " + " | ".join(_cell(h) for h in head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(_cell(v) for v in r) + " |" for r in prow]
         cex = (c.get("symbolic") or {}).get("counterexample")
         if cex:
             lines += ["", "Counterexample (checked exactly):", "", "```text", *witness_lines(cex), "```"]
@@ -426,6 +479,13 @@ def render_html(payload: dict, figures: dict[str, list[tuple[str, bytes]]] | Non
                   + "".join(f"<th>{esc(h)}</th>" for h in RUN_HEAD) + "</tr>"
                   + "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>" for r in rrow)
                   + "</table>") if rrow else ""
+        panel = panel_table(c)
+        if panel:
+            head, prow, caption = panel
+            conds += (f"<table class='panel'><caption>{esc(caption)}</caption><tr>"
+                      + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"
+                      + "".join("<tr><th>" + esc(r[0]) + "</th>" + "".join(f"<td>{esc(v)}</td>" for v in r[1:])
+                                + "</tr>" for r in prow) + "</table>")
         imgs = "".join(f"<figure><img alt='{esc(name)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                        f"<figcaption>{esc(name)}</figcaption></figure>" for name, data in figures.get(c["id"], []))
         sections.append(
@@ -811,6 +871,24 @@ def _check_details(ck: _Check, d: dict, where: str) -> None:
                 ck.fail(f"{sw}.{eps}", "the key is not a number (ε)")
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 ck.fail(f"{sw}.{eps}", "is not a number")
+    table = ck.field(d, "table", where, "dict")
+    for name, row in (table or {}).items():
+        rw = f"{where}.table.{name}"
+        if not isinstance(row, dict):
+            ck.fail(rw, "is not an object (a table row: column → cell)")
+        for col, cell in row.items():
+            cw = f"{rw}.{col}"
+            if not isinstance(cell, dict):
+                ck.fail(cw, "is not an object (a table cell: value, interval, ci_level, status)")
+            ck.field(cell, "status", cw, "str", required=True)
+            for key in ("value", "ci_level", "median similarity"):
+                ck.field(cell, key, cw, _NUM)
+            ck.field(cell, "networks", cw, "an integer")
+            ck.field(cell, "reason", cw, "str")
+            if cell.get("interval") is not None:
+                ck.numbers(cell["interval"], f"{cw}.interval", 2)
+    ck.field(d, "table_level", where, _NUM)
+    ck.field(d, "table_note", where, "str")
     if d.get("spectrum_network0") is not None:
         ck.numbers(d["spectrum_network0"], f"{where}.spectrum_network0")
         for key in ("weyl_threshold_network0", "expected_zero_network0"):
