@@ -1,6 +1,7 @@
-"""The exploratory run of the DNFA study: results seen BEFORE the current design was registered (least-layer
-medians per condition, the decisions of the first design's rule).  Extracted from the first design's committed CPU
-run (commit ac931ba); reported beside the confirmatory run, never used for a verdict."""
+"""The exploratory run of the DNFA study: results seen BEFORE the current design was registered.
+
+Least-layer medians per condition and the decisions of the first design's rule.  Extracted from the first
+design's committed CPU run (commit ac931ba); reported beside the confirmatory run, never used for a verdict."""
 
 EXPLORATORY = {'run': "the first design's CPU profile, committed at ac931ba (reports/dnfa-study-cpu before this registration)",
  'seed': 0,
