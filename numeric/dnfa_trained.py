@@ -27,7 +27,7 @@ from nnclaims.proofs.record import NumericResult
 
 from .dnfa_design import CLAIMS, PROFILES, condition_names
 from .dnfa_study import CONTROLS, cos, run_study  # noqa: F401  (cos: the mutation target)
-from .statistics import NOT_EVIDENCE
+from .statistics import NOT_EVIDENCE, sample_size
 
 __all__ = ["check_ansatz_holds_trained", "check_isotropy_holds_trained", "verify_study", "STUDY_REPORT"]
 
@@ -73,6 +73,7 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
     pre = get_claim(claim_id).preregistered
     metric, what = CLAIMS[claim_id]
     fam = empirical_family()
+    networks = sample_size(networks, fam["level"])  # the preregistered sample-size rule: never fewer than it gives
     st = verify_study(networks, device, seed, pre.threshold, fam["level"])
     conds = {}
     for c in st["conditions"]:
