@@ -241,7 +241,7 @@ BROADNESS_PRE = Preregistration(
     confirmatory_seeds=(3_000_000, 3_099_999),
     sample_size="n per condition = max(--networks, networks_for(family level, fraction_above=0.9, power=0.8)): a "
                 "condition in which 90 % of the networks' differences reach the threshold is found supported with "
-                "probability ≥ 0.8 at the family level (27 networks at m = 120)",
+                "probability ≥ 0.8 at the family level (20 networks at m = 15, the family of this revision)",
 )
 
 register(Claim(

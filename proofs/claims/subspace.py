@@ -182,8 +182,8 @@ PAIRS_PRE = Preregistration(
     exploratory_seeds=(0, 0),
     confirmatory_seeds=(4_000_000, 4_099_999),
     sample_size="pairs = max(64, --networks/2, networks_for(family level, fraction_above=0.9, power=0.8)): a gap "
-                "that 90 % of pairs reach is found supported with probability ≥ 0.8 at the family level (27 at "
-                "m = 120, so 64 pairs, the earlier registered minimum, decide)",
+                "that 90 % of pairs reach is found supported with probability ≥ 0.8 at the family level (20 at "
+                "m = 15, the family of this revision, so 64 pairs, the earlier registered minimum, decide)",
 )
 
 register(Claim(
