@@ -450,15 +450,19 @@ def splittable(spec: DeepSpec) -> bool:
 def plan_shards(conds, shard_networks: int | None = None) -> tuple:
     """The study's units, in order.  Conditions that differ only in their initial scale form one group (in the
     order of their first condition); without ``shard_networks`` a group is one shard (as the study has always
-    trained it), with it a splittable group (:func:`splittable`) is cut, in condition-then-network order, into
-    slices of at most ``shard_networks`` networks.
+    trained it), with it a splittable group (:func:`splittable`) is cut, in condition order, into shards of whole
+    conditions holding at most ``shard_networks`` networks (a larger condition is a shard of its own).  A condition
+    is never split: its negative control pairs each network with another of the same condition
+    (:func:`other_network`), so a split condition would give other numbers than the unsharded study.
 
     >>> from nnclaims.numeric.dnfa_design import conditions
     >>> cs = conditions("verify", 4)
     >>> [(s.index, s.parts) for s in plan_shards(cs)][1]
     (1, (('base: rank-1 teacher, SGD', 0, 4), ('small init (x0.1), SGD', 0, 4)))
     >>> [s.parts for s in plan_shards(cs, 3) if s.group == 1]
-    [(('base: rank-1 teacher, SGD', 0, 3),), (('base: rank-1 teacher, SGD', 3, 4), ('small init (x0.1), SGD', 0, 2)), (('small init (x0.1), SGD', 2, 4),)]
+    [(('base: rank-1 teacher, SGD', 0, 4),), (('small init (x0.1), SGD', 0, 4),)]
+    >>> [s.parts for s in plan_shards(cs, 8) if s.group == 1]
+    [(('base: rank-1 teacher, SGD', 0, 4), ('small init (x0.1), SGD', 0, 4))]
     """
     if shard_networks is not None and shard_networks < 1:
         raise ValueError(f"shard_networks must be at least 1 (got {shard_networks})")
@@ -470,17 +474,14 @@ def plan_shards(conds, shard_networks: int | None = None) -> tuple:
         seed = members[0].seed0
         if shard_networks is None or not splittable(members[0].spec):
             chunks = [[(c.name, 0, c.replicates) for c in members]]
-        else:
+        else:  # whole conditions only: the negative control pairs each network with another of its condition
             chunks, cur, size = [], [], 0
             for c in members:
-                start = 0
-                while start < c.replicates:
-                    take = min(c.replicates - start, shard_networks - size)
-                    cur.append((c.name, start, start + take))
-                    start, size = start + take, size + take
-                    if size == shard_networks:
-                        chunks.append(cur)
-                        cur, size = [], 0
+                if cur and size + c.replicates > shard_networks:
+                    chunks.append(cur)
+                    cur, size = [], 0
+                cur.append((c.name, 0, c.replicates))
+                size += c.replicates
             if cur:
                 chunks.append(cur)
         for parts in chunks:

@@ -40,8 +40,9 @@ __all__ = ["study_cmd", "execute_study"]
 @click.option("--threads", default=None, type=int,
               help="CPU threads for torch (default: 1 on the CPU — the study's matrices are small — else torch's)")
 @click.option("--shard-networks", default=None, type=int, metavar="N",
-              help="cut each architecture's networks into shards of at most N (default: one shard per architecture, "
-                   "as the study has always been trained); more shards, more workers busy; recorded in --out")
+              help="cut each architecture's conditions into shards of whole conditions, at most N networks each (a "
+                   "larger condition is a shard of its own; default: one shard per architecture, as the study has "
+                   "always been trained); more shards, more workers busy; recorded in --out")
 @backend_options
 def study_cmd(name, profile, out_dir, device, seed, threads, shard_networks, backend, address):
     """Run a study and write study.json, study.md and its figures to --out."""

@@ -448,7 +448,7 @@ def test_committed_cpu_study_has_the_structure():
 
 
 def test_study_resume_says_which_shards_it_reused(tmp_path, capsys):
-    """Stopped after two of six shards, the rerun says it reused those two (by number and condition) and, with
+    """Stopped after two of four shards (whole conditions), the rerun says it reused those two (by number and condition) and, with
     stderr not a terminal, prints a plain line per shard it writes; a first run reuses none and says nothing of
     it (negative control)."""
     from nnclaims.reports.study_command import execute_study
@@ -459,12 +459,12 @@ def test_study_resume_says_which_shards_it_reused(tmp_path, capsys):
         if done == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt, match="2 of 6 shards are kept"):
+    with pytest.raises(KeyboardInterrupt, match="2 of 4 shards are kept"):
         execute_study(out, "verify", device="cpu", replicates=4, shard_networks=3, on_shard=stop, bar=True)
     first = capsys.readouterr().err
-    assert "resuming" not in first and "study: shard 1/6 written" in first
+    assert "resuming" not in first and "study: shard 1/4 written" in first
     execute_study(out, "verify", device="cpu", replicates=4, shard_networks=3, bar=True)
     err = capsys.readouterr().err
     resumed = [ln for ln in err.splitlines() if ln.startswith("resuming:")]
-    assert len(resumed) == 1 and resumed[0].startswith(f"resuming: reused 2 of 6 shards from {out / 'shards'}: 0 (")
-    assert ", 1 (" in resumed[0] and "study: shard 6/6 written" in err and "study: shard 2/6" not in err
+    assert len(resumed) == 1 and resumed[0].startswith(f"resuming: reused 2 of 4 shards from {out / 'shards'}: 0 (")
+    assert ", 1 (" in resumed[0] and "study: shard 4/4 written" in err and "study: shard 2/4" not in err

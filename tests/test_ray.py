@@ -33,7 +33,8 @@ pytestmark = pytest.mark.slow  # a Ray cluster and studies: the full tier (pytho
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = 4  # per condition of the study's 'verify' profile: 4 conditions, 16 networks, a few seconds
-SHARD = 3  # networks per shard: 6 shards, two of them holding parts of two conditions
+SHARD = 3  # networks per shard: whole conditions only, so 4 shards of 4 networks (a condition is never split)
+SHARDS = 4
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +60,10 @@ def local_study(tmp_path_factory):
     return _numbers(_study(tmp_path_factory.mktemp("local") / "study"))
 
 
-def test_plan_cuts_groups_into_slices_and_keeps_minibatch_groups_whole():
+def test_plan_cuts_groups_at_condition_boundaries_and_keeps_minibatch_groups_whole():
     plan = plan_shards(conditions("verify", NETWORKS), SHARD)
-    assert [s.networks for s in plan] == [4, 3, 3, 2, 3, 1]  # the calibration group trains on minibatches: whole
+    assert [s.networks for s in plan] == [4, 4, 4, 4] and len(plan) == SHARDS  # never a condition split
+    assert [len(s.parts) for s in plan_shards(conditions("verify", NETWORKS), 8)] == [1, 2, 1]  # two per shard
     held = {}
     for s in plan:
         for name, a, b in s.parts:
@@ -76,7 +78,7 @@ def test_study_on_ray_equals_local_whatever_the_workers(ray_cluster, local_study
     """Six shards on 1 or 2 workers, against the local run in three shards: the same study, number for number
     (every network's metrics, every interval, every decision)."""
     study = _study(tmp_path / "s", backend="ray", shard_networks=SHARD, max_in_flight=workers)
-    assert len(list((tmp_path / "s" / "shards").iterdir())) == 6 and study["timing"]["shards"] == 6
+    assert len(list((tmp_path / "s" / "shards").iterdir())) == SHARDS and study["timing"]["shards"] == SHARDS
     assert _numbers(study) == local_study
     assert sum(len(c["per_network"]["ansatz_cos"][0]) for c in local_study["conditions"]) == 4 * NETWORKS
 
@@ -118,7 +120,7 @@ def _kept(out: Path) -> dict:
 
 @pytest.mark.numeric
 def test_study_interrupted_resumes_from_its_shards_locally(local_study, tmp_path):
-    """Ctrl-C after two shards (local backend): they are kept; the rerun computes only the four others, leaves the
+    """Ctrl-C after two shards (local backend): they are kept; the rerun computes only the others, leaves the
     two files as they were, and the study equals the uninterrupted run."""
     out = tmp_path / "s"
 
@@ -126,7 +128,7 @@ def test_study_interrupted_resumes_from_its_shards_locally(local_study, tmp_path
         if done == 2:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt, match="2 of 6 shards are kept"):
+    with pytest.raises(KeyboardInterrupt, match=f"2 of {SHARDS} shards are kept"):
         _study(out, shard_networks=SHARD, on_shard=stop)
     kept = _kept(out)
     assert len(kept) == 2
@@ -137,8 +139,8 @@ def test_study_interrupted_resumes_from_its_shards_locally(local_study, tmp_path
         return run_shard(shard, *args)
 
     study = _study(out, shard_networks=SHARD, work=counted)
-    assert len(ran) == 4 and not set(ran) & {n.removesuffix(".json") for n in kept}
-    assert {k: v for k, v in _kept(out).items() if k in kept} == kept and len(_kept(out)) == 6
+    assert len(ran) == SHARDS - 2 and not set(ran) & {n.removesuffix(".json") for n in kept}
+    assert {k: v for k, v in _kept(out).items() if k in kept} == kept and len(_kept(out)) == SHARDS
     assert study["timing"]["shards_resumed"] == 2
     assert _numbers(study) == local_study
 
@@ -153,7 +155,7 @@ def test_study_interrupted_on_ray_resumes_on_ray(ray_cluster, local_study, tmp_p
         if done == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(KeyboardInterrupt, match="3 of 6 shards are kept"):
+    with pytest.raises(KeyboardInterrupt, match=f"3 of {SHARDS} shards are kept"):
         _study(out, backend="ray", shard_networks=SHARD, on_shard=stop)
     kept = _kept(out)
     study = _study(out, backend="ray", shard_networks=SHARD)
