@@ -31,6 +31,32 @@ def outcomes():
     return get
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plugins_loaded():
+    """Load the entry-point plug-ins once, before any test, so that the registry every test starts from holds them."""
+    from nnclaims.proofs.catalogue import load_plugins
+
+    load_plugins()
+
+
+@pytest.fixture(autouse=True)
+def _registry_restored(_plugins_loaded):
+    """Each test starts from the same registry of claims and sound rewrites: what a test registers in this process
+    (a ``--claims`` file run in-process, an imported example) is removed after it, with the module that registered
+    it, so that a later test's family of decisions (its Bonferroni level) does not depend on the order tests run in."""
+    import sys
+
+    from nnclaims.proofs import catalogue, record
+
+    claims, rewrites, modules = dict(catalogue._REGISTRY), dict(record.SOUND_REWRITES), set(sys.modules)
+    yield
+    catalogue._REGISTRY.clear()
+    catalogue._REGISTRY.update(claims)
+    record.SOUND_REWRITES.clear()
+    record.SOUND_REWRITES.update(rewrites)
+    for name in set(sys.modules) - modules:
+        if name.startswith("nnclaims_user_"):
+            del sys.modules[name]
 
 
 def machine_slowness(seconds: float = 0.3) -> float:

@@ -178,3 +178,4 @@ def test_docs_add_your_own_claim_example_runs(tmp_path):
         assert_mutations_caught("user.relu-net-homogeneous")
     finally:
         sys.path.remove(str(tmp_path))
+        sys.modules.pop("my_claims", None)
