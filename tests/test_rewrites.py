@@ -211,6 +211,9 @@ def property_normalise(rewrite):
 def property_reindex(rewrite):
     @SETTINGS
     @given(permuted_sums(), st.integers(0, 10 ** 6))
+    @example(sp.Sum(A[i, pi(k)], (k, 0, N - 2)), 0)  # k ≤ N − 2: not π's whole range, no bijection to reindex by
+    @example(sp.Sum(B[pi(k)] ** 2, (k, 1, N - 1)), 0)  # k ≥ 1: likewise
+    @example(sp.Sum(B[pi(k)] * C[pi(k), j], (k, 0, N - 1)), 0)  # the whole range: reindexing is sound
     def prop(expr, seed):
         equal_at_explicit_sizes(expr, rewrite(expr, RANGES), seed)
 
