@@ -314,8 +314,10 @@ def panel_table(c: dict) -> tuple[list[str], list[tuple[str, ...]], str] | None:
     at = ("level not stated" if not levels else f"{_pct(levels[0])} (achieved)" if len(levels) == 1
           else f"{_pct(levels[0])} to {_pct(levels[-1])} (achieved, by each cell's n)")
     asked = det.get("table_level")
-    asked = (f", asked {_pct(asked)} per cell" if isinstance(asked, (int, float)) and not isinstance(asked, bool)
-             else "")
+    cells = sum(len(r) for r in table.values())
+    asked = (f", asked {_pct(asked)} per cell (the table's own correction over its {cells} cells, not the claims' "
+             "family): the cells describe, they are not judged; the verdict reads only the preregistered conditions"
+             if isinstance(asked, (int, float)) and not isinstance(asked, bool) else "")
     what = det.get("table_note") if isinstance(det.get("table_note"), str) else "median [interval] status"
     return ["", *map(str, cols)], rows, f"Each cell: {what}; intervals at {at}{asked}."
 

@@ -79,7 +79,9 @@ def test_panel_table_cells_and_caption():
                      "undecidable by design (the measure is undefined on every pair)")]
     # two achieved levels (the cells' n differ): both stated, beside the level asked for
     assert caption == ("Each cell: median of s(A, partner) − s(A, unrelated); intervals at 93.75% to 99.91% "
-                       "(achieved, by each cell's n), asked 99.895% per cell.")
+                       "(achieved, by each cell's n), asked 99.895% per cell (the table's own correction over its 4 "
+                       "cells, not the claims' family): the cells describe, they are not judged; the verdict reads "
+                       "only the preregistered conditions.")
 
 
 def test_panel_table_in_markdown_and_html():
@@ -88,7 +90,8 @@ def test_panel_table_in_markdown_and_html():
     assert "|  | twin | johnson |" in md
     assert "| linear_cka | 0.312 [0.25, 0.375] supported | -0.0625 [-0.5, 0.125] unsupported |" in md
     assert "| max_match | 0.75 [0.625, 0.875] supported | undecidable by design (the measure is undefined on every pair) |" in md
-    assert "intervals at 93.75% to 99.91% (achieved, by each cell's n), asked 99.895% per cell." in md
+    assert ("intervals at 93.75% to 99.91% (achieved, by each cell's n), asked 99.895% per cell (the table's own "
+            "correction over its 4 cells" in md)
     p = _Cells()
     p.feed(render_html(payload))
     assert p.rows == [["", "twin", "johnson"],
