@@ -58,7 +58,7 @@ from nnclaims.caching import cached
 __all__ = ["ALPHA", "ORDER_STATISTIC", "FAMILY_METHOD", "NOT_EVIDENCE", "RESAMPLES", "binomial_cdf",
            "median_interval", "median_with_interval", "judge", "judge_median", "family_level", "min_networks",
            "networks_for", "one_rule", "bootstrap_interval", "condition_summary", "run_seeds", "SEED_STRIDE",
-           "sample_size"]
+           "sample_size", "percent"]
 
 ALPHA = 0.05
 ORDER_STATISTIC = "order statistics (distribution-free, exact binomial level, equal tails)"
@@ -139,6 +139,18 @@ def judge_median(summary: Mapping, threshold: float) -> str:
     if not summary["enough"]:
         return "too few networks"
     return judge(summary["interval"], threshold)
+
+
+def percent(level: float | None) -> str:
+    """A level as a percentage with at most four decimals, enough to tell 99.96 % from 99.9 %; ``None`` → 'level not
+    stated'.
+
+    >>> percent(0.99), percent(1 - 0.05 / 15), percent(None)
+    ('99%', '99.6667%', 'level not stated')
+    """
+    if level is None:
+        return "level not stated"
+    return f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%"
 
 
 def family_level(m: int, *, alpha: float = ALPHA) -> float:

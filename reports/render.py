@@ -26,6 +26,7 @@ import tempfile
 from pathlib import Path
 
 from nnclaims.inputs import InputError, folder_entries
+from nnclaims.numeric.statistics import percent
 
 from .figures import figures_for, png_bytes
 
@@ -157,11 +158,6 @@ def _num(v, fmt: str = ".4g") -> str:
     return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else readable(v)
 
 
-def _pct(level) -> str:
-    """A level as a percentage, at most four decimals: ``0.99 → '99%'``."""
-    return f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%"
-
-
 def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str, str]:
     """``(status, details)`` of one layer record as readable text, shared by the CLI, the Markdown and the HTML.
     ``verdict`` (the claim's): on a conditional or false claim the numeric layer's ``consistent`` is the check of
@@ -190,7 +186,7 @@ def layer_summary(name: str, rec: dict, verdict: str | None = None) -> tuple[str
         if rec.get("interval"):
             lo, hi = rec["interval"]
             level = rec.get("ci_level")
-            at = f" at {_pct(level)} (achieved)" if level else " (level not stated)"
+            at = f" at {percent(level)} (achieved)" if level else " (level not stated)"
             parts.append(f"interval [{_num(lo, '.3g')}, {_num(hi, '.3g')}]{at}")
     if name == "numeric" and status not in ("absent", "not run", "error"):
         as_stated = rec.get("as_stated") or "not checked"
@@ -274,7 +270,7 @@ def run_rows(c: dict) -> list[tuple[str, ...]]:
         level = new.get("ci_level")
         rows.append((name, (_iv(old) + f" ({old.get('ci_method', '')}, n = {old.get('n', '?')})") if old else "—",
                      (_iv(new) + f" ({run})") if new else "—",
-                     _pct(level) if level else "—", str(new.get("n", "—"))))
+                     percent(level) if level else "—", str(new.get("n", "—"))))
     return rows
 
 
@@ -311,11 +307,11 @@ def panel_table(c: dict) -> tuple[list[str], list[tuple[str, ...]], str] | None:
     rows = [(str(name), *(_table_cell(r[k]) if k in r else "—" for k in cols)) for name, r in table.items()]
     levels = sorted({x["ci_level"] for r in table.values() for x in r.values()
                      if isinstance(x.get("ci_level"), (int, float)) and not isinstance(x.get("ci_level"), bool)})
-    at = ("level not stated" if not levels else f"{_pct(levels[0])} (achieved)" if len(levels) == 1
-          else f"{_pct(levels[0])} to {_pct(levels[-1])} (achieved, by each cell's n)")
+    at = ("level not stated" if not levels else f"{percent(levels[0])} (achieved)" if len(levels) == 1
+          else f"{percent(levels[0])} to {percent(levels[-1])} (achieved, by each cell's n)")
     asked = det.get("table_level")
     cells = sum(len(r) for r in table.values())
-    asked = (f", asked {_pct(asked)} per cell (the table's own correction over its {cells} cells, not the claims' "
+    asked = (f", asked {percent(asked)} per cell (the table's own correction over its {cells} cells, not the claims' "
              "family): the cells describe, they are not judged; the verdict reads only the preregistered conditions"
              if isinstance(asked, (int, float)) and not isinstance(asked, bool) else "")
     what = det.get("table_note") if isinstance(det.get("table_note"), str) else "median [interval] status"

@@ -50,7 +50,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from nnclaims.numeric.statistics import NOT_EVIDENCE, family_level, one_rule
+from nnclaims.numeric.statistics import NOT_EVIDENCE, family_level, one_rule, percent
 from nnclaims.proofs.catalogue import Claim, claims, empirical_family, get_claim, resolve
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
 
@@ -138,8 +138,8 @@ def _numeric_consistent(num: NumericResult, claim: Claim) -> str | None:
             return (f"numeric status '{num.status}' contradicts its interval [{num.interval[0]:.3g}, "
                     f"{num.interval[1]:.3g}] against threshold {num.threshold}")
         if num.status == "supported" and num.ci_level is not None and num.ci_level < level - LEVEL_SLACK:
-            return (f"numeric status 'supported' from an interval at {_pct(num.ci_level)}, below the family level "
-                    f"{_pct(level)}")
+            return (f"numeric status 'supported' from an interval at {percent(num.ci_level)}, below the family level "
+                    f"{percent(level)}")
         for name, cond in _preregistered_conditions(num, claim).items():
             problem = _condition_status(name, cond, num.threshold, level)[1]
             if problem:
@@ -297,13 +297,6 @@ def _family_level(claim: Claim) -> float:
     return family_level(size, alpha=fam["alpha"])
 
 
-def _pct(level: float | None) -> str:
-    """An achieved level as a percentage, with enough digits to tell 99.96 % from 99.9 %."""
-    if level is None:
-        return "level not stated"
-    return f"{100 * level:.4f}".rstrip("0").rstrip(".") + "%"
-
-
 def _preregistered_conditions(num: NumericResult, claim: Claim) -> dict:
     """The record's conditions that the claim preregistered (others are reported, never judged)."""
     allowed = claim.preregistered.conditions if claim.preregistered else ()
@@ -324,7 +317,7 @@ def _condition_status(name: str, cond: dict, threshold: float, level: float) -> 
         return stated, f"condition {name!r} is called {stated} without an interval"
     ci_level = cond.get("ci_level")
     if ci_level is not None and ci_level < level - LEVEL_SLACK:
-        want, why = "too few networks", f"its interval reaches only {_pct(ci_level)} < family level {_pct(level)}"
+        want, why = "too few networks", f"its interval reaches only {percent(ci_level)} < family level {percent(level)}"
     elif iv[0] < threshold:
         want, why = "unsupported", f"its interval [{iv[0]:.3g}, {iv[1]:.3g}] reaches below threshold {threshold:g}"
     else:
@@ -349,7 +342,7 @@ def _show_condition(name: str, cond: dict) -> str:
     iv = cond.get("interval")
     if iv is None:
         return f"{name} ({SYNONYMS.get(cond.get('status'), cond.get('status'))})"
-    text = f"{name}: {cond.get('value', float('nan')):.4g} [{iv[0]:.3g}, {iv[1]:.3g}] at {_pct(cond.get('ci_level'))}"
+    text = f"{name}: {cond.get('value', float('nan')):.4g} [{iv[0]:.3g}, {iv[1]:.3g}] at {percent(cond.get('ci_level'))}"
     if cond.get("n") is not None:
         text += f", n = {cond['n']}"
     null = cond.get("beyond_null")
@@ -369,12 +362,12 @@ def _decide_empirical(claim: Claim, num: NumericResult | None):
         return Verdict.OPEN, "no usable numeric statistic yet", None
     level = _family_level(claim)
     pre = claim.preregistered
-    family = f"family of {empirical_family()['size']} decisions, Bonferroni level {_pct(level)}"
+    family = f"family of {empirical_family()['size']} decisions, Bonferroni level {percent(level)}"
     if pre is None or not pre.conditions:
         lo, hi = num.interval
         status, _ = _condition_status("the statistic", _single(num), num.threshold, level)
         cmp = {"supported": ">=", "unsupported": "<"}.get(status, "vs")
-        line = (f"{num.statistic} = {num.value:.4g} ({_pct(num.ci_level)} interval [{lo:.3g}, {hi:.3g}]) {cmp} "
+        line = (f"{num.statistic} = {num.value:.4g} ({percent(num.ci_level)} interval [{lo:.3g}, {hi:.3g}]) {cmp} "
                 f"threshold {num.threshold:g} over {num.networks} networks")
         if num.ci_level is not None:
             line += f"; {family}"
