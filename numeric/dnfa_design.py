@@ -11,7 +11,7 @@ correction and the decision rule.  :mod:`numeric.dnfa_study` runs it; the catalo
 ``dnfa.isotropy-holds-trained`` is built from it (:func:`preregistration`), so the two cannot drift apart.
 
 >>> [len(condition_names(p)) for p in PROFILES], networks("cpu"), networks("verify", 16)
-([4, 3, 14, 58], 308, 64)
+([4, 3, 18, 71], 396, 64)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ __all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS
            "condition_names", "networks", "sweep_scales", "preregistration", "all_condition_names", "RULE",
            "sweep_name", "family", "replicates", "seed0", "seed_range", "SEEN_BEFORE", "EXPLORATORY_SEEDS",
            "CONFIRMATORY_BASE", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
-           "DECISIONS_PER_CONDITION"]
+           "DECISIONS_PER_CONDITION", "ADDED", "OFFICIAL_TRAINING", "width_name", "SEED_BLOCK"]
 
 DESIGN_DATE = "2026-12-03"  # this revision (issues 25 and 26); the first registration: 2026-12-01
 FIRST_DESIGN_DATE = "2026-12-01"
@@ -49,8 +49,10 @@ SAMPLE_SIZE_RULE = (f"per condition, the least n at which a condition where {FRA
 #: constant baseline's: 1 − accuracy over 1 − the majority-class rate for class data, test loss over the zero
 #: predictor's for teacher data) lies below this: the networks at least halve the baseline's error
 LEARNED_BELOW = 0.5
-#: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + 1,000 · condition index, networks seed0 + k
+#: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + SEED_BLOCK · condition index, networks seed0 + k
+#: (k < SEED_BLOCK, so no two conditions of a run share a seed; conditions added later take the next indices)
 CONFIRMATORY_BASE = 1_000_000_000
+SEED_BLOCK = 1000
 EXPLORATORY_SEEDS = (0, 999_999)
 SEEN_BEFORE = ("Exploratory, seen before this registration: the first design's CPU run (reports/dnfa-study-cpu at "
                "commit ac931ba, 184 networks, network seeds 0–34,003, i.e. --seed 0 below 1,000,000) and every "
@@ -142,7 +144,9 @@ class Condition:
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of one run of the design (the networks per condition follow from the family: :func:`replicates`)."""
+    """Sizes of one run of the design (the networks per condition follow from the family: :func:`replicates`).
+    ``added``: the conditions added in this revision (issue 26), run after the sweep so that every earlier
+    condition keeps its index and seeds; ``axis_widths``: the widths of the calibration's width axis."""
 
     name: str
     d: int  # teacher input dimension
@@ -156,6 +160,8 @@ class Profile:
     named: tuple  # which named conditions run
     paper_width: int
     paper_n: int
+    added: tuple = ()
+    axis_widths: tuple = ()
 
 
 def sweep_scales(levels: int) -> tuple:
@@ -172,6 +178,18 @@ NAMED = ("paper (calibration)", "base: rank-1 teacher, SGD", "full-rank teacher"
 CPU_DROPPED = ("no bias", "SGD, smaller learning rate (0.02)", "cross-entropy, breast cancer",
                "the sweep's depths 1, 3, 4 and scales ×0.105, ×0.457, ×2")
 CPU_NAMED = tuple(n for n in NAMED if n not in CPU_DROPPED)
+#: the official code's training as far as it can be followed here (issue 26): raw [0, 1] pixels, nn.MSELoss()'s mean
+OFFICIAL_TRAINING = "paper, official training (raw inputs, mean loss)"
+#: conditions added in this revision (issue 26), after the sweep (new seed indices); the width axes follow them
+ADDED = (OFFICIAL_TRAINING, "paper, raw inputs", "paper, mean loss", "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D",
+         "paper setting, MNIST-1D", "paper setting, MNIST-1D, official training (raw inputs, mean loss)")
+CPU_ADDED = (OFFICIAL_TRAINING, "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D")
+CPU_DROPPED_ADDED = tuple(n for n in ADDED if n not in CPU_ADDED)
+
+
+def width_name(data: str, width: int) -> str:
+    """A condition of the calibration's width axis: the paper's setting on ``data`` at hidden width ``width``."""
+    return f"paper, width {width}" if data == "digits" else f"paper setting, MNIST-1D, width {width}"
 
 PROFILES = {
     "verify": Profile("verify", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), depths=(),
@@ -182,9 +200,11 @@ PROFILES = {
                   named=("base: rank-1 teacher, SGD", "small init (x0.1), SGD", "cross-entropy, digits"),
                   paper_width=64, paper_n=256),
     "cpu": Profile("cpu", d=16, width=64, wide=256, n=256, n_test=256, cap=4000, scales=(0.05, 0.219, 0.956),
-                   depths=(2,), named=CPU_NAMED, paper_width=128, paper_n=512),
+                   depths=(2,), named=CPU_NAMED, paper_width=128, paper_n=512, added=CPU_ADDED,
+                   axis_widths=((("digits", 256),))),
     "gpu": Profile("gpu", d=32, width=256, wide=1024, n=1024, n_test=512, cap=8000, scales=sweep_scales(11),
-                   depths=(1, 2, 3, 4), named=NAMED, paper_width=1024, paper_n=1000),
+                   depths=(1, 2, 3, 4), named=NAMED, paper_width=1024, paper_n=1000, added=ADDED,
+                   axis_widths=tuple((data, w) for data in ("digits", "mnist1d") for w in (128, 256, 512))),
 }
 
 
@@ -201,10 +221,15 @@ def _named(p: Profile) -> dict:
     b = _base(p)
     r = dataclasses.replace
     digits = dict(d=64, q=10, data="digits", n=min(p.n, 1000), n_test=min(p.n_test, 797))
+    mnist1d = dict(d=40, q=10, data="mnist1d", n=min(p.n, 4000), n_test=min(p.n_test, 1000))  # 5,000 signals
+    # the paper's main.py: ReLU, no biases, depth 3, SGD lr 0.1, batch 128, MSE on one-hot targets, default init
+    paper = dict(widths=(p.paper_width,) * 3, bias=False, lr=0.1, batch_size=128)
+    cal = r(b, **paper, **{**digits, "n": min(p.paper_n, 1000), "n_test": min(p.n_test, 797)})
+    cal1d = r(b, **paper, **{**mnist1d, "n": min(p.paper_n, 4000)})
+    official = dict(inputs="raw", loss_norm="mean")  # the official code's data scaling and nn.MSELoss()
+    axis = {width_name(data, w): r(cal if data == "digits" else cal1d, widths=(w,) * 3) for data, w in p.axis_widths}
     return {
-        # the paper's main.py: ReLU, no biases, depth 3, SGD lr 0.1, batch 128, MSE on one-hot targets, default init
-        "paper (calibration)": r(b, widths=(p.paper_width,) * 3, bias=False, lr=0.1, batch_size=128,
-                                 **{**digits, "n": min(p.paper_n, 1000), "n_test": min(p.n_test, 797)}),
+        "paper (calibration)": cal,
         "base: rank-1 teacher, SGD": b,
         "full-rank teacher": r(b, teacher_rank=p.d),
         "no bias": r(b, bias=False),
@@ -219,6 +244,14 @@ def _named(p: Profile) -> dict:
         "cross-entropy, breast cancer": r(b, d=30, q=2, data="breast-cancer", loss="xent", lr=0.1,
                                           n=min(p.n, 400), n_test=min(p.n_test, 169)),
         "wide": r(b, widths=(p.wide, p.wide)),
+        OFFICIAL_TRAINING: r(cal, **official),
+        "paper, raw inputs": r(cal, inputs="raw"),
+        "paper, mean loss": r(cal, loss_norm="mean"),
+        "MSE, MNIST-1D": r(b, lr=0.1, **mnist1d),
+        "small init (x0.1), MSE, MNIST-1D": r(b, lr=0.1, init_scale=0.1, **mnist1d),
+        "paper setting, MNIST-1D": cal1d,
+        "paper setting, MNIST-1D, official training (raw inputs, mean loss)": r(cal1d, **official),
+        **axis,
     }
 
 
@@ -226,7 +259,7 @@ def _factors(spec) -> dict:
     return {"depth": len(spec.widths), "width": spec.widths[0], "bias": spec.bias, "init_scale": spec.init_scale,
             "optimizer": spec.optimizer, "lr": spec.lr, "loss": spec.loss,
             "data": (f"teacher rank {spec.teacher_rank}" if spec.data == "teacher" else spec.data),
-            "batch": spec.batch_size or "full"}
+            "batch": spec.batch_size or "full", "inputs": spec.inputs, "loss_norm": spec.loss_norm}
 
 
 def _group(spec) -> str:
@@ -238,9 +271,11 @@ def sweep_name(depth: int, scale: float) -> str:
 
 
 def condition_names(profile: str) -> tuple:
-    """The profile's condition names, in order (computed without building any spec)."""
+    """The profile's condition names, in order (computed without building any spec): the named conditions, the
+    sweep, then the conditions added in this revision and the width axis (new seed indices, :func:`seed0`)."""
     p = PROFILES[profile]
-    return tuple(p.named) + tuple(sweep_name(depth, s) for depth in p.depths for s in p.scales)
+    return (tuple(p.named) + tuple(sweep_name(depth, s) for depth in p.depths for s in p.scales) + tuple(p.added)
+            + tuple(width_name(data, w) for data, w in p.axis_widths))
 
 
 def family(profile: str) -> dict:
@@ -248,7 +283,7 @@ def family(profile: str) -> dict:
     (:data:`DECISIONS_PER_CONDITION` per condition), Bonferroni.
 
     >>> f = family("cpu"); f["size"], round(f["level"], 5)
-    (42, 0.99881)
+    (54, 0.99907)
     """
     from .statistics import FAMILY_METHOD, family_level
 
@@ -270,7 +305,7 @@ def replicates(profile: str) -> int:
 
 def seed0(index: int, seed: int = 0) -> int:
     """The first network seed of condition ``index`` in a run with ``--seed seed`` (confirmatory range)."""
-    return CONFIRMATORY_BASE + 1_000_000 * seed + 1000 * index
+    return CONFIRMATORY_BASE + 1_000_000 * seed + SEED_BLOCK * index
 
 
 def conditions(profile: str, replicates_: int | None = None, seed: int = 0) -> tuple:
@@ -279,18 +314,25 @@ def conditions(profile: str, replicates_: int | None = None, seed: int = 0) -> t
     ``replicates_`` overrides the sample-size rule (``verify`` takes it from ``--networks``)."""
     p = PROFILES[profile]
     R = replicates_ or (replicates(profile) if profile != "verify" else 16)
+    if R > SEED_BLOCK:
+        raise ValueError(f"at most {SEED_BLOCK} networks per condition (its block of seeds; got {R})")
     out = []
     named = _named(p)
-    for name in p.named:
+
+    def add(name):
         spec = named[name]
         out.append(Condition(name, spec, R, _group(spec), _factors(spec), calibration=name.startswith("paper"),
                              seed0=seed0(len(out), seed)))
+    for name in p.named:
+        add(name)
     b = _base(p)
     for depth in p.depths:
         for s in p.scales:
             spec = dataclasses.replace(b, widths=(p.width,) * depth, optimizer="adam", lr=1e-3, init_scale=s)
             out.append(Condition(sweep_name(depth, s), spec, R, _group(spec), _factors(spec),
                                  seed0=seed0(len(out), seed)))
+    for name in tuple(p.added) + tuple(width_name(data, w) for data, w in p.axis_widths):
+        add(name)
     if [c.name for c in out] != list(condition_names(profile)):
         raise AssertionError("condition names out of step with condition_names")
     return tuple(out)

@@ -41,7 +41,7 @@ def test_catalogue_preregistration_is_the_design(claim_id):
 
 def test_design_doc_lists_every_named_condition_and_the_rule():
     doc = (ROOT / "numeric" / "dnfa_study_design.md").read_text()
-    for name in D.NAMED:
+    for name in D.NAMED + D.ADDED:
         assert f"`{name}`" in doc, name
     for needle in ("Bonferroni", "0.9", "2736023c725d4f1031c622f5297fbc861fd7d4f9", "exploratory", "confirmatory",
                    "too few networks", "undecidable by design", "did not learn", "spectrum-matched", "Gap to the paper"):
@@ -69,15 +69,61 @@ def test_family_is_every_decision_and_n_follows_the_written_rule():
 def test_profiles_cover_the_factors_and_seeds_are_confirmatory():
     for profile in ("cpu", "gpu"):
         conds = D.conditions(profile)
-        assert [c.name for c in conds if c.calibration] == ["paper (calibration)"]
+        cal = [c.name for c in conds if c.calibration]
+        assert cal[0] == "paper (calibration)" and all(n.startswith("paper") for n in cal)
+        assert D.OFFICIAL_TRAINING in cal
         lo, hi = D.seed_range(conds)
         assert lo >= D.CONFIRMATORY_BASE and lo > D.EXPLORATORY_SEEDS[1]
-        starts = sorted(c.seed0 for c in conds)
-        assert all(b - a >= c.replicates for a, b, c in zip(starts, starts[1:], conds))  # disjoint seeds
+        seeds = [s for c in conds for s in range(c.seed0, c.seed0 + c.replicates)]
+        assert len(seeds) == len(set(seeds)) == D.networks(profile)  # no seed used by two conditions
         f = [c.factors for c in conds]
         small = {x["data"] for x in f if x["init_scale"] == 0.1}
-        assert {"teacher rank 1", "digits"} <= small and any(d.startswith("teacher rank") and d != "teacher rank 1"
-                                                            for d in small)
+        assert {"teacher rank 1", "digits", "mnist1d"} <= small and any(
+            d.startswith("teacher rank") and d != "teacher rank 1" for d in small)
+        # the width axis of the paper's setting: CPU 128-256, GPU up to the paper's 1,024 on both real data sets
+        widths = {(x["data"], x["width"]) for x in f if x["depth"] == 3 and x["batch"] == 128}
+        want = {("digits", 128), ("digits", 256)} if profile == "cpu" else {
+            (d, w) for d in ("digits", "mnist1d") for w in (128, 256, 512, 1024)}
+        assert want <= widths, want - widths
+    assert set(D.condition_names("cpu")) <= set(D.condition_names("gpu"))
+    assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
+
+
+def test_official_training_differs_from_the_calibration_only_in_inputs_and_loss():
+    """The official-training calibration is the paper's setting with the official code's data scaling (raw
+    pixels) and nn.MSELoss()'s mean; every other field equal (the negative control: the calibration itself is
+    not the official training)."""
+    by = {c.name: c for c in D.conditions("gpu")}
+    cal, off = by["paper (calibration)"].spec, by[D.OFFICIAL_TRAINING].spec
+    assert (off.inputs, off.loss_norm) == ("raw", "mean") and (cal.inputs, cal.loss_norm) == ("standardised", "half-sum")
+    assert dataclasses.replace(off, inputs="standardised", loss_norm="half-sum") == cal
+    assert by["paper, raw inputs"].spec == dataclasses.replace(cal, inputs="raw")
+    assert by["paper, mean loss"].spec == dataclasses.replace(cal, loss_norm="mean")
+    assert by["paper setting, MNIST-1D"].spec.data == "mnist1d" and by["MSE, MNIST-1D"].spec.init_scale == 1.0
+
+
+def test_conditions_of_the_committed_study_keep_their_seeds():
+    """Conditions added in this revision take new seed indices after the earlier ones: every condition the
+    committed CPU study ran still has the seeds it had there, and no added condition reuses them."""
+    if not COMMITTED.exists():
+        pytest.skip("the committed CPU study is not in this checkout")
+    study = json.loads(COMMITTED.read_text())
+    by = {c.name: c for c in D.conditions("cpu")}
+    old = {c["name"]: c["seeds"] for c in study["conditions"]}
+    for name, seeds in old.items():
+        c = by[name]
+        assert [c.seed0, c.seed0 + c.replicates - 1] == seeds, name
+    used = {s for a, b in old.values() for s in range(a, b + 1)}
+    for name in set(by) - set(old):
+        assert not used & set(range(by[name].seed0, by[name].seed0 + by[name].replicates)), name
+
+
+def test_study_help_states_each_profiles_counts(capsys):
+    """The --profile help gives each profile's conditions and networks as the design computes them."""
+    code, stdout, _ = run(capsys, "study", "--help")
+    text = " ".join(stdout.split())
+    for profile in ("cpu", "gpu", "ci"):
+        assert f"{profile}: {len(D.condition_names(profile))} conditions, {D.networks(profile):,} networks" in text
     assert set(D.condition_names("cpu")) <= set(D.condition_names("gpu"))
     assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
 
