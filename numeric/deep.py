@@ -60,8 +60,9 @@ class DeepSpec:
 
     ``loss_norm`` (MSE only), for outputs :math:`f(x) \in \mathbb R^q` and targets :math:`y` over n samples:
     ``half-sum`` (the default) is :math:`L_{hs} = \frac1n\sum_x \tfrac12\|f(x) - y\|^2`, half the sum over
-    outputs, mean over samples; ``mean`` is the official code's ``nn.MSELoss()`` (aradha/deep_neural_feature_ansatz
-    at 2736023), the mean over outputs and samples, :math:`L_m = \frac1{nq}\sum_x \|f(x) - y\|^2`.  Hence
+    outputs, mean over samples; ``mean`` is the official code's loss (aradha/deep_neural_feature_ansatz at 2736023,
+    ``trainer.py``: ``torch.mean(torch.pow(output - target, 2))``, i.e. ``nn.MSELoss()``), the mean over outputs
+    and samples, :math:`L_m = \frac1{nq}\sum_x \|f(x) - y\|^2`.  Hence
     :math:`L_m = \frac2q L_{hs}` and :math:`\nabla_\theta L_m = \frac2q \nabla_\theta L_{hs}` exactly: at
     q = 10 the official gradient is 1/5 of ours (q = 2: equal), so SGD at one learning rate takes steps 2/q as
     long.  The training criterion is relative to the zero predictor's loss under the same normalisation, so it
@@ -227,7 +228,7 @@ def _loss_fn(spec: DeepSpec, base: nn.Module):
         out = functional_call(base, p, (x,))
         if spec.loss == "xent":
             return nn.functional.cross_entropy(out, y)
-        if spec.loss_norm == "mean":  # the official code's nn.MSELoss(): mean over outputs and samples
+        if spec.loss_norm == "mean":  # the official code's torch.mean((f - y)^2): mean over outputs and samples
             return ((out - y) ** 2).mean()
         return 0.5 * ((out - y) ** 2).sum(-1).mean()
     return one

@@ -89,17 +89,23 @@ def test_profiles_cover_the_factors_and_seeds_are_confirmatory():
     assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
 
 
-def test_official_training_differs_from_the_calibration_only_in_inputs_and_loss():
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_official_training_differs_from_the_calibration_only_in_inputs_loss_and_length(profile):
     """The official-training calibration is the paper's setting with the official code's data scaling (raw
-    pixels) and nn.MSELoss()'s mean; every other field equal (the negative control: the calibration itself is
-    not the official training)."""
-    by = {c.name: c for c in D.conditions("gpu")}
+    pixels), its mean loss and its length (500 epochs of n // 128 steps, no criterion); every other field equal
+    (the negative control: the calibration itself is not the official training)."""
+    by = {c.name: c for c in D.conditions(profile)}
     cal, off = by["paper (calibration)"].spec, by[D.OFFICIAL_TRAINING].spec
-    assert (off.inputs, off.loss_norm) == ("raw", "mean") and (cal.inputs, cal.loss_norm) == ("standardised", "half-sum")
-    assert dataclasses.replace(off, inputs="standardised", loss_norm="half-sum") == cal
-    assert by["paper, raw inputs"].spec == dataclasses.replace(cal, inputs="raw")
-    assert by["paper, mean loss"].spec == dataclasses.replace(cal, loss_norm="mean")
-    assert by["paper setting, MNIST-1D"].spec.data == "mnist1d" and by["MSE, MNIST-1D"].spec.init_scale == 1.0
+    assert (off.inputs, off.loss_norm, off.target) == ("raw", "mean", 0.0)
+    assert (cal.inputs, cal.loss_norm) == ("standardised", "half-sum") and cal.target > 0
+    assert off.steps == D.OFFICIAL_EPOCHS * (cal.n // 128) and cal.batch_size == 128
+    assert dataclasses.replace(off, inputs="standardised", loss_norm="half-sum", target=cal.target,
+                               steps=cal.steps) == cal
+    if profile == "gpu":
+        assert by["paper, raw inputs"].spec == dataclasses.replace(cal, inputs="raw")
+        assert by["paper, mean loss"].spec == dataclasses.replace(cal, loss_norm="mean", steps=5 * cal.steps)
+        assert by["paper setting, MNIST-1D"].spec.data == "mnist1d"
+    assert by["MSE, MNIST-1D"].spec.data == "mnist1d" and by["MSE, MNIST-1D"].spec.init_scale == 1.0
 
 
 def test_conditions_of_the_committed_study_keep_their_seeds():
@@ -514,3 +520,38 @@ def test_study_resume_says_which_shards_it_reused(tmp_path, capsys):
     resumed = [ln for ln in err.splitlines() if ln.startswith("resuming:")]
     assert len(resumed) == 1 and resumed[0].startswith(f"resuming: reused 2 of 4 shards from {out / 'shards'}: 0 (")
     assert ", 1 (" in resumed[0] and "study: shard 4/4 written" in err and "study: shard 2/4" not in err
+
+
+def test_added_conditions_run_end_to_end_at_a_tiny_size(monkeypatch):
+    """The conditions added for issue 26 (official training with no criterion, raw inputs and the mean loss;
+    MNIST-1D at two initial scales; the width axis), shrunk to 4 networks and a few steps, go through the study's
+    own shard runner, assembly and report: the official training counts every network (no criterion), the others
+    only those that met it, and every condition reports test accuracy and a learned decision."""
+    from nnclaims.numeric import dnfa_study as S
+    from nnclaims.reports.study_report import render_study_md
+
+    added = [c for c in D.conditions("cpu", 4) if c.name in D.ADDED or c.name.startswith("paper, width")]
+    assert len(added) == 4
+
+    def shrink(c):
+        s = c.spec
+        small = dataclasses.replace(s, widths=(6,) * len(s.widths), n=min(s.n, 128), n_test=40,
+                                    steps=min(s.steps, 24), check_every=8)
+        return dataclasses.replace(c, spec=small, group=repr(dataclasses.replace(small, init_scale=1.0)))
+
+    conds = tuple(shrink(c) for c in added)
+    monkeypatch.setattr(S, "study_conditions", lambda profile, replicates=None, seed=0: conds)
+    results = {sh.index: S.run_shard(sh, "cpu", 4, 0, "cpu", threads=1) for sh in S.plan_shards(conds)}
+    study = S.assemble_study("cpu", conds, results, device="cpu")
+    by = {c["name"]: c for c in study["conditions"]}
+    official = by[D.OFFICIAL_TRAINING]
+    assert official["criterion_met"] == 4 and official["spec"]["target"] == 0.0  # fixed length: every network
+    assert official["factors"]["inputs"] == "raw" and official["factors"]["loss_norm"] == "mean"
+    assert "paper_code_replica" in official["metrics"]  # a calibration condition
+    assert by["MSE, MNIST-1D"]["factors"]["data"] == "mnist1d"
+    for c in study["conditions"]:
+        assert c["learned"]["status"] in ("learned", "did not learn", "too few networks")
+        if c["criterion_met"]:
+            assert 0 <= c["network_metrics"]["test"]["median"] <= 1
+    md = render_study_md(study)
+    assert all(f"| {c.name} |" in md for c in conds)
