@@ -20,8 +20,8 @@ dnfa-study              ``nnclaims study dnfa --profile gpu --out dnfa-study-gpu
 bench-curvature         ``python -m nnclaims.reports.bench curvature --networks 1024``                    60
 ======================  ===========================================================================  =======
 
-The report needs z3 (symbolic and search layers) and latex2mathml; the GPU machine has neither, so they travel
-as wheels: ``python -m nnclaims.reports.gpu --prepare .whl`` (here, with the registry) downloads them for the GPU
+The report needs z3 (symbolic and search layers) and latex2mathml, and the DNFA study mnist1d (with requests);
+the GPU machine has none of them, so they travel as wheels: ``python -m nnclaims.reports.gpu --prepare .whl`` (here, with the registry) downloads them for the GPU
 machine's Python and builds this package's wheel, and ``reports/gpu.sh`` installs ``.whl/*.whl`` there before it
 starts this module.
 """
