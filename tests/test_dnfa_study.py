@@ -118,6 +118,13 @@ def test_not_evidence_statuses():
     assert condition_decision(I, capped, LEARNED, 0.9)["status"] == "undecidable by design"
     reachable = _metrics((0.99,), (0.5,), iso=(0.95,), rank=(0.95,))
     assert condition_decision(I, reachable, LEARNED, 0.9)["status"] == "supported"
+    # the median's interval decides, not the sample maximum: one network whose rank allows 0.9 does not make the
+    # condition decidable when the median bound lies below 0.9, and a median bound whose interval reaches 0.9 does
+    one_high = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.8,))
+    one_high["isotropy_rank_bound"][0]["max"] = 0.99
+    assert condition_decision(I, one_high, LEARNED, 0.9)["status"] == "undecidable by design"
+    straddles = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.89,))  # interval [0.89, 0.91] reaches 0.9
+    assert condition_decision(I, straddles, LEARNED, 0.9)["status"] == "unsupported"
 
 
 def test_learned_decision_against_the_baseline():
