@@ -666,7 +666,7 @@ def assemble_study(profile: str, conds, results: dict, *, device: str, threshold
             "metrics_defined": METRICS,
             "seeds": {"confirmatory": list(seed_range(conds)), "exploratory": list(EXPLORATORY_SEEDS),
                       "seen_before": SEEN_BEFORE},
-            "exploratory": _exploratory(),
+            "exploratory": _exploratory(), "exploratory_previous": _exploratory_previous(),
             "networks": networks, "conditions": out_conditions, "claims": claims,
             "timing": {"total_seconds": round(timing.pop("total_seconds", train_seconds + metric_seconds), 2),
                        "train_seconds": round(train_seconds, 2),
@@ -684,6 +684,13 @@ def _exploratory() -> dict:
     from .dnfa_exploratory import EXPLORATORY
 
     return EXPLORATORY
+
+
+def _exploratory_previous() -> dict:
+    """The previous revision's confirmatory run (seen before this design; :mod:`numeric.dnfa_exploratory`)."""
+    from .dnfa_exploratory import PREVIOUS
+
+    return PREVIOUS
 
 
 def _load():

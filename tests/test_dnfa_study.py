@@ -339,6 +339,8 @@ def check_study_structure(study: dict) -> None:
     lo, hi = study["seeds"]["confirmatory"]
     assert lo >= D.CONFIRMATORY_BASE and study["seeds"]["exploratory"] == list(D.EXPLORATORY_SEEDS)
     assert study["exploratory"]["conditions"] and "seen before" in study["seeds"]["seen_before"]
+    prev = study["exploratory_previous"]  # the previous revision's run, seen before this one: below its seeds
+    assert prev["conditions"] and prev["seeds"][1] < lo and prev["seeds"][1] <= D.EXPLORATORY_SEEDS[1]
     for c in conds:
         assert len(c["per_network"]["criterion_met"]) == c["networks"]
         assert c["criterion_met"] + c["criterion_not_met"] == c["networks"]
@@ -435,7 +437,7 @@ def test_study_ci_profile_reproduces_the_committed_fixture(tmp_path, capsys):
     assert study["reference"]["commit"] == "2736023c725d4f1031c622f5297fbc861fd7d4f9"
     md = (out / "study.md").read_text()
     for needle in ("## Answers", "Exploratory and confirmatory side by side", "Trained minus initial",
-                   "Nulls, controls and the rank bound", "Science-era"):
+                   "Nulls, controls and the rank bound", "Science-era", "Also seen before this design"):
         assert needle in md, needle
     problems = compare_digests(ci_digest(study), json.loads(FIXTURE.read_text()), CI_TOLERANCE)
     assert problems == [], problems[:10]
