@@ -39,7 +39,7 @@ def test_similarity_question_panel_follows_the_one_rule(outcomes):
     # the default run is the confirmatory one, on the registered range, which the exploratory run never touched
     lo, hi = pre.confirmatory_seeds
     assert det["run"] == "confirmatory" and lo <= det["seeds"][0] <= det["seeds"][1] <= hi
-    assert pre.exploratory_seeds[1] < lo and set(det["exploratory"]["conditions"]) == set(pre.conditions)
+    assert pre.exploratory_seeds[1] < lo and set(det["exploratory"]) == set(pre.conditions)
 
 
 def test_z_scored_measures_see_a_relu_twin_as_identical_and_noise_as_different():
