@@ -26,7 +26,7 @@ __all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS
            "CONFIRMATORY_BASE", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
            "DECISIONS_PER_CONDITION", "ADDED", "OFFICIAL_TRAINING", "OFFICIAL_EPOCHS", "width_name", "SEED_BLOCK"]
 
-DESIGN_DATE = "2026-12-03"  # this revision (issues 25 and 26); the first registration: 2026-12-01
+DESIGN_DATE = "2026-12-04"  # this revision (issues 25 and 26); earlier: 2026-12-03, the first 2026-12-01
 FIRST_DESIGN_DATE = "2026-12-01"
 THRESHOLD = 0.9  # "highly correlated" / "close to isotropic": uncentred cosine at least 0.9 at every hidden layer
 ALPHA = 0.05
@@ -51,14 +51,22 @@ SAMPLE_SIZE_RULE = (f"per condition, the least n at which a condition where {FRA
 LEARNED_BELOW = 0.5
 #: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + SEED_BLOCK · condition index, networks seed0 + k
 #: (k < SEED_BLOCK, so no two conditions of a run share a seed; conditions added later take the next indices)
-CONFIRMATORY_BASE = 1_000_000_000
+CONFIRMATORY_BASE = 2_000_000_000
 SEED_BLOCK = 1000
-EXPLORATORY_SEEDS = (0, 999_999)
+EXPLORATORY_SEEDS = (0, 1_999_999_999)
 SEEN_BEFORE = ("Exploratory, seen before this registration: the first design's CPU run (reports/dnfa-study-cpu at "
                "commit ac931ba, 184 networks, network seeds 0–34,003, i.e. --seed 0 below 1,000,000) and every "
                "earlier `verify` run (--seed 0, seeds below 1,000,000). The small-init conditions, the expected "
                "verdicts (ansatz conditional, isotropy unsupported) and the choice of statistics came from them. "
-               "The confirmatory run uses network seeds from 1,000,000,000 on, never used before.")
+               "Then the 2026-12-03 revision's runs on seeds 1,000,000,000–1,000,999,999: its CPU study (commit "
+               "ddb657f: ansatz conditional, holding only at small init on the rank-1 teacher; isotropy unsupported), "
+               "the reference report's `verify` (whose 20 networks per condition were set after that run was seen, "
+               "on the same seeds) and a trial of the conditions added on 2026-12-04 (calibration ≈ 0.57, width 256 "
+               "≈ 0.45, MNIST-1D at 256 samples did not learn), and one more on 1,000,014,000–1,000,014,021: the official "
+               "scaling and mean loss under the training criterion, where none of 22 networks reached it within 4,000 "
+               "steps (median test accuracy 0.961), so the official-training conditions train the official 500 epochs "
+               "instead. The confirmatory run of this revision uses network "
+               "seeds from 2,000,000,000 on, never used before.")
 
 CLAIMS = {  # claim → (primary metric, what it measures)
     "dnfa.ansatz-holds-trained": ("ansatz_cos", "uncentred cos(W_lᵀW_l, AGOP_l)"),
@@ -118,8 +126,9 @@ RULE = ("Per condition, over the networks that met the training criterion (n of 
         "with its order-statistic interval at the family level 1 − 0.05/m (m = every decision of the run, "
         "Bonferroni), the achieved level recorded. A condition whose n cannot reach that level is 'too few "
         "networks'; one whose median test error ratio's interval does not lie below 0.5 (the networks do not halve "
-        "the constant baseline's error) is 'did not learn'; for isotropy, one where every network's rank caps "
-        "cos(G, I) below 0.9 at some layer is 'undecidable by design'. None of these is evidence either way. "
+        "the constant baseline's error) is 'did not learn'; for isotropy, one where at some layer the interval of "
+        "the median rank bound √(rank G / k) lies below 0.9 (cos(G, I) ≤ √(rank G / k) in every network, so the "
+        "rank caps the median below 0.9) is 'undecidable by design'. None of these is evidence either way. "
         "Otherwise the ansatz holds in the condition when at every hidden layer the interval of cos(WᵀW, AGOP) "
         "lies at or above 0.9 AND the interval of its excess over the spectrum-matched null lies above 0; isotropy "
         "holds when at every layer the interval of cos(G, I) lies at or above 0.9. The claim is supported when it "

@@ -1,4 +1,4 @@
-"""Benchmark: the similarity measures against their fastest independent implementations.
+r"""Benchmark: the similarity measures against their fastest independent implementations.
 
 Speed of the similarity measures, each side by side with its fastest independent implementation, measured in
 one run (run: ``python -m nnclaims.reports.bench_similarity [--points 10000 --neurons 1024] [--svcca DIR]

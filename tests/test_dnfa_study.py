@@ -110,18 +110,21 @@ def test_official_training_differs_from_the_calibration_only_in_inputs_loss_and_
 
 def test_conditions_of_the_committed_study_keep_their_seeds():
     """Conditions added in this revision take new seed indices after the earlier ones: every condition the
-    committed CPU study ran still has the seeds it had there, and no added condition reuses them."""
+    committed CPU study ran has the same seeds relative to its run's first seed (the confirmatory base may move
+    between revisions), and no added condition reuses them."""
     if not COMMITTED.exists():
         pytest.skip("the committed CPU study is not in this checkout")
     study = json.loads(COMMITTED.read_text())
-    by = {c.name: c for c in D.conditions("cpu")}
-    old = {c["name"]: c["seeds"] for c in study["conditions"]}
+    conds = D.conditions("cpu")
+    by, start = {c.name: c for c in conds}, D.seed_range(conds)[0]
+    old_start = study["seeds"]["confirmatory"][0]
+    old = {c["name"]: [s - old_start for s in c["seeds"]] for c in study["conditions"]}
     for name, seeds in old.items():
         c = by[name]
-        assert [c.seed0, c.seed0 + c.replicates - 1] == seeds, name
+        assert [c.seed0 - start, c.seed0 - start + c.replicates - 1] == seeds, name
     used = {s for a, b in old.values() for s in range(a, b + 1)}
     for name in set(by) - set(old):
-        assert not used & set(range(by[name].seed0, by[name].seed0 + by[name].replicates)), name
+        assert not used & set(range(by[name].seed0 - start, by[name].seed0 - start + by[name].replicates)), name
 
 
 def test_study_help_states_each_profiles_counts(capsys):
@@ -170,6 +173,13 @@ def test_not_evidence_statuses():
     assert condition_decision(I, capped, LEARNED, 0.9)["status"] == "undecidable by design"
     reachable = _metrics((0.99,), (0.5,), iso=(0.95,), rank=(0.95,))
     assert condition_decision(I, reachable, LEARNED, 0.9)["status"] == "supported"
+    # the median's interval decides, not the sample maximum: one network whose rank allows 0.9 does not make the
+    # condition decidable when the median bound lies below 0.9, and a median bound whose interval reaches 0.9 does
+    one_high = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.8,))
+    one_high["isotropy_rank_bound"][0]["max"] = 0.99
+    assert condition_decision(I, one_high, LEARNED, 0.9)["status"] == "undecidable by design"
+    straddles = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.89,))  # interval [0.89, 0.91] reaches 0.9
+    assert condition_decision(I, straddles, LEARNED, 0.9)["status"] == "unsupported"
 
 
 def test_learned_decision_against_the_baseline():
@@ -384,6 +394,8 @@ def check_study_structure(study: dict) -> None:
     lo, hi = study["seeds"]["confirmatory"]
     assert lo >= D.CONFIRMATORY_BASE and study["seeds"]["exploratory"] == list(D.EXPLORATORY_SEEDS)
     assert study["exploratory"]["conditions"] and "seen before" in study["seeds"]["seen_before"]
+    prev = study["exploratory_previous"]  # the previous revision's run, seen before this one: below its seeds
+    assert prev["conditions"] and prev["seeds"][1] < lo and prev["seeds"][1] <= D.EXPLORATORY_SEEDS[1]
     for c in conds:
         assert len(c["per_network"]["criterion_met"]) == c["networks"]
         assert c["criterion_met"] + c["criterion_not_met"] == c["networks"]
@@ -480,7 +492,7 @@ def test_study_ci_profile_reproduces_the_committed_fixture(tmp_path, capsys):
     assert study["reference"]["commit"] == "2736023c725d4f1031c622f5297fbc861fd7d4f9"
     md = (out / "study.md").read_text()
     for needle in ("## Answers", "Exploratory and confirmatory side by side", "Trained minus initial",
-                   "Nulls, controls and the rank bound", "Science-era"):
+                   "Nulls, controls and the rank bound", "Science-era", "Also seen before this design"):
         assert needle in md, needle
     problems = compare_digests(ci_digest(study), json.loads(FIXTURE.read_text()), CI_TOLERANCE)
     assert problems == [], problems[:10]
