@@ -335,7 +335,7 @@ def _condition_status(name: str, cond: dict, threshold: float, level: float) -> 
 def _single(num: NumericResult) -> dict:
     """The record's own statistic as a condition (the one decision of a claim without conditions)."""
     return {"status": num.status, "interval": num.interval, "ci_level": num.ci_level, "value": num.value,
-            "beyond_null": num.details.get("beyond_null")}
+            "beyond_null": num.details.get("beyond_null"), "null": num.details.get("null")}
 
 
 def _show_condition(name: str, cond: dict) -> str:
@@ -345,9 +345,25 @@ def _show_condition(name: str, cond: dict) -> str:
     text = f"{name}: {cond.get('value', float('nan')):.4g} [{iv[0]:.3g}, {iv[1]:.3g}] at {percent(cond.get('ci_level'))}"
     if cond.get("n") is not None:
         text += f", n = {cond['n']}"
-    null = cond.get("beyond_null")
-    if null is not None and null.get("interval") is not None:
-        text += f", beyond null {null.get('value', float('nan')):.3g} [{null['interval'][0]:.3g}, {null['interval'][1]:.3g}]"
+    return text + _show_reference(cond)
+
+
+def _show_reference(cond: dict) -> str:
+    """What the statistic is read against besides its threshold: the null's median (the spectra or rank alone),
+    the excess over it with its interval, and for isotropy the median bound the rank allows."""
+    text = ""
+    null = cond.get("null")
+    value = null.get("value") if isinstance(null, dict) else null
+    if isinstance(value, (int, float)):
+        text += f", null {value:.3g}"
+    beyond = cond.get("beyond_null")
+    if beyond is not None and beyond.get("interval") is not None:
+        text += (f", beyond null {beyond.get('value', float('nan')):.3g} "
+                 f"[{beyond['interval'][0]:.3g}, {beyond['interval'][1]:.3g}]")
+    bound = cond.get("rank_bound")
+    if isinstance(bound, dict) and bound.get("interval") is not None:
+        text += (f", rank bound {bound.get('value', float('nan')):.3g} "
+                 f"[{bound['interval'][0]:.3g}, {bound['interval'][1]:.3g}]")
     return text
 
 
@@ -368,7 +384,7 @@ def _decide_empirical(claim: Claim, num: NumericResult | None):
         status, _ = _condition_status("the statistic", _single(num), num.threshold, level)
         cmp = {"supported": ">=", "unsupported": "<"}.get(status, "vs")
         line = (f"{num.statistic} = {num.value:.4g} ({percent(num.ci_level)} interval [{lo:.3g}, {hi:.3g}]) {cmp} "
-                f"threshold {num.threshold:g} over {num.networks} networks")
+                f"threshold {num.threshold:g} over {num.networks} networks{_show_reference(_single(num))}")
         if num.ci_level is not None:
             line += f"; {family}"
         verdict, _ = one_rule({"the statistic": status})

@@ -11,7 +11,7 @@ correction and the decision rule.  :mod:`numeric.dnfa_study` runs it; the catalo
 ``dnfa.isotropy-holds-trained`` is built from it (:func:`preregistration`), so the two cannot drift apart.
 
 >>> [len(condition_names(p)) for p in PROFILES], networks("cpu"), networks("verify", 16)
-([4, 3, 14, 58], 308, 64)
+([4, 3, 18, 71], 396, 64)
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ __all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS
            "condition_names", "networks", "sweep_scales", "preregistration", "all_condition_names", "RULE",
            "sweep_name", "family", "replicates", "seed0", "seed_range", "SEEN_BEFORE", "EXPLORATORY_SEEDS",
            "CONFIRMATORY_BASE", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
-           "DECISIONS_PER_CONDITION"]
+           "DECISIONS_PER_CONDITION", "ADDED", "OFFICIAL_TRAINING", "OFFICIAL_EPOCHS", "width_name", "SEED_BLOCK"]
 
-DESIGN_DATE = "2026-12-03"  # this revision (issues 25 and 26); the first registration: 2026-12-01
+DESIGN_DATE = "2026-12-04"  # this revision (issues 25 and 26); earlier: 2026-12-03, the first 2026-12-01
 FIRST_DESIGN_DATE = "2026-12-01"
 THRESHOLD = 0.9  # "highly correlated" / "close to isotropic": uncentred cosine at least 0.9 at every hidden layer
 ALPHA = 0.05
@@ -49,14 +49,24 @@ SAMPLE_SIZE_RULE = (f"per condition, the least n at which a condition where {FRA
 #: constant baseline's: 1 − accuracy over 1 − the majority-class rate for class data, test loss over the zero
 #: predictor's for teacher data) lies below this: the networks at least halve the baseline's error
 LEARNED_BELOW = 0.5
-#: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + 1,000 · condition index, networks seed0 + k
-CONFIRMATORY_BASE = 1_000_000_000
-EXPLORATORY_SEEDS = (0, 999_999)
+#: network seeds: seed0 = CONFIRMATORY_BASE + 1,000,000 · --seed + SEED_BLOCK · condition index, networks seed0 + k
+#: (k < SEED_BLOCK, so no two conditions of a run share a seed; conditions added later take the next indices)
+CONFIRMATORY_BASE = 2_000_000_000
+SEED_BLOCK = 1000
+EXPLORATORY_SEEDS = (0, 1_999_999_999)
 SEEN_BEFORE = ("Exploratory, seen before this registration: the first design's CPU run (reports/dnfa-study-cpu at "
                "commit ac931ba, 184 networks, network seeds 0–34,003, i.e. --seed 0 below 1,000,000) and every "
                "earlier `verify` run (--seed 0, seeds below 1,000,000). The small-init conditions, the expected "
                "verdicts (ansatz conditional, isotropy unsupported) and the choice of statistics came from them. "
-               "The confirmatory run uses network seeds from 1,000,000,000 on, never used before.")
+               "Then the 2026-12-03 revision's runs on seeds 1,000,000,000–1,000,999,999: its CPU study (commit "
+               "ddb657f: ansatz conditional, holding only at small init on the rank-1 teacher; isotropy unsupported), "
+               "the reference report's `verify` (whose 20 networks per condition were set after that run was seen, "
+               "on the same seeds) and a trial of the conditions added on 2026-12-04 (calibration ≈ 0.57, width 256 "
+               "≈ 0.45, MNIST-1D at 256 samples did not learn), and one more on 1,000,014,000–1,000,014,021: the official "
+               "scaling and mean loss under the training criterion, where none of 22 networks reached it within 4,000 "
+               "steps (median test accuracy 0.961), so the official-training conditions train the official 500 epochs "
+               "instead. The confirmatory run of this revision uses network "
+               "seeds from 2,000,000,000 on, never used before.")
 
 CLAIMS = {  # claim → (primary metric, what it measures)
     "dnfa.ansatz-holds-trained": ("ansatz_cos", "uncentred cos(W_lᵀW_l, AGOP_l)"),
@@ -116,8 +126,9 @@ RULE = ("Per condition, over the networks that met the training criterion (n of 
         "with its order-statistic interval at the family level 1 − 0.05/m (m = every decision of the run, "
         "Bonferroni), the achieved level recorded. A condition whose n cannot reach that level is 'too few "
         "networks'; one whose median test error ratio's interval does not lie below 0.5 (the networks do not halve "
-        "the constant baseline's error) is 'did not learn'; for isotropy, one where every network's rank caps "
-        "cos(G, I) below 0.9 at some layer is 'undecidable by design'. None of these is evidence either way. "
+        "the constant baseline's error) is 'did not learn'; for isotropy, one where at some layer the interval of "
+        "the median rank bound √(rank G / k) lies below 0.9 (cos(G, I) ≤ √(rank G / k) in every network, so the "
+        "rank caps the median below 0.9) is 'undecidable by design'. None of these is evidence either way. "
         "Otherwise the ansatz holds in the condition when at every hidden layer the interval of cos(WᵀW, AGOP) "
         "lies at or above 0.9 AND the interval of its excess over the spectrum-matched null lies above 0; isotropy "
         "holds when at every layer the interval of cos(G, I) lies at or above 0.9. The claim is supported when it "
@@ -142,7 +153,9 @@ class Condition:
 
 @dataclass(frozen=True)
 class Profile:
-    """Sizes of one run of the design (the networks per condition follow from the family: :func:`replicates`)."""
+    """Sizes of one run of the design (the networks per condition follow from the family: :func:`replicates`).
+    ``added``: the conditions added in this revision (issue 26), run after the sweep so that every earlier
+    condition keeps its index and seeds; ``axis_widths``: the widths of the calibration's width axis."""
 
     name: str
     d: int  # teacher input dimension
@@ -156,6 +169,8 @@ class Profile:
     named: tuple  # which named conditions run
     paper_width: int
     paper_n: int
+    added: tuple = ()
+    axis_widths: tuple = ()
 
 
 def sweep_scales(levels: int) -> tuple:
@@ -172,6 +187,21 @@ NAMED = ("paper (calibration)", "base: rank-1 teacher, SGD", "full-rank teacher"
 CPU_DROPPED = ("no bias", "SGD, smaller learning rate (0.02)", "cross-entropy, breast cancer",
                "the sweep's depths 1, 3, 4 and scales ×0.105, ×0.457, ×2")
 CPU_NAMED = tuple(n for n in NAMED if n not in CPU_DROPPED)
+#: the official code's training as far as it can be followed here (issue 26): raw [0, 1] pixels, the mean loss
+#: (torch.mean((f - y)^2)) and its training length, OFFICIAL_EPOCHS epochs of mini-batches of 128 (main.py: num_epochs
+#: 500; its loop runs 501) instead of the training criterion; no best-validation checkpoint (no validation split here)
+OFFICIAL_TRAINING = "paper, official training (raw inputs, mean loss, 500 epochs)"
+OFFICIAL_EPOCHS = 500
+#: conditions added in this revision (issue 26), after the sweep (new seed indices); the width axes follow them
+ADDED = (OFFICIAL_TRAINING, "paper, raw inputs", "paper, mean loss", "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D",
+         "paper setting, MNIST-1D", "paper setting, MNIST-1D, official training (raw inputs, mean loss, 500 epochs)")
+CPU_ADDED = (OFFICIAL_TRAINING, "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D")
+CPU_DROPPED_ADDED = tuple(n for n in ADDED if n not in CPU_ADDED)
+
+
+def width_name(data: str, width: int) -> str:
+    """A condition of the calibration's width axis: the paper's setting on ``data`` at hidden width ``width``."""
+    return f"paper, width {width}" if data == "digits" else f"paper setting, MNIST-1D, width {width}"
 
 PROFILES = {
     "verify": Profile("verify", d=8, width=32, wide=64, n=128, n_test=128, cap=2000, scales=(), depths=(),
@@ -182,9 +212,11 @@ PROFILES = {
                   named=("base: rank-1 teacher, SGD", "small init (x0.1), SGD", "cross-entropy, digits"),
                   paper_width=64, paper_n=256),
     "cpu": Profile("cpu", d=16, width=64, wide=256, n=256, n_test=256, cap=4000, scales=(0.05, 0.219, 0.956),
-                   depths=(2,), named=CPU_NAMED, paper_width=128, paper_n=512),
+                   depths=(2,), named=CPU_NAMED, paper_width=128, paper_n=512, added=CPU_ADDED,
+                   axis_widths=((("digits", 256),))),
     "gpu": Profile("gpu", d=32, width=256, wide=1024, n=1024, n_test=512, cap=8000, scales=sweep_scales(11),
-                   depths=(1, 2, 3, 4), named=NAMED, paper_width=1024, paper_n=1000),
+                   depths=(1, 2, 3, 4), named=NAMED, paper_width=1024, paper_n=1000, added=ADDED,
+                   axis_widths=tuple((data, w) for data in ("digits", "mnist1d") for w in (128, 256, 512))),
 }
 
 
@@ -201,10 +233,17 @@ def _named(p: Profile) -> dict:
     b = _base(p)
     r = dataclasses.replace
     digits = dict(d=64, q=10, data="digits", n=min(p.n, 1000), n_test=min(p.n_test, 797))
+    mnist1d = dict(d=40, q=10, data="mnist1d", n=min(p.n, 4000), n_test=min(p.n_test, 1000))  # 5,000 signals
+    # the paper's main.py: ReLU, no biases, depth 3, SGD lr 0.1, batch 128, MSE on one-hot targets, default init
+    paper = dict(widths=(p.paper_width,) * 3, bias=False, lr=0.1, batch_size=128)
+    cal = r(b, **paper, **{**digits, "n": min(p.paper_n, 1000), "n_test": min(p.n_test, 797)})
+    cal1d = r(b, **paper, **{**mnist1d, "n": min(p.paper_n, 4000)})
+
+    def official(spec):  # the official code's scaling, loss and length: 500 epochs (n // 128 steps each), no criterion
+        return r(spec, inputs="raw", loss_norm="mean", target=0.0, steps=OFFICIAL_EPOCHS * (spec.n // spec.batch_size))
+    axis = {width_name(data, w): r(cal if data == "digits" else cal1d, widths=(w,) * 3) for data, w in p.axis_widths}
     return {
-        # the paper's main.py: ReLU, no biases, depth 3, SGD lr 0.1, batch 128, MSE on one-hot targets, default init
-        "paper (calibration)": r(b, widths=(p.paper_width,) * 3, bias=False, lr=0.1, batch_size=128,
-                                 **{**digits, "n": min(p.paper_n, 1000), "n_test": min(p.n_test, 797)}),
+        "paper (calibration)": cal,
         "base: rank-1 teacher, SGD": b,
         "full-rank teacher": r(b, teacher_rank=p.d),
         "no bias": r(b, bias=False),
@@ -219,6 +258,15 @@ def _named(p: Profile) -> dict:
         "cross-entropy, breast cancer": r(b, d=30, q=2, data="breast-cancer", loss="xent", lr=0.1,
                                           n=min(p.n, 400), n_test=min(p.n_test, 169)),
         "wide": r(b, widths=(p.wide, p.wide)),
+        OFFICIAL_TRAINING: official(cal),
+        "paper, raw inputs": r(cal, inputs="raw"),
+        # the mean loss's gradient is 2/q = 1/5 of ours: the step cap x q/2 (as the smaller learning rate's is doubled)
+        "paper, mean loss": r(cal, loss_norm="mean", steps=p.cap * cal.q // 2),
+        "MSE, MNIST-1D": r(b, lr=0.1, **mnist1d),
+        "small init (x0.1), MSE, MNIST-1D": r(b, lr=0.1, init_scale=0.1, **mnist1d),
+        "paper setting, MNIST-1D": cal1d,
+        "paper setting, MNIST-1D, official training (raw inputs, mean loss, 500 epochs)": official(cal1d),
+        **axis,
     }
 
 
@@ -226,7 +274,7 @@ def _factors(spec) -> dict:
     return {"depth": len(spec.widths), "width": spec.widths[0], "bias": spec.bias, "init_scale": spec.init_scale,
             "optimizer": spec.optimizer, "lr": spec.lr, "loss": spec.loss,
             "data": (f"teacher rank {spec.teacher_rank}" if spec.data == "teacher" else spec.data),
-            "batch": spec.batch_size or "full"}
+            "batch": spec.batch_size or "full", "inputs": spec.inputs, "loss_norm": spec.loss_norm}
 
 
 def _group(spec) -> str:
@@ -238,9 +286,11 @@ def sweep_name(depth: int, scale: float) -> str:
 
 
 def condition_names(profile: str) -> tuple:
-    """The profile's condition names, in order (computed without building any spec)."""
+    """The profile's condition names, in order (computed without building any spec): the named conditions, the
+    sweep, then the conditions added in this revision and the width axis (new seed indices, :func:`seed0`)."""
     p = PROFILES[profile]
-    return tuple(p.named) + tuple(sweep_name(depth, s) for depth in p.depths for s in p.scales)
+    return (tuple(p.named) + tuple(sweep_name(depth, s) for depth in p.depths for s in p.scales) + tuple(p.added)
+            + tuple(width_name(data, w) for data, w in p.axis_widths))
 
 
 def family(profile: str) -> dict:
@@ -248,7 +298,7 @@ def family(profile: str) -> dict:
     (:data:`DECISIONS_PER_CONDITION` per condition), Bonferroni.
 
     >>> f = family("cpu"); f["size"], round(f["level"], 5)
-    (42, 0.99881)
+    (54, 0.99907)
     """
     from .statistics import FAMILY_METHOD, family_level
 
@@ -270,7 +320,7 @@ def replicates(profile: str) -> int:
 
 def seed0(index: int, seed: int = 0) -> int:
     """The first network seed of condition ``index`` in a run with ``--seed seed`` (confirmatory range)."""
-    return CONFIRMATORY_BASE + 1_000_000 * seed + 1000 * index
+    return CONFIRMATORY_BASE + 1_000_000 * seed + SEED_BLOCK * index
 
 
 def conditions(profile: str, replicates_: int | None = None, seed: int = 0) -> tuple:
@@ -279,18 +329,25 @@ def conditions(profile: str, replicates_: int | None = None, seed: int = 0) -> t
     ``replicates_`` overrides the sample-size rule (``verify`` takes it from ``--networks``)."""
     p = PROFILES[profile]
     R = replicates_ or (replicates(profile) if profile != "verify" else 16)
+    if R > SEED_BLOCK:
+        raise ValueError(f"at most {SEED_BLOCK} networks per condition (its block of seeds; got {R})")
     out = []
     named = _named(p)
-    for name in p.named:
+
+    def add(name):
         spec = named[name]
         out.append(Condition(name, spec, R, _group(spec), _factors(spec), calibration=name.startswith("paper"),
                              seed0=seed0(len(out), seed)))
+    for name in p.named:
+        add(name)
     b = _base(p)
     for depth in p.depths:
         for s in p.scales:
             spec = dataclasses.replace(b, widths=(p.width,) * depth, optimizer="adam", lr=1e-3, init_scale=s)
             out.append(Condition(sweep_name(depth, s), spec, R, _group(spec), _factors(spec),
                                  seed0=seed0(len(out), seed)))
+    for name in tuple(p.added) + tuple(width_name(data, w) for data, w in p.axis_widths):
+        add(name)
     if [c.name for c in out] != list(condition_names(profile)):
         raise AssertionError("condition names out of step with condition_names")
     return tuple(out)

@@ -97,7 +97,8 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
     statistic = (f"per condition of the study's verify profile ({networks} networks each; design: "
                  f"numeric/dnfa_study_design.md; full study: {STUDY_REPORT}), the median {what} at every hidden "
                  f"layer, order-statistic intervals at the family level {fam['level']:.5f} (Bonferroni over "
-                 f"{fam['size']} decisions); the value is the least over the evidential conditions")
+                 f"{fam['size']} decisions); the value, its interval and level are those of the evidential "
+                 "condition with the least median (details: weakest_condition)")
     common = dict(threshold=pre.threshold, ci_method=st["ci_method"], family=fam)
     base = next(c for c in st["conditions"] if c["name"].startswith("base"))
     per_network = {f"{k} {tag} layer {i + 1}": vals
@@ -114,11 +115,14 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
         return NumericResult(claim_id, "error", statistic, None, networks, device, **common,
                              details={**details, "error": "no condition is evidence either way: "
                                       + "; ".join(f"{k}: {v['status']}" for k, v in conds.items())})
-    interval = (min(v["interval"][0] for v in counted.values()), min(v["interval"][1] for v in counted.values()))
+    # one condition's median, interval and level together (never ends or levels gathered from several conditions)
+    weakest = min(counted, key=lambda k: (counted[k]["value"], k))
+    w = counted[weakest]
+    details["weakest_condition"] = weakest
     status = "supported" if verdict["verdict"] == "supported" else "unsupported"
     finding = "supported" if verdict["supported_in"] else "unsupported"
-    return NumericResult(claim_id, status, statistic, min(v["value"] for v in counted.values()), st["networks"],
-                         device, interval=interval, ci_level=min(v["ci_level"] for v in counted.values()),
+    return NumericResult(claim_id, status, statistic, w["value"], st["networks"],
+                         device, interval=tuple(w["interval"]), ci_level=w["ci_level"],
                          as_stated="holds" if status == "supported" else "violated",
                          control=_control(st, claim_id, finding), details=details, **common)
 

@@ -243,6 +243,21 @@ def render_study_md(study: dict) -> str:
                      f"{_status(c, A)} / {_status(c, I)}")
             lines.append(f"| {c['name']} | {left} | {right} |")
         lines.append("")
+    prev = study.get("exploratory_previous") or {}
+    if prev:
+        lines += [f"Also seen before this design: {prev['run']}, {prev['networks']} networks, network seeds "
+                  f"{prev['seeds'][0]:,}–{prev['seeds'][1]:,}, {prev['interval_then']} intervals; verdicts then: "
+                  + ", ".join(f"`{k}` {v}" for k, v in prev["verdicts_then"].items()) + ".", "",
+                  "| condition | 2026-12-03 run: n, cos(WᵀW, AGOP) [interval], cos(G, I), test, ansatz / isotropy "
+                  "decision then | this run: cos(WᵀW, AGOP), ansatz / isotropy decision |", "|---|---|---|"]
+        for c in conds:
+            e = prev["conditions"].get(c["name"])
+            left = (f"{e['criterion_met']}/{e['networks']}, {e['ansatz_cos']:.3f} {_fmt_ci(e['ansatz_interval'])}, "
+                    f"{e['isotropy_cos']:.3f}, {e['test']:.3f}, {e['decisions_then'][A]} / {e['decisions_then'][I]}"
+                    if e else "not run (new condition)")
+            lines.append(f"| {c['name']} | {left} | {c['decisions'][A]['value']:.3f}, {_status(c, A)} / "
+                         f"{_status(c, I)} |")
+        lines.append("")
     cal = next((c for c in conds if c["calibration"]), None)
     lines += ["## The paper's statistics, every condition", "",
               "Least-layer median and its interval (family level). Primary: cos(WᵀW, AGOP), the statistic the "

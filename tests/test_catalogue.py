@@ -44,3 +44,30 @@ def test_established_verdicts_are_vocabulary():
     vocab = {"true", "false", "conditional", "supported", "unsupported", "open"}
     assert all(c.established in vocab for c in CLAIMS)
     assert all(c.established in {"supported", "unsupported", "conditional", "open"} for c in CLAIMS if c.kind == "empirical")
+
+
+def _overlap(a, b) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def test_confirmatory_seed_ranges_are_fresh():
+    """Every empirical claim registers a confirmatory seed range that its exploratory runs never touched, and two
+    claims' ranges are either one shared run (the DNFA claims read one study) or disjoint."""
+    ranges = {}
+    for c in CLAIMS:
+        if c.kind != "empirical" or c.preregistered is None:
+            continue
+        pre = c.preregistered
+        assert pre.confirmatory_seeds is not None and pre.exploratory_seeds is not None, c.id
+        assert pre.confirmatory_seeds[0] <= pre.confirmatory_seeds[1], c.id
+        assert not _overlap(pre.confirmatory_seeds, pre.exploratory_seeds), c.id
+        ranges[c.id] = tuple(pre.confirmatory_seeds)
+    assert len(ranges) >= 4
+    ids = sorted(ranges)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1:]:
+            assert ranges[a] == ranges[b] or not _overlap(ranges[a], ranges[b]), (a, b)
+
+
+def test_seed_range_overlap_control():
+    assert _overlap((0, 10), (10, 20)) and not _overlap((0, 9), (10, 20)) and _overlap((5, 6), (0, 100))

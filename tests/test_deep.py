@@ -173,3 +173,55 @@ def test_split_data_teacher_shares_the_teacher():
 def test_spec_rejects_bad_training_options(kw):
     with pytest.raises(ValueError):
         DeepSpec(**kw)
+
+
+# --- inputs and loss normalisation (issue 26: the official code's scaling and nn.MSELoss) -------------------------
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(inputs="scaled"), r"^inputs must be one of standardised, raw \(got 'scaled'\)$"),
+    (dict(loss_norm="sum"), r"^loss_norm must be one of half-sum, mean \(got 'sum'\)$"),
+    (dict(inputs="raw"), r"^inputs='raw' needs data with a raw scaling \(digits, mnist1d; got data='teacher'\)$"),
+    (dict(d=30, q=2, data="breast-cancer", inputs="raw"), "needs data with a raw scaling"),
+    (dict(loss="xent", loss_norm="mean"), r"^loss_norm='mean' applies to the MSE loss only \(got loss='xent'\)$"),
+    (dict(data="mnist1d"), "d=40 inputs and q=10 classes"),
+])
+def test_spec_rejects_bad_inputs_and_loss_norm(kw, match):
+    with pytest.raises(ValueError, match=match):
+        DeepSpec(**kw)
+
+
+def test_spec_accepts_the_official_settings():
+    for data, d in (("digits", 64), ("mnist1d", 40)):
+        s = DeepSpec(d=d, q=10, data=data, inputs="raw", loss_norm="mean")
+        assert (s.inputs, s.loss_norm) == ("raw", "mean")
+    assert (DeepSpec().inputs, DeepSpec().loss_norm) == ("standardised", "half-sum")
+
+
+@pytest.mark.parametrize("q", [2, 3, 10])
+def test_mean_loss_gradient_is_two_over_q_times_the_half_sum(q):
+    r"""The docstring's factor, numerically (float64): :math:`\nabla L_m = \frac2q \nabla L_{hs}` for every
+    parameter, so at q = 10 the official loss's gradient is 1/5 of ours and at q = 2 they are equal.  Negative
+    controls: the factors 1/q (the ½ forgotten) and 1 (no difference) are rejected where they differ from 2/q."""
+    from torch.func import grad, vmap
+
+    from nnclaims.numeric.deep import _loss_fn, zero_predictor_loss
+
+    half = DeepSpec(d=5, widths=(7, 6), q=q, n=30)
+    mean = dataclasses.replace(half, loss_norm="mean")
+    base, p = init_deep_zoo(half, 2, 1, "cpu", dtype=torch.float64)
+    X, Y = make_data(half, 2, 1)
+    g_half = vmap(grad(_loss_fn(half, base)))(p, X, Y)
+    g_mean = vmap(grad(_loss_fn(mean, base)))(p, X, Y)
+    # each gradient entry is a sum over n samples and q outputs of products through the layers
+    tol = tolerance(torch.float64, half.n * q * max(half.widths + (half.d,)))
+
+    def off(factor):
+        return max(float(rel_err(g_mean[k], factor * g_half[k]).max()) for k in p)
+
+    assert off(2 / q) <= tol
+    for wrong in (1 / q, 1.0):
+        if abs(wrong - 2 / q) > 1e-9:
+            assert off(wrong) > 1e3 * tol, wrong
+    # the zero predictor's loss carries the same factor, so the relative training criterion is unchanged
+    assert torch.allclose(zero_predictor_loss(mean, Y), 2 / q * zero_predictor_loss(half, Y), rtol=tol, atol=0)
+    assert not torch.allclose(zero_predictor_loss(mean, Y), zero_predictor_loss(half, Y), rtol=tol, atol=0) or q == 2

@@ -242,6 +242,9 @@ def test_empirical_records_carry_interval_threshold_level_and_a_control():
                 assert cond["ci_level"] >= fam["level"]
         lo, hi = r.interval
         assert lo <= r.value <= hi and r.ci_level >= fam["level"] and "fails" in r.control
+        # the value, interval and level are one condition's (the weakest evidential one), never mixed across
+        w = r.details["conditions"][r.details["weakest_condition"]]
+        assert (r.value, list(r.interval), r.ci_level) == (w["value"], list(w["interval"]), w["ci_level"])
         holding = [k for k, c in r.details["conditions"].items() if c["status"] == "supported"]
         assert r.status == ("supported" if len(holding) == len(r.details["conditions"]) else "unsupported")
 

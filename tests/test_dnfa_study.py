@@ -41,7 +41,7 @@ def test_catalogue_preregistration_is_the_design(claim_id):
 
 def test_design_doc_lists_every_named_condition_and_the_rule():
     doc = (ROOT / "numeric" / "dnfa_study_design.md").read_text()
-    for name in D.NAMED:
+    for name in D.NAMED + D.ADDED:
         assert f"`{name}`" in doc, name
     for needle in ("Bonferroni", "0.9", "2736023c725d4f1031c622f5297fbc861fd7d4f9", "exploratory", "confirmatory",
                    "too few networks", "undecidable by design", "did not learn", "spectrum-matched", "Gap to the paper"):
@@ -69,15 +69,70 @@ def test_family_is_every_decision_and_n_follows_the_written_rule():
 def test_profiles_cover_the_factors_and_seeds_are_confirmatory():
     for profile in ("cpu", "gpu"):
         conds = D.conditions(profile)
-        assert [c.name for c in conds if c.calibration] == ["paper (calibration)"]
+        cal = [c.name for c in conds if c.calibration]
+        assert cal[0] == "paper (calibration)" and all(n.startswith("paper") for n in cal)
+        assert D.OFFICIAL_TRAINING in cal
         lo, hi = D.seed_range(conds)
         assert lo >= D.CONFIRMATORY_BASE and lo > D.EXPLORATORY_SEEDS[1]
-        starts = sorted(c.seed0 for c in conds)
-        assert all(b - a >= c.replicates for a, b, c in zip(starts, starts[1:], conds))  # disjoint seeds
+        seeds = [s for c in conds for s in range(c.seed0, c.seed0 + c.replicates)]
+        assert len(seeds) == len(set(seeds)) == D.networks(profile)  # no seed used by two conditions
         f = [c.factors for c in conds]
         small = {x["data"] for x in f if x["init_scale"] == 0.1}
-        assert {"teacher rank 1", "digits"} <= small and any(d.startswith("teacher rank") and d != "teacher rank 1"
-                                                            for d in small)
+        assert {"teacher rank 1", "digits", "mnist1d"} <= small and any(
+            d.startswith("teacher rank") and d != "teacher rank 1" for d in small)
+        # the width axis of the paper's setting: CPU 128-256, GPU up to the paper's 1,024 on both real data sets
+        widths = {(x["data"], x["width"]) for x in f if x["depth"] == 3 and x["batch"] == 128}
+        want = {("digits", 128), ("digits", 256)} if profile == "cpu" else {
+            (d, w) for d in ("digits", "mnist1d") for w in (128, 256, 512, 1024)}
+        assert want <= widths, want - widths
+    assert set(D.condition_names("cpu")) <= set(D.condition_names("gpu"))
+    assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
+
+
+@pytest.mark.parametrize("profile", ["cpu", "gpu"])
+def test_official_training_differs_from_the_calibration_only_in_inputs_loss_and_length(profile):
+    """The official-training calibration is the paper's setting with the official code's data scaling (raw
+    pixels), its mean loss and its length (500 epochs of n // 128 steps, no criterion); every other field equal
+    (the negative control: the calibration itself is not the official training)."""
+    by = {c.name: c for c in D.conditions(profile)}
+    cal, off = by["paper (calibration)"].spec, by[D.OFFICIAL_TRAINING].spec
+    assert (off.inputs, off.loss_norm, off.target) == ("raw", "mean", 0.0)
+    assert (cal.inputs, cal.loss_norm) == ("standardised", "half-sum") and cal.target > 0
+    assert off.steps == D.OFFICIAL_EPOCHS * (cal.n // 128) and cal.batch_size == 128
+    assert dataclasses.replace(off, inputs="standardised", loss_norm="half-sum", target=cal.target,
+                               steps=cal.steps) == cal
+    if profile == "gpu":
+        assert by["paper, raw inputs"].spec == dataclasses.replace(cal, inputs="raw")
+        assert by["paper, mean loss"].spec == dataclasses.replace(cal, loss_norm="mean", steps=5 * cal.steps)
+        assert by["paper setting, MNIST-1D"].spec.data == "mnist1d"
+    assert by["MSE, MNIST-1D"].spec.data == "mnist1d" and by["MSE, MNIST-1D"].spec.init_scale == 1.0
+
+
+def test_conditions_of_the_committed_study_keep_their_seeds():
+    """Conditions added in this revision take new seed indices after the earlier ones: every condition the
+    committed CPU study ran has the same seeds relative to its run's first seed (the confirmatory base may move
+    between revisions), and no added condition reuses them."""
+    if not COMMITTED.exists():
+        pytest.skip("the committed CPU study is not in this checkout")
+    study = json.loads(COMMITTED.read_text())
+    conds = D.conditions("cpu")
+    by, start = {c.name: c for c in conds}, D.seed_range(conds)[0]
+    old_start = study["seeds"]["confirmatory"][0]
+    old = {c["name"]: [s - old_start for s in c["seeds"]] for c in study["conditions"]}
+    for name, seeds in old.items():
+        c = by[name]
+        assert [c.seed0 - start, c.seed0 - start + c.replicates - 1] == seeds, name
+    used = {s for a, b in old.values() for s in range(a, b + 1)}
+    for name in set(by) - set(old):
+        assert not used & set(range(by[name].seed0 - start, by[name].seed0 - start + by[name].replicates)), name
+
+
+def test_study_help_states_each_profiles_counts(capsys):
+    """The --profile help gives each profile's conditions and networks as the design computes them."""
+    code, stdout, _ = run(capsys, "study", "--help")
+    text = " ".join(stdout.split())
+    for profile in ("cpu", "gpu", "ci"):
+        assert f"{profile}: {len(D.condition_names(profile))} conditions, {D.networks(profile):,} networks" in text
     assert set(D.condition_names("cpu")) <= set(D.condition_names("gpu"))
     assert set(D.sweep_scales(6)) <= set(D.sweep_scales(11))
 
@@ -118,6 +173,13 @@ def test_not_evidence_statuses():
     assert condition_decision(I, capped, LEARNED, 0.9)["status"] == "undecidable by design"
     reachable = _metrics((0.99,), (0.5,), iso=(0.95,), rank=(0.95,))
     assert condition_decision(I, reachable, LEARNED, 0.9)["status"] == "supported"
+    # the median's interval decides, not the sample maximum: one network whose rank allows 0.9 does not make the
+    # condition decidable when the median bound lies below 0.9, and a median bound whose interval reaches 0.9 does
+    one_high = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.8,))
+    one_high["isotropy_rank_bound"][0]["max"] = 0.99
+    assert condition_decision(I, one_high, LEARNED, 0.9)["status"] == "undecidable by design"
+    straddles = _metrics((0.99,), (0.5,), iso=(0.5,), rank=(0.89,))  # interval [0.89, 0.91] reaches 0.9
+    assert condition_decision(I, straddles, LEARNED, 0.9)["status"] == "unsupported"
 
 
 def test_learned_decision_against_the_baseline():
@@ -332,6 +394,8 @@ def check_study_structure(study: dict) -> None:
     lo, hi = study["seeds"]["confirmatory"]
     assert lo >= D.CONFIRMATORY_BASE and study["seeds"]["exploratory"] == list(D.EXPLORATORY_SEEDS)
     assert study["exploratory"]["conditions"] and "seen before" in study["seeds"]["seen_before"]
+    prev = study["exploratory_previous"]  # the previous revision's run, seen before this one: below its seeds
+    assert prev["conditions"] and prev["seeds"][1] < lo and prev["seeds"][1] <= D.EXPLORATORY_SEEDS[1]
     for c in conds:
         assert len(c["per_network"]["criterion_met"]) == c["networks"]
         assert c["criterion_met"] + c["criterion_not_met"] == c["networks"]
@@ -428,7 +492,7 @@ def test_study_ci_profile_reproduces_the_committed_fixture(tmp_path, capsys):
     assert study["reference"]["commit"] == "2736023c725d4f1031c622f5297fbc861fd7d4f9"
     md = (out / "study.md").read_text()
     for needle in ("## Answers", "Exploratory and confirmatory side by side", "Trained minus initial",
-                   "Nulls, controls and the rank bound", "Science-era"):
+                   "Nulls, controls and the rank bound", "Science-era", "Also seen before this design"):
         assert needle in md, needle
     problems = compare_digests(ci_digest(study), json.loads(FIXTURE.read_text()), CI_TOLERANCE)
     assert problems == [], problems[:10]
@@ -468,3 +532,38 @@ def test_study_resume_says_which_shards_it_reused(tmp_path, capsys):
     resumed = [ln for ln in err.splitlines() if ln.startswith("resuming:")]
     assert len(resumed) == 1 and resumed[0].startswith(f"resuming: reused 2 of 4 shards from {out / 'shards'}: 0 (")
     assert ", 1 (" in resumed[0] and "study: shard 4/4 written" in err and "study: shard 2/4" not in err
+
+
+def test_added_conditions_run_end_to_end_at_a_tiny_size(monkeypatch):
+    """The conditions added for issue 26 (official training with no criterion, raw inputs and the mean loss;
+    MNIST-1D at two initial scales; the width axis), shrunk to 4 networks and a few steps, go through the study's
+    own shard runner, assembly and report: the official training counts every network (no criterion), the others
+    only those that met it, and every condition reports test accuracy and a learned decision."""
+    from nnclaims.numeric import dnfa_study as S
+    from nnclaims.reports.study_report import render_study_md
+
+    added = [c for c in D.conditions("cpu", 4) if c.name in D.ADDED or c.name.startswith("paper, width")]
+    assert len(added) == 4
+
+    def shrink(c):
+        s = c.spec
+        small = dataclasses.replace(s, widths=(6,) * len(s.widths), n=min(s.n, 128), n_test=40,
+                                    steps=min(s.steps, 24), check_every=8)
+        return dataclasses.replace(c, spec=small, group=repr(dataclasses.replace(small, init_scale=1.0)))
+
+    conds = tuple(shrink(c) for c in added)
+    monkeypatch.setattr(S, "study_conditions", lambda profile, replicates=None, seed=0: conds)
+    results = {sh.index: S.run_shard(sh, "cpu", 4, 0, "cpu", threads=1) for sh in S.plan_shards(conds)}
+    study = S.assemble_study("cpu", conds, results, device="cpu")
+    by = {c["name"]: c for c in study["conditions"]}
+    official = by[D.OFFICIAL_TRAINING]
+    assert official["criterion_met"] == 4 and official["spec"]["target"] == 0.0  # fixed length: every network
+    assert official["factors"]["inputs"] == "raw" and official["factors"]["loss_norm"] == "mean"
+    assert "paper_code_replica" in official["metrics"]  # a calibration condition
+    assert by["MSE, MNIST-1D"]["factors"]["data"] == "mnist1d"
+    for c in study["conditions"]:
+        assert c["learned"]["status"] in ("learned", "did not learn", "too few networks")
+        if c["criterion_met"]:
+            assert 0 <= c["network_metrics"]["test"]["median"] <= 1
+    md = render_study_md(study)
+    assert all(f"| {c.name} |" in md for c in conds)

@@ -211,6 +211,12 @@ def test_broadness_conditions_are_judged_apart_at_the_family_level():
         assert c["interval"] == list(median_interval(c["per_network"], level=fam["level"])["interval"])
         assert c["status"] == ("supported" if c["interval"][0] >= r.threshold else "unsupported")
     assert r.value == min(c["value"] for c in r.details["conditions"].values() if c["interval"][0] == r.interval[0])
+    # the table by ε: at the registered ε it is the judged condition itself; over the curve it is reported
+    for depth, name in ((1, "depth-1"), (2, "depth-2")):
+        table, c = r.details[f"by epsilon depth {depth}"], r.details["conditions"][name]
+        assert set(table) == {f"{e:g}" for e in nh.BROAD_CURVE}
+        assert table[f"{nh.BROAD_EPS:g}"] == {k: c[k] for k in ("value", "interval", "status")}
+        assert {row["status"] for row in table.values()} <= {"supported", "unsupported"}
 
 
 def test_broadness_default_seed_is_the_confirmatory_range():

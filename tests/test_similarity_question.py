@@ -36,6 +36,10 @@ def test_similarity_question_panel_follows_the_one_rule(outcomes):
                 assert cell["interval"][0] <= cell["value"] <= cell["interval"][1], (m, kind)
     assert rec.control["fails"]  # the second unrelated network does not separate (it could have)
     assert len(det["johnson_pairs"]) >= 2
+    # the default run is the confirmatory one, on the registered range, which the exploratory run never touched
+    lo, hi = pre.confirmatory_seeds
+    assert det["run"] == "confirmatory" and lo <= det["seeds"][0] <= det["seeds"][1] <= hi
+    assert pre.exploratory_seeds[1] < lo and set(det["exploratory"]) == set(pre.conditions)
 
 
 def test_z_scored_measures_see_a_relu_twin_as_identical_and_noise_as_different():

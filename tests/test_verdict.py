@@ -275,3 +275,20 @@ def test_verify_rejects_a_record_of_the_wrong_type():
     out = verify(dataclasses.replace(IDENTITY, proof=_search_record_as_proof), layers=("symbolic",))
     assert out.records["symbolic"]["status"] == "error" and "not a Proof" in out.records["symbolic"]["error"]
     assert out.verdict is Verdict.OPEN
+
+
+def test_evidence_prints_the_null_and_the_rank_bound_beside_the_statistic():
+    """An alignment or isotropy statistic is read against what the spectra or the rank alone give: the evidence
+    line prints the null's median, the excess over it, and the rank bound, where the record has them; a condition
+    without them prints none (control)."""
+    with_null = {**cond("supported", 0.92, 0.97, null=(0.2, 0.4)), "null": {"value": 0.61, "interval": [0.6, 0.62]}}
+    with_bound = {**cond("unsupported", 0.3, 0.5), "rank_bound": {"value": 0.71, "interval": [0.7, 0.72]}}
+    _, line, _ = decide(EMPIRICAL, numeric=empirical("unsupported", 0.3, 0.5,
+                                                     {"small init": with_null, "rank-1": with_bound}))
+    assert "null 0.61" in line and "beyond null 0.3 [0.2, 0.4]" in line and "rank bound 0.71 [0.7, 0.72]" in line
+    _, plain, _ = decide(EMPIRICAL, numeric=empirical("unsupported", 0.3, 0.9, {"small init": YES, "rank-1": NO}))
+    assert "null" not in plain and "rank bound" not in plain
+    rec = single("supported", 0.6, 0.8, null=(0.1, 0.3))
+    rec.details["null"] = 0.02
+    _, line, _ = decide(SINGLE, numeric=rec)
+    assert "null 0.02" in line and "beyond null 0.2 [0.1, 0.3]" in line

@@ -13,17 +13,17 @@ two minutes, which CI does):
 step                    command                                                                      cap (s)
 ======================  ===========================================================================  =======
 machine                 GPU name, torch and CUDA versions, CPU count                                      5
-bench-zoo               ``python -m nnclaims.bench.suite zoo --networks 1024``                          60
-bench-numeric           ``python -m nnclaims.bench.suite numeric --networks 1024``                      60
+bench-zoo               ``python -m nnclaims.bench.suite zoo --networks 1024``                            60
+bench-numeric           ``python -m nnclaims.bench.suite numeric --networks 1024``                        60
 report                  ``nnclaims report --out gpu-reference --networks 1024``                          150
 dnfa-study              ``nnclaims study dnfa --profile gpu --out dnfa-study-gpu``                       130
-bench-curvature         ``python -m nnclaims.bench.suite curvature --networks 1024``                    60
+bench-curvature         ``python -m nnclaims.bench.suite curvature --networks 1024``                      60
 ======================  ===========================================================================  =======
 
-The report needs z3 (symbolic and search layers) and latex2mathml; the GPU machine has neither, so they travel
-as wheels: ``python -m nnclaims.bench.gpu --prepare .whl`` (here, with the registry) downloads them for the GPU
-machine's Python and builds this package's wheel, and ``reports/gpu.sh`` installs ``.whl/*.whl`` there before it
-starts this module.
+The report needs z3 (symbolic and search layers) and latex2mathml, and the DNFA study mnist1d (with requests);
+the GPU machine has none of them, so they travel as wheels: ``python -m nnclaims.bench.gpu --prepare .whl``
+(here, with the registry) downloads them for the GPU machine's Python and builds this package's wheel, and
+``reports/gpu.sh`` installs ``.whl/*.whl`` there before it starts this module.
 """
 
 from __future__ import annotations
@@ -46,7 +46,11 @@ __all__ = ["Step", "steps", "run", "prepare", "main"]
 PY = [sys.executable]
 # what the GPU machine lacks (its image: Python 3.12, torch, numpy, sympy, scikit-learn, matplotlib, click, rich,
 # safetensors, scipy, einops, opt-einsum, linear-operator, tqdm, hypothesis, pytest), as wheels for --prepare
-CARRIED = ("z3-solver==5.4.1.0", "latex2mathml==3.81.1", "curvlinops-for-pytorch==3.0.1", "einconv==0.1.0")
+CARRIED = ("z3-solver==5.4.1.0", "latex2mathml==3.81.1", "curvlinops-for-pytorch==3.0.1", "einconv==0.1.0",
+           # the DNFA study's MNIST-1D (generated, never downloaded) and what its import needs beyond the image's
+           # numpy, scipy and matplotlib: requests (imported by mnist1d.data) and requests' own dependencies
+           "mnist1d==0.0.2.post1", "requests==2.34.2", "charset-normalizer==3.5.3", "idna==3.20", "urllib3==2.8.0",
+           "certifi==2026.10.19.post1")
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,8 @@ def steps(device: str, work: Path, dry_run: bool) -> list[Step]:
         Step("report", tuple(mod + ["nnclaims", "report", "--out", str(work / "gpu-reference"), "--networks", nets,
                                     "--device", device]), 150, ("z3", "latex2mathml")),
         Step("dnfa-study", tuple(mod + ["nnclaims", "study", "dnfa", "--profile", "ci" if dry_run else "gpu",
-                                        "--out", str(work / "dnfa-study-gpu"), "--device", device]), 130),
+                                        "--out", str(work / "dnfa-study-gpu"), "--device", device]), 130,
+             ("mnist1d",)),
         Step("bench-curvature", tuple(mod + ["nnclaims.bench.suite", "curvature", "--networks", nets, "--device",
                                              device, "--loop-networks", "2" if dry_run else "32"]
                                       + (["--small"] if dry_run else [])), 60, ("curvlinops",)),

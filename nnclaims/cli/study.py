@@ -30,8 +30,8 @@ __all__ = ["study_cmd", "execute_study"]
 @click.command("study")
 @click.argument("name", type=click.Choice(["dnfa"]))
 @click.option("--profile", type=click.Choice(["cpu", "gpu", "ci"]), default="cpu", show_default=True,
-              help="cpu: 14 conditions, 308 networks (n per condition by the sample-size rule); gpu: 58 "
-                   "conditions, 1,624 networks; ci: 3 conditions, 57 networks (the reproducibility test's)")
+              help="cpu: 18 conditions, 396 networks (n per condition by the sample-size rule); gpu: 71 "
+                   "conditions, 1,988 networks; ci: 3 conditions, 57 networks (the reproducibility test's)")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="folder for the study's files: a new or empty folder, or one that holds a study of ours (a rerun "
                    "with the same settings resumes from the shards written there)")
@@ -118,7 +118,8 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
     with session as cl:
         dev = _device(device, backend, cl)
         if profile == "gpu" and dev != "cuda" and device != "cpu":
-            raise UserError("--profile gpu trains 1,144 networks and needs a CUDA GPU (use --device cpu to force the CPU)")
+            raise UserError(f"--profile gpu trains {networks('gpu'):,} networks and needs a CUDA GPU (use --device cpu "
+                            "to force the CPU)")
         if threads is None and dev == "cpu":
             threads = 1
         settings = {"profile": profile, "seed": seed, "networks_per_condition": replicates, "device": dev,

@@ -249,9 +249,13 @@ register(Claim(
                     "for twins.  The threshold 0.5 is the one registered on 2026-12-01, before any run; near-twins, "
                     "the Johnson-type kind as a condition, pwcca_authors_code and the z-scored measures had not been "
                     "computed on these networks; the positive control (the maximum match on the twins) was chosen knowing its "
-                    "README value 0.90 [0.83, 0.93]",
-        exploratory_seeds=(0, 0),
-        confirmatory_seeds=(0, 0),
+                    "README value 0.90 [0.83, 0.93].  This panel itself was then run at the exploratory seeds "
+                    "(generators seeded below 100,000; the reference report of 2026-12-03: every kind unsupported "
+                    "or too few networks, numeric.subspace.ANSWERS_SEEN_BEFORE).  The confirmatory range (seeds "
+                    "6,000,000 on, never used before) was registered on 2026-12-04, after that run and before any "
+                    "run on it, with the design unchanged",
+        exploratory_seeds=(0, 99_999),
+        confirmatory_seeds=(6_000_000, 6_099_999),
         sample_size="64 networks per kind (the 2026-12-01 registration's minimum): more than the 13 the family level "
                     "needs for an interval at all; the Johnson-type kind has as many as the searches find",
     ),
