@@ -23,7 +23,7 @@ __all__ = ["DESIGN_DATE", "THRESHOLD", "ALPHA", "CORRECTION", "CLAIMS", "METRICS
            "Profile", "PROFILES", "NEGATIVE_CONTROLS", "NETWORK_METRICS", "CALIBRATION_METRICS", "conditions",
            "condition_names", "networks", "sweep_scales", "preregistration", "all_condition_names", "RULE",
            "sweep_name", "family", "replicates", "seed0", "seed_range", "SEEN_BEFORE", "EXPLORATORY_SEEDS",
-           "CONFIRMATORY_BASE", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
+           "CONFIRMATORY_BASE", "GAP_CONTRASTS", "GAP_STATISTICS", "SAMPLE_SIZE_RULE", "LEARNED_BELOW", "PRIMARY_WHY", "CPU_DROPPED",
            "DECISIONS_PER_CONDITION", "ADDED", "OFFICIAL_TRAINING", "OFFICIAL_EPOCHS", "width_name", "SEED_BLOCK"]
 
 DESIGN_DATE = "2026-12-04"  # this revision (issues 25 and 26); earlier: 2026-12-03, the first 2026-12-01
@@ -197,6 +197,30 @@ ADDED = (OFFICIAL_TRAINING, "paper, raw inputs", "paper, mean loss", "MSE, MNIST
          "paper setting, MNIST-1D", "paper setting, MNIST-1D, official training (raw inputs, mean loss, 500 epochs)")
 CPU_ADDED = (OFFICIAL_TRAINING, "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D")
 CPU_DROPPED_ADDED = tuple(n for n in ADDED if n not in CPU_ADDED)
+
+
+#: the differences from the paper's setting whose effect study.md measures (exploratory, never a verdict): a label
+#: and the pair of conditions that differ in it (the second has the paper's choice or the changed factor); a pair is
+#: shown where both conditions are in the profile.  The width axis adds (calibration → each axis width).
+GAP_CONTRASTS = (
+    ("official training: raw inputs, mean loss, 500 epochs", "paper (calibration)", OFFICIAL_TRAINING),
+    ("input scaling: standardised → raw [0, 1]", "paper (calibration)", "paper, raw inputs"),
+    ("loss: ½ Σ over outputs → mean (the official code's)", "paper (calibration)", "paper, mean loss"),
+    ("data: digits → MNIST-1D (MSE, default init)", "MSE, digits", "MSE, MNIST-1D"),
+    ("data: digits → MNIST-1D (MSE, init ×0.1)", "small init (x0.1), MSE, digits", "small init (x0.1), MSE, MNIST-1D"),
+    ("loss: MSE → cross-entropy (digits)", "MSE, digits", "cross-entropy, digits"),
+    ("init ×1 → ×0.1 (MSE, digits)", "MSE, digits", "small init (x0.1), MSE, digits"),
+    ("init ×1 → ×0.1 (cross-entropy, digits)", "cross-entropy, digits", "small init (x0.1), cross-entropy, digits"),
+    ("init ×1 → ×0.1 (MSE, MNIST-1D)", "MSE, MNIST-1D", "small init (x0.1), MSE, MNIST-1D"),
+    ("init ×1 → ×0.1 (rank-1 teacher, SGD)", "base: rank-1 teacher, SGD", "small init (x0.1), SGD"),
+    ("init ×1 → ×0.1 (full-rank teacher)", "full-rank teacher", "small init (x0.1), full-rank teacher"),
+    ("teacher rank 1 → full", "base: rank-1 teacher, SGD", "full-rank teacher"),
+    ("optimiser SGD → Adam (rank-1 teacher)", "base: rank-1 teacher, SGD", "Adam"),
+    ("width ×4 (rank-1 teacher)", "base: rank-1 teacher, SGD", "wide"),
+)
+#: the statistics each contrast is measured with: the primary one and the paper's own two
+GAP_STATISTICS = (("ansatz_cos", "cos(WᵀW, AGOP)"), ("paper_metric", "official code's cosine, bugs fixed"),
+                  ("science_pearson", "Science-era Pearson"))
 
 
 def width_name(data: str, width: int) -> str:

@@ -679,6 +679,54 @@ def assemble_study(profile: str, conds, results: dict, *, device: str, threshold
                        "cpus": os.cpu_count(), **timing}}
 
 
+def per_network_least(condition: dict, key: str) -> np.ndarray:
+    """Per network that met the training criterion, its least layer's value of statistic ``key`` (from the study
+    record's ``per_network``): the value the condition's every-layer rule reads network by network."""
+    met = np.asarray(condition["per_network"]["criterion_met"], dtype=bool)
+    layers = np.asarray(condition["per_network"][key], dtype=float)  # layers × networks
+    return layers.min(axis=0)[met]
+
+
+def gap_contrasts(study: dict, level: float = 0.95) -> list[dict]:
+    """The measured effect of each difference from the paper's setting (:data:`~.dnfa_design.GAP_CONTRASTS`, and
+    the calibration against each width of the profile's width axis) whose two conditions are in ``study``:
+    per statistic of :data:`~.dnfa_design.GAP_STATISTICS`, the Hodges–Lehmann shift of the per-network least-layer
+    values from the first condition to the second, with its exact distribution-free interval at ``level``
+    (:func:`~.statistics.shift_interval`).  Exploratory: chosen after the runs were designed, uncorrected, never a
+    verdict; each row names both conditions, their n and whether they learned."""
+    from .dnfa_design import GAP_CONTRASTS, GAP_STATISTICS, width_name
+    from .statistics import shift_interval
+
+    by_name = {c["name"]: c for c in study["conditions"]}
+    pairs = list(GAP_CONTRASTS)
+    for name in by_name:
+        for data in ("digits", "mnist1d"):
+            for w in (128, 192, 256, 384, 512, 768):
+                if name == width_name(data, w):
+                    ref = "paper (calibration)" if data == "digits" else "paper setting, MNIST-1D"
+                    pairs.append((f"width: calibration's → {w} ({'digits' if data == 'digits' else 'MNIST-1D'})",
+                                  ref, name))
+    rows = []
+    for label, a, b in pairs:
+        if a not in by_name or b not in by_name:
+            continue
+        ca, cb = by_name[a], by_name[b]
+        for key, stat in GAP_STATISTICS:
+            if key not in ca["per_network"] or key not in cb["per_network"]:
+                continue
+            x, y = per_network_least(ca, key), per_network_least(cb, key)
+            x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+            if x.size == 0 or y.size == 0:
+                continue
+            sh = shift_interval(x, y, level=level)
+            rows.append({"difference": label, "from": a, "to": b, "statistic": stat, "key": key,
+                         "from_median": float(np.median(x)), "to_median": float(np.median(y)),
+                         "n": [int(x.size), int(y.size)], "learned": [ca["learned"]["status"], cb["learned"]["status"]],
+                         "shift": sh["value"], "interval": list(sh["interval"]), "ci_level": sh["ci_level"],
+                         "ci_method": sh["ci_method"], "enough": sh["enough"]})
+    return rows
+
+
 def _exploratory() -> dict:
     """The exploratory run's results (seen before this design; :mod:`numeric.dnfa_exploratory`)."""
     from .dnfa_exploratory import EXPLORATORY

@@ -11,6 +11,13 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# A shell starts a background job (`cmd &`) with SIGINT ignored, and Python then keeps it ignored: the Ctrl-C tests
+# (a SIGINT to this process or to a child, which inherits the ignored disposition through exec) would wait forever.
+# The tests need Ctrl-C to mean KeyboardInterrupt however the suite was started; a child started from here then gets
+# the default disposition back at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 # CPU-sized numeric setting for the per-claim tests
 NETWORKS = 4
 

@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torch.func import jacrev, vmap
@@ -567,3 +568,39 @@ def test_added_conditions_run_end_to_end_at_a_tiny_size(monkeypatch):
             assert 0 <= c["network_metrics"]["test"]["median"] <= 1
     md = render_study_md(study)
     assert all(f"| {c.name} |" in md for c in conds)
+
+
+def _gap_condition(name, values_by_layer, met=None, learned="learned"):
+    n = len(values_by_layer[0])
+    pn = {k: values_by_layer for k in ("ansatz_cos", "paper_metric", "science_pearson")}
+    return {"name": name, "learned": {"status": learned},
+            "per_network": {"criterion_met": met if met is not None else [True] * n, **pn}}
+
+
+def test_gap_contrasts_measure_the_shift_of_the_least_layer_between_named_conditions():
+    """The gap section's numbers: per network the least layer's value (networks that missed the criterion left
+    out), the Hodges–Lehmann shift from the first condition to the second with its exact interval; pairs whose
+    conditions the profile lacks are skipped; the width axis is contrasted with the calibration; reversing a pair
+    flips the sign (control)."""
+    from nnclaims.numeric.dnfa_study import gap_contrasts
+    from nnclaims.numeric.statistics import shift_interval
+
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.5, 0.6, (2, 12))
+    b = rng.uniform(0.8, 0.9, (2, 12))
+    met = [True] * 11 + [False]
+    study = {"conditions": [_gap_condition("MSE, digits", a.tolist()),
+                            _gap_condition("small init (x0.1), MSE, digits", b.tolist(), met=met),
+                            _gap_condition("paper (calibration)", a.tolist()),
+                            _gap_condition(D.width_name("digits", 256), b.tolist(), learned="did not learn")]}
+    rows = gap_contrasts(study)
+    assert {r["difference"] for r in rows} == {"init ×1 → ×0.1 (MSE, digits)", "width: calibration's → 256 (digits)"}
+    r = next(r for r in rows if r["difference"].startswith("init") and r["key"] == "ansatz_cos")
+    want = shift_interval(a.min(0), b.min(0)[:11], level=0.95)
+    assert r["n"] == [12, 11] and r["shift"] == want["value"] and r["interval"] == list(want["interval"])
+    assert r["shift"] > 0.2 and r["ci_level"] >= 0.95
+    w = next(r for r in rows if r["difference"].startswith("width"))
+    assert w["learned"] == ["learned", "did not learn"]
+    flipped = {"conditions": [_gap_condition("MSE, digits", b.tolist()),
+                              _gap_condition("small init (x0.1), MSE, digits", a.tolist())]}
+    assert all(r["shift"] < -0.2 for r in gap_contrasts(flipped))

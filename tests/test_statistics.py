@@ -2,6 +2,7 @@
 states (simulated coverage at the sample sizes the studies use), the sample-size rule, the one rule for conditions,
 and the bootstrap against SciPy's percentile bootstrap (kept for large samples)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 from scipy import stats
 
 from nnclaims.numeric.statistics import (ALPHA, NOT_EVIDENCE, binomial_cdf, bootstrap_interval, family_level, judge,
-                                         judge_median, median_interval, min_networks, networks_for, one_rule)
+                                         judge_median, median_interval, min_networks, networks_for, one_rule,
+                                         shift_interval)
+from nnclaims.numeric.statistics import _mann_whitney_counts
 
 TRIALS = 4000  # simulated samples per (distribution, n): the binomial error of a coverage near 0.99 is ≈ 0.0016
 
@@ -165,3 +168,54 @@ def test_judge_supported_at_or_above_the_threshold():
     assert judge((0.9, 1.0), 0.9) == "supported"
     assert judge((np.nextafter(0.9, 0), 1.0), 0.9) == "unsupported"
     assert judge((1.0, 1.0), 1.0) == "supported"
+
+
+# --- the shift between two conditions (the study's exploratory gap section) ---------------------------------------
+
+def _shift_coverage(draw, shift, m, n, level, seed, trials=2000):
+    rng = np.random.default_rng(seed)
+    hits, stated = 0, None
+    for _ in range(trials):
+        x, y = draw(rng, m), draw(rng, n) + shift
+        s = shift_interval(x, y, level=level)
+        stated = s["ci_level"]
+        hits += s["interval"][0] <= shift <= s["interval"][1]
+    return hits / trials, stated
+
+
+@pytest.mark.parametrize("m, n", [(6, 9), (14, 22), (22, 22)])
+@pytest.mark.parametrize("dist", ["normal(0.9, 0.05)", "exponential(1)"])
+def test_shift_interval_achieves_its_stated_level(dist, m, n):
+    """2,000 simulated pairs of samples (y = x's distribution shifted by 0.3) at the studies' sizes: the coverage of
+    the true shift equals the recorded ``ci_level`` within binomial error; the estimate is the median of the mn
+    differences."""
+    draw, _ = DISTRIBUTIONS[dist]
+    observed, stated = _shift_coverage(draw, 0.3, m, n, 0.95, seed=m * 100 + n)
+    assert stated >= 0.95
+    assert abs(observed - stated) <= 4 * math.sqrt(stated * (1 - stated) / 2000) + 1 / 2000, (observed, stated)
+
+
+def test_shift_interval_negative_control_and_exact_ranks():
+    """The same simulation aimed at a wrong shift (0.34 instead of 0.3) covers it far less often than stated; the
+    Mann–Whitney counts equal a brute-force enumeration of every ordering; the ends are the k-th and (mn − k + 1)-th
+    ordered differences, and the next rank inward falls short of the level (an off-by-one either way fails)."""
+    draw, _ = DISTRIBUTIONS["normal(0.9, 0.05)"]
+    rng = np.random.default_rng(5)
+    hits = 0
+    for _ in range(300):
+        s = shift_interval(draw(rng, 14), draw(rng, 22) + 0.3, level=0.95)
+        hits += s["interval"][0] <= 0.34 <= s["interval"][1]
+    assert hits / 300 < s["ci_level"] - 0.2
+    for m, n in ((3, 4), (4, 5), (5, 5)):
+        brute = [0] * (m * n + 1)
+        for xs in itertools.combinations(range(m + n), m):  # positions of the x's in the pooled order
+            brute[sum(1 for i in xs for j in range(m + n) if j not in xs and i < j)] += 1
+        assert list(_mann_whitney_counts(m, n)) == brute
+    x, y = np.arange(7, dtype=float), np.arange(9, dtype=float) * 1.37 + 0.11
+    s = shift_interval(x, y, level=0.95)
+    d = np.sort((y[None, :] - x[:, None]).ravel())
+    k = int(np.searchsorted(d, s["interval"][0])) + 1
+    assert d[k - 1] == s["interval"][0] and d[63 - k] == s["interval"][1] and s["value"] == float(np.median(d))
+    counts, total = _mann_whitney_counts(7, 9), math.comb(16, 7)
+    assert s["ci_level"] == pytest.approx(1 - 2 * sum(counts[:k]) / total, abs=1e-15) and s["ci_level"] >= 0.95
+    assert 1 - 2 * sum(counts[:k + 1]) / total < 0.95
