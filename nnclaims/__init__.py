@@ -1,8 +1,9 @@
 """nnclaims: a verification suite for claims about neural networks.
 
 Three layers check each other: SymPy proofs (:mod:`nnclaims.proofs`), Z3/Hypothesis searches, and PyTorch
-cross-checks on trained networks (:mod:`nnclaims.numeric`); verdicts and reports live in
-:mod:`nnclaims.reports`.  The names below are the public API for users' own claims (docs/adding-a-claim.md, "Adding your own
+cross-checks on trained networks (:mod:`nnclaims.numeric`); the verdict table is :mod:`nnclaims.verdict`, the
+reports are rendered by :mod:`nnclaims.reports`, the command line is :mod:`nnclaims.cli` and the benchmarks are
+:mod:`nnclaims.bench`.  The names below are the public API for users' own claims (docs/adding-a-claim.md, "Adding your own
 claim"); they are imported on first use, so ``import nnclaims`` (and the pytest plugin) stays light.
 """
 
@@ -30,14 +31,15 @@ _API = {
     "one_rule": "nnclaims.numeric.statistics",
     "Zoo": "nnclaims.trained", "train_zoo": "nnclaims.trained",
     # verdicts
-    "verify": "nnclaims.reports.verdict", "Verdict": "nnclaims.reports.verdict", "decide": "nnclaims.reports.verdict",
-    "run_mutation": "nnclaims.reports.mutation",
+    "verify": "nnclaims.verdict", "Verdict": "nnclaims.verdict", "decide": "nnclaims.verdict",
+    "run_mutation": "nnclaims.mutation",
 }
 
 __all__ = sorted(_API) + ["__version__"]
 
 
-SUBMODULES = ("caching", "strategies", "testing", "trained", "proofs", "numeric", "reports")
+SUBMODULES = ("caching", "strategies", "testing", "trained", "proofs", "numeric", "reports", "verdict", "mutation",
+              "cli", "bench")
 
 
 def __getattr__(name: str):

@@ -1,5 +1,5 @@
 """``python -m nnclaims``: the ``nnclaims`` command."""
 
-from nnclaims.reports.cli import run
+from nnclaims.cli.app import run
 
 run()

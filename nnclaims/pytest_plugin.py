@@ -65,8 +65,8 @@ class ClaimItem(pytest.Item):
         if self.mutation is None:
             assert_verdict(self.claim, **kw)
             return
-        from nnclaims.reports.mutation import run_mutation
-        from nnclaims.reports.verdict import NumericConfig, verify
+        from nnclaims.mutation import run_mutation
+        from nnclaims.verdict import NumericConfig, verify
 
         config = NumericConfig(networks=kw["networks"], device=kw["device"], seed=0)
         result = run_mutation(self.claim, self.mutation, verify(self.claim, config=config), config)

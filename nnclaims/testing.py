@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from nnclaims.proofs.catalogue import Claim, get_claim
-from nnclaims.reports.mutation import MutationOutcome, run_mutation
-from nnclaims.reports.verdict import LAYERS, NumericConfig, Outcome, verify
+from nnclaims.mutation import MutationOutcome, run_mutation
+from nnclaims.verdict import LAYERS, NumericConfig, Outcome, verify
 
 __all__ = ["assert_verdict", "assert_mutations_caught", "describe"]
 

@@ -399,7 +399,7 @@ def all_condition_names() -> tuple:
 def preregistration(claim_id: str):
     """The catalogue's :class:`~nnclaims.proofs.catalogue.Preregistration` for one of :data:`CLAIMS`: the
     conditions ``nnclaims verify`` decides (the ``verify`` profile's), what was seen before, the seed ranges."""
-    from nnclaims.proofs.catalogue import Preregistration
+    from nnclaims.proofs.registry import Preregistration
 
     metric, what = CLAIMS[claim_id]
     return Preregistration(statistic=f"per condition, the median over networks of the {what} at every hidden layer, "

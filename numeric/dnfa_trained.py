@@ -22,7 +22,7 @@ from __future__ import annotations
 
 
 from nnclaims.caching import cached
-from nnclaims.proofs.catalogue import empirical_family, get_claim
+from nnclaims.proofs.registry import empirical_family, get_claim
 from nnclaims.proofs.record import NumericResult
 
 from .dnfa_design import CLAIMS, PROFILES, condition_names

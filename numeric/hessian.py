@@ -23,7 +23,7 @@ import torch
 from torch.func import hessian, jacrev, vmap
 
 from nnclaims.caching import cached
-from nnclaims.proofs.catalogue import empirical_family, get_claim
+from nnclaims.proofs.registry import empirical_family, get_claim
 from nnclaims.proofs.record import NumericResult
 
 from .curvature import (ACTIVATIONS, Arch, activation_derivative, dense, fit_to_interpolation, forward, hidden,

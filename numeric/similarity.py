@@ -39,7 +39,7 @@ CCA measures (``cca_mean``, ``pwcca``, ``pwcca_authors_code``) are also NaN when
 (:func:`cca_defined`): its centred activations can then span every centred vector of the n points, and every
 canonical correlation is 1 whatever the other network (the references refuse such input: neurons < points).
 
-Speed (10,000 points × 1,024 neurons: ``python -m nnclaims.reports.bench_similarity``): each array is factorised
+Speed (10,000 points × 1,024 neurons: ``python -m nnclaims.bench.similarity``): each array is factorised
 once (:func:`factorise`: centring, a thin QR, the SVD of the small R) and :func:`similarity_report` shares the
 factors and the two cross products :math:`A_c^\top B_c` and :math:`U_a^\top U_b` among the measures; the single
 measures accept arrays or :class:`Factors`.  Everything but the n × n RBF Gram matrices and the maximum match's
@@ -59,7 +59,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .subspace import eps_maximum_match, eps_minimal_match
+from .matching import eps_maximum_match, eps_minimal_match
 
 __all__ = ["centre", "Factors", "factorise", "linear_cka", "debiased_linear_cka", "rbf_cka", "canonical_correlations",
            "cca_mean", "svcca", "pwcca", "pwcca_authors_code", "procrustes", "max_match_similarity", "simple_matches",

@@ -280,7 +280,7 @@ def bootstrap_interval(values: Sequence[float], *, seed: int = 0, level: float =
 
 def condition_summary(values: Sequence[float], threshold: float, *, level: float,
                       null: Sequence[float] | None = None) -> dict:
-    """One preregistered condition as the verdict reads it (:mod:`nnclaims.reports.verdict`): the median of
+    """One preregistered condition as the verdict reads it (:mod:`nnclaims.verdict`): the median of
     ``values`` with its :func:`median_interval` at ``level`` and its status (:func:`judge_median`).
 
     With ``null`` (the same statistic where only the spectra or the rank are kept, paired with ``values``), the

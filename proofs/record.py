@@ -1,7 +1,7 @@
 """Records that the three layers return: a symbolic proof, a search result, a numeric check.
 
 Every record is a plain frozen dataclass with ``to_json()``; the verdict is computed from these
-records in :mod:`reports.verdict` and never stored in them.
+records in :mod:`nnclaims.verdict` and never stored in them.
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ class NumericResult:
     ``as_stated`` is the numeric layer's own reading of the claim *as the seed states it*, on every instance the
     check ran (random networks, and float64 replays of the symbolic and search counterexamples): ``holds``,
     ``violated`` (some instance violates it) or ``not checked``.  The verdict compares it with the other layers
-    in both directions (:func:`nnclaims.reports.verdict.decide`).
+    in both directions (:func:`nnclaims.verdict.decide`).
 
     ``control`` shows the statistic can come out the other way: for a check that finds an identity holding, the
     same statistic on a case built to violate it (a wrong permutation, a non-optimum, a non-isotropic G); for a

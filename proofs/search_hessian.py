@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy as sp
 import z3
 
+from . import _matrices
 from ._z3 import RLIMIT, finish, rational_orthogonal, relu, solver
 from .record import SearchResult
 
@@ -28,8 +29,6 @@ def recheck_basis_change(w: dict) -> bool:
     """Exact: U orthogonal and not a signed permutation (as the search requires), UᵀAU diagonal with distinct
     entries for A = Σ aᵀa over the data, and the re-expressed network's output differs from the original on some
     data point (SymPy rationals)."""
-    from .searches import signed_permutation
-
     U = sp.Matrix([[sp.Rational(v) for v in row] for row in w["U"]])
     W1, w2 = sp.Matrix(w["W1"]), sp.Matrix(w["w2"])
     X = sp.Matrix(w["inputs"])
@@ -39,7 +38,7 @@ def recheck_basis_change(w: dict) -> bool:
     diagonal = all(B[i, j] == 0 for i in range(B.rows) for j in range(B.cols) if i != j)
     diagonal &= len({B[i, i] for i in range(B.rows)}) == B.rows  # distinct eigenvalues
     orthogonal = (U.T * U - sp.eye(U.rows)).is_zero_matrix
-    return bool(orthogonal and not signed_permutation(U) and diagonal and relu_(X * W1 * U) * U.T * w2 != Acts * w2)
+    return bool(orthogonal and not _matrices.signed_permutation(U) and diagonal and relu_(X * W1 * U) * U.T * w2 != Acts * w2)
 
 
 def search_basis_change(*, size: int = 2, points: int = 2, max_weight: int = 2, denominator: int = 5,

@@ -15,6 +15,7 @@ from fractions import Fraction
 import sympy as sp
 import z3
 
+from . import _matrices
 from ._z3 import RLIMIT, finish, rational_orthogonal, relu, solver
 from .record import SearchResult
 from .search_dnfa import search_svd_form
@@ -41,12 +42,7 @@ def recheck_orthogonal_relu(witness: dict) -> bool:
     Z = sp.Matrix([[sp.Rational(x) for x in row] for row in witness["Z"]])
     relu = lambda t: sp.Max(0, t)
     orth = (Q.T * Q - sp.eye(Q.shape[0])).is_zero_matrix
-    return bool(orth and not signed_permutation(Q) and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
-
-
-def signed_permutation(Q: sp.Matrix) -> bool:
-    """Every entry 0 or ±1 and one nonzero entry per row (for an orthogonal Q: a signed permutation)."""
-    return all(abs(x) in (0, 1) for x in Q) and all(sum(x != 0 for x in Q.row(i)) == 1 for i in range(Q.rows))
+    return bool(orth and not _matrices.signed_permutation(Q) and (Z * Q).applyfunc(relu) != Z.applyfunc(relu) * Q)
 
 
 def decode_orthogonal(m: z3.ModelRef, P, Zv, D: int) -> dict:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The prepared GPU run (python -m nnclaims.reports.gpu), for a session that finds a GPU lent:
-#   here:     python -m nnclaims.reports.gpu --prepare .whl     (wheels the GPU machine lacks + this package's)
+# The prepared GPU run (python -m nnclaims.bench.gpu), for a session that finds a GPU lent:
+#   here:     python -m nnclaims.bench.gpu --prepare .whl     (wheels the GPU machine lacks + this package's)
 #   device:   run(command="bash reports/gpu.sh", carry=[".whl"], timeout_s=540)
 # It installs the carried wheels (if any) into /tmp/site, then runs every GPU step under its own cap and leaves
 # summary.txt and gpu-run.tar.gz in $OUT. Extra arguments go to the Python module (e.g. --dry-run --device cpu).
@@ -13,4 +13,4 @@ fi
 export PYTHONUNBUFFERED=1
 out=$(realpath -m "${OUT:-gpu-out}")
 # run outside the checkout: its top-level nnclaims/ folder would shadow the installed package
-cd /tmp && exec python3 -m nnclaims.reports.gpu --out "$out" "$@"
+cd /tmp && exec python3 -m nnclaims.bench.gpu --out "$out" "$@"

@@ -25,7 +25,7 @@ NETWORKS = 4
 @pytest.fixture(scope="session")
 def outcomes():
     """Verify each claim at most once per session (all layers, CPU, small zoo)."""
-    from nnclaims.reports.verdict import NumericConfig, verify
+    from nnclaims.verdict import NumericConfig, verify
 
     cache = {}
     config = NumericConfig(networks=NETWORKS, device="cpu", seed=0)
@@ -50,7 +50,12 @@ def _plugins_loaded():
 def _registry_restored(_plugins_loaded):
     """Each test starts from the same registry of claims and sound rewrites: what a test registers in this process
     (a ``--claims`` file run in-process, an imported example) is removed after it, with the module that registered
-    it, so that a later test's family of decisions (its Bonferroni level) does not depend on the order tests run in."""
+    it, so that a later test's family of decisions (its Bonferroni level) does not depend on the order tests run in.
+
+    One exception: a sound rewrite registered by a module the test imported for the first time and that stays
+    loaded (any new module but a ``--claims`` file's ``nnclaims_user_*``) is kept, since that module is not imported
+    again and so would not register it again (a later doctest of :mod:`nnclaims.proofs.dnfa` that uses its
+    rewrites would then read "not proved")."""
     import sys
 
     from nnclaims.proofs import catalogue, record
@@ -59,8 +64,12 @@ def _registry_restored(_plugins_loaded):
     yield
     catalogue._REGISTRY.clear()
     catalogue._REGISTRY.update(claims)
+    staying = {name for name in set(sys.modules) - modules if not name.startswith("nnclaims_user_")}
+    kept = {fn: why for fn, why in record.SOUND_REWRITES.items()
+            if fn not in rewrites and getattr(getattr(fn, "func", fn), "__module__", None) in staying}
     record.SOUND_REWRITES.clear()
     record.SOUND_REWRITES.update(rewrites)
+    record.SOUND_REWRITES.update(kept)
     for name in set(sys.modules) - modules:
         if name.startswith("nnclaims_user_"):
             del sys.modules[name]

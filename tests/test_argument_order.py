@@ -20,8 +20,8 @@ from safetensors.torch import save_file
 
 from nnclaims.numeric.models import read_model
 from nnclaims.numeric.similarity import pwcca, similarity_report
-from nnclaims.reports.cli import main
-from nnclaims.reports.similarity_command import layer_activations
+from nnclaims.cli.app import main
+from nnclaims.cli.similarity import layer_activations
 
 EPSILON = 0.25
 TOL = 1e-12  # the CLI and the library run the same float64 code: only the JSON round trip (exact for floats)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from nnclaims.proofs.searches import SEARCHES
-from nnclaims.reports.cli import app, main
+from nnclaims.cli.app import app, main
 
 NET = {"weights": [[[1, 0], [0, 1]], [[1, 1]]], "biases": None}
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from nnclaims.proofs.catalogue import CLAIMS
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 
 def run(capsys, *argv):
@@ -88,7 +88,7 @@ def test_cli_search_help_names_every_search(capsys):
     from click.testing import CliRunner
 
     from nnclaims.proofs.searches import SEARCHES
-    from nnclaims.reports.cli import app
+    from nnclaims.cli.app import app
 
     text = CliRunner().invoke(app, ["search", "--help"]).output
     assert all(name in text for name in SEARCHES)
@@ -127,7 +127,7 @@ def test_cli_list_never_truncates_ids(monkeypatch, width):
     from rich.console import Console
 
     buf = io.StringIO()
-    monkeypatch.setattr("nnclaims.reports.cli.out", Console(file=buf, width=width))
+    monkeypatch.setattr("nnclaims.cli._common.out", Console(file=buf, width=width))
     assert main(["list"]) == 0
     text = buf.getvalue()
     ids = [c.id for c in CLAIMS]
@@ -145,7 +145,7 @@ def test_cli_list_never_squeezes_statements(monkeypatch, width):
     from rich.console import Console
 
     buf = io.StringIO()
-    monkeypatch.setattr("nnclaims.reports.cli.out", Console(file=buf, width=width))
+    monkeypatch.setattr("nnclaims.cli._common.out", Console(file=buf, width=width))
     assert main(["list"]) == 0
     text = buf.getvalue()
     if "│" in text:
@@ -187,7 +187,7 @@ def test_cli_zero_match_default_is_the_claims_search_and_not_trivial(tmp_path, c
 def test_cli_sweep_prints_each_configuration_as_it_is_settled(monkeypatch, capsys):
     """When the k-th configuration starts, the k − 1 before it are already on the screen."""
     from nnclaims.proofs.record import SearchResult
-    from nnclaims.reports import cli
+    from nnclaims.cli import search as cli
 
     seen, printed = [], [0]
 
@@ -239,8 +239,8 @@ def test_cli_prints_refuting_steps_and_records_readably(capsys):
     the numeric layer's as-stated reading, negative control and interval."""
     from nnclaims.proofs.catalogue import get_claim
     from nnclaims.proofs.record import NumericResult, Proof, SearchResult, Step
-    from nnclaims.reports.cli import _print_details
-    from nnclaims.reports.verdict import Outcome, Verdict
+    from nnclaims.cli.verify import _print_details
+    from nnclaims.verdict import Outcome, Verdict
 
     proof = Proof("perm.elementwise-commutes", "s", (), (Step("derive", "a = b", "c", True, "derives"),
                                                          Step("a counterexample", "a \\neq b", "c", True, "refutes")),
@@ -271,7 +271,7 @@ def test_progress_lines_when_stderr_is_not_a_terminal(capsys, monkeypatch):
     """Output redirected (pytest's capture is not a terminal): ``report``'s verify loop prints one plain line per
     claim to stderr, where a progress bar would show nothing; on a terminal it prints none (negative control: the
     bar shows the progress there)."""
-    from nnclaims.reports import cli
+    from nnclaims.cli import verify as cli
 
     cli.run_verify(["perm.orthogonal-commutes"], "search", 4, "cpu", 0, lines=True)
     err = capsys.readouterr().err
@@ -297,7 +297,7 @@ def test_report_has_a_verdict_legend_and_reads_conditional_claims_plainly():
     import html
 
     from nnclaims.reports.render import VERDICT_LEGEND, render_html, render_markdown, validate_results
-    from nnclaims.reports.verdict import Verdict
+    from nnclaims.verdict import Verdict
 
     assert set(VERDICT_LEGEND) == {v.value for v in Verdict}
     payload = validate_results({"claims": [_rendered_claim("conditional", "violated"), _rendered_claim("true", "holds")],

@@ -17,7 +17,7 @@ from nnclaims.numeric.dnfa import cos
 from nnclaims.numeric.dnfa_study import (CONTROL_KEYS, _mean_gradients, condition_decision, decide_claim,
                                          layer_metrics, paper_code_replica, summarise)
 from nnclaims.proofs.catalogue import get_claim
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 pytestmark = pytest.mark.slow  # studies: the full tier (python -m pytest), not -m "not slow"
 
@@ -516,7 +516,7 @@ def test_study_resume_says_which_shards_it_reused(tmp_path, capsys):
     """Stopped after two of four shards (whole conditions), the rerun says it reused those two (by number and condition) and, with
     stderr not a terminal, prints a plain line per shard it writes; a first run reuses none and says nothing of
     it (negative control)."""
-    from nnclaims.reports.study_command import execute_study
+    from nnclaims.cli.study import execute_study
 
     out = tmp_path / "s"
 

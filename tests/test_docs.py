@@ -106,7 +106,7 @@ def test_file_blocks_are_saved_under_their_name(tmp_path):
 
 def test_rule_table_is_the_code_s():
     """The identity-rule table on the reading-a-report page is ``IDENTITY_RULES`` row for row."""
-    from nnclaims.reports.verdict import IDENTITY_RULES
+    from nnclaims.verdict import IDENTITY_RULES
 
     text = (DOCS / "reading-a-report.md").read_text(encoding="utf-8")
     table = text.split("<!-- identity-rules -->", 1)[1].strip().split("\n\n", 1)[0].splitlines()[2:]

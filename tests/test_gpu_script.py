@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nnclaims.reports import gpu
+from nnclaims.bench import gpu
 
 ROOT = Path(__file__).resolve().parents[1]
 

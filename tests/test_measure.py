@@ -25,7 +25,7 @@ from nnclaims.numeric.agop import agop_sweep, forward_layers
 from nnclaims.numeric.measure import measure
 from nnclaims.numeric.models import read_model
 from nnclaims.numeric.tolerance import rel_err, tolerance
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 pytestmark = pytest.mark.numeric
 
@@ -419,7 +419,7 @@ def test_optional_section_becomes_a_flag(monkeypatch):
     import click
     from click.testing import CliRunner
 
-    from nnclaims.reports import measure_command
+    from nnclaims.cli import measure as measure_command
 
     monkeypatch.setattr(measure_command, "OPTIONAL_SECTIONS", {"probe": ("nnclaims.numeric.measure:cosine", "a probe")})
 

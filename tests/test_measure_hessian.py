@@ -13,7 +13,7 @@ from torch.autograd.functional import hessian as tape_hessian
 from torch.autograd.functional import jacobian as tape_jacobian
 from torch.func import functional_call
 
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 pytestmark = pytest.mark.numeric
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 D = 4  # the good model's input width
 

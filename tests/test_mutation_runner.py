@@ -1,4 +1,4 @@
-"""The mutation runner itself (``reports/mutation.py``): a mutant is caught when — and only when — the verdict,
+"""The mutation runner itself (``nnclaims/mutation.py``): a mutant is caught when — and only when — the verdict,
 the disagreement flag, or a layer's status, ``as_stated``, re-check or outcome changes.  Each of these is changed
 alone on hand-made records (a runner whose signature ignored one of them would let every mutant that moves only
 that one survive unnoticed), and once end to end through :func:`run_mutation` on a small claim defined here."""
@@ -7,8 +7,8 @@ import pytest
 
 from nnclaims.proofs.catalogue import Claim, Mutation
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
-from nnclaims.reports.mutation import MutationOutcome, run_mutation, signature
-from nnclaims.reports.verdict import NumericConfig, Outcome, Verdict, verify
+from nnclaims.mutation import MutationOutcome, run_mutation, signature
+from nnclaims.verdict import NumericConfig, Outcome, Verdict, verify
 
 CONTROL = {"description": "a case built to fail", "value": 1.0, "fails": True}
 CLAIM = Claim("runner.records", "q", "st", source="s.txt")

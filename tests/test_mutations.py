@@ -4,8 +4,8 @@ the verdict, the disagreement flag or a layer's status must change.  A mutant th
 import pytest
 
 from nnclaims.proofs.catalogue import CLAIMS
-from nnclaims.reports.mutation import run_mutation
-from nnclaims.reports.verdict import NumericConfig
+from nnclaims.mutation import run_mutation
+from nnclaims.verdict import NumericConfig
 
 from conftest import NETWORKS
 

@@ -66,7 +66,7 @@ def test_cli_starts_without_torch():
     """Importing the command (as every ``nnclaims`` call does, even ``nnclaims list``) does not import torch:
     commands import it inside their bodies.  Control: importing a numeric module does import it."""
     check = "import {}, sys; sys.exit(0 if 'torch' not in sys.modules else 'torch imported')"
-    done = subprocess.run([sys.executable, "-c", check.format("nnclaims.reports.cli")], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", check.format("nnclaims.cli.app")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     done = subprocess.run([sys.executable, "-c", check.format("nnclaims.numeric.agop")], capture_output=True, text=True)
     assert done.returncode != 0 and "torch imported" in done.stderr
@@ -78,9 +78,9 @@ def test_activation_names_of_the_commands_are_agops():
     import click
 
     from nnclaims.numeric.agop import ACTIVATIONS
-    from nnclaims.reports.measure_command import measure_cmd
-    from nnclaims.reports.model_options import ACTIVATION_NAMES
-    from nnclaims.reports.similarity_command import compare_cmd
+    from nnclaims.cli.measure import measure_cmd
+    from nnclaims.cli.model_options import ACTIVATION_NAMES
+    from nnclaims.cli.similarity import compare_cmd
 
     assert ACTIVATION_NAMES == tuple(ACTIVATIONS)
     for cmd in (measure_cmd, compare_cmd):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import nnclaims
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

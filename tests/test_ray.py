@@ -27,7 +27,7 @@ from nnclaims.numeric.dnfa_study import plan_shards, run_shard  # noqa: E402
 from nnclaims.proofs.bounded import GRACE, run_on_cluster  # noqa: E402
 from nnclaims.proofs._z3 import GUARD_NOTE  # noqa: E402
 from nnclaims.proofs.search_subspace import search_zero_match  # noqa: E402
-from nnclaims.reports.study_command import execute_study  # noqa: E402
+from nnclaims.cli.study import execute_study  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a Ray cluster and studies: the full tier (python -m pytest), not -m "not slow"
 
@@ -398,7 +398,8 @@ def local_verified(tmp_path_factory):
 def test_verify_on_ray_equals_local_whatever_the_workers(ray_cluster, local_verified, tmp_path, capsys, workers):
     """A handful of claims — Z3 searches with witnesses replayed in float64, the split search, a refuted claim and a
     user's claim from a --claims file — on Ray: the same records and verdicts as the local backend."""
-    from nnclaims.reports.cli import _load_claims, results_payload, run_verify
+    from nnclaims.cli._common import _load_claims
+    from nnclaims.cli.verify import results_payload, run_verify
 
     _load_claims([DEAD_UNITS])
     outcomes, config, layers = run_verify(CLAIMS, "symbolic,search,numeric", 8, "cpu", 0, progress=False,
@@ -414,7 +415,7 @@ def test_verify_cli_on_ray_loads_plugins_and_claims_files_in_the_workers(ray_clu
     """A claim from a --claims file (and the example plug-in, when installed) verified by the workers."""
     from importlib.metadata import entry_points
 
-    from nnclaims.reports.cli import main
+    from nnclaims.cli.app import main
 
     plugin = any(ep.name == "relu-homogeneity" for ep in entry_points(group="nnclaims.claims"))
     ids = ["user.relu-units-stay-alive"] + (["user.relu-rescaling"] if plugin else [])
@@ -442,7 +443,7 @@ def test_cluster_device_follows_the_clusters_gpus(device, gpus, expected):
 
 def test_verify_and_study_cli_refuse_cuda_on_a_cluster_without_gpus(ray_cluster, tmp_path, capsys):
     """One line and exit 2, before any claim or shard runs (the local test cluster has no GPU)."""
-    from nnclaims.reports.cli import main
+    from nnclaims.cli.app import main
 
     for argv in (["verify", "perm.inverse-is-transpose", "--layers", "numeric", "--device", "cuda", "--backend", "ray"],
                  ["study", "dnfa", "--profile", "ci", "--out", str(tmp_path / "s"), "--device", "cuda",

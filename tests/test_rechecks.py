@@ -29,7 +29,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from nnclaims.proofs import search_dnfa, search_equivalence, search_hessian, search_random, search_subspace, searches
+from nnclaims.proofs import _matrices, search_dnfa, search_equivalence, search_hessian, search_random, search_subspace, searches
 
 pytestmark = pytest.mark.search
 
@@ -587,7 +587,7 @@ CALLERS = {
 SHARED = {  # helpers a re-check calls: module, the re-checks that call them
     "_constant_w1": (search_random, ["constant-init-breaks", "constant-gradient-entries"]),
     "_at_kink": (search_random, ["constant-init-breaks", "constant-gradient-entries"]),
-    "signed_permutation": (searches, ["orthogonal-relu", "basis-change"]),
+    "signed_permutation": (_matrices, ["orthogonal-relu", "basis-change"]),
 }
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from nnclaims.proofs.catalogue import get_claim
-from nnclaims.reports.cli import main, results_payload
+from nnclaims.cli.app import main
+from nnclaims.cli.verify import results_payload
 from nnclaims.reports.render import (MARKER, check_report_target, render_html, render_markdown, to_mathml,
                                      validate_results, write_report)
-from nnclaims.reports.verdict import LAYERS, NumericConfig
+from nnclaims.verdict import LAYERS, NumericConfig
 
 pytestmark = pytest.mark.slow  # whole reports: the full tier (python -m pytest), not -m "not slow"
 
@@ -186,7 +187,7 @@ def test_report_out_under_a_file_is_refused_before_any_work(tmp_path, capsys, mo
     """Meaningful as root too: a file cannot hold a folder whoever runs the command."""
     (tmp_path / "a-file").write_text("x")
     ran = []
-    monkeypatch.setattr("nnclaims.reports.cli.run_verify", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr("nnclaims.cli.verify.run_verify", lambda *a, **k: ran.append(1))
     assert main(["report", "--out", str(tmp_path / "a-file" / "rep"), "--device", "cpu"]) == 2
     assert "a-file is a file" in _one_error_line(capsys.readouterr().err)
     assert not ran  # refused before the run
@@ -203,7 +204,7 @@ def test_report_out_in_a_read_only_parent_is_refused_before_any_work(tmp_path, c
             monkeypatch.setattr("nnclaims.reports.render.os.access",
                                 lambda p, mode: not (mode & os.W_OK) or bool(os.stat(p).st_mode & stat.S_IWUSR))
         ran = []
-        monkeypatch.setattr("nnclaims.reports.cli.run_verify", lambda *a, **k: ran.append(1))
+        monkeypatch.setattr("nnclaims.cli.verify.run_verify", lambda *a, **k: ran.append(1))
         assert main(["report", "--out", str(parent / "rep"), "--device", "cpu"]) == 2
         assert "is not writable" in _one_error_line(capsys.readouterr().err)
         assert not ran and list(parent.iterdir()) == [] and stat.S_IMODE(parent.stat().st_mode) == 0o555
@@ -222,7 +223,7 @@ def test_verify_json_in_a_read_only_folder_is_refused_before_any_work(tmp_path, 
             monkeypatch.setattr("nnclaims.reports.render.os.access",
                                 lambda p, mode: not (mode & os.W_OK) or bool(os.stat(p).st_mode & stat.S_IWUSR))
         ran = []
-        monkeypatch.setattr("nnclaims.reports.cli.run_verify", lambda *a, **k: ran.append(1))
+        monkeypatch.setattr("nnclaims.cli.verify.run_verify", lambda *a, **k: ran.append(1))
         assert main(["verify", "perm.inverse-is-transpose", "--json", str(parent / "out.json")]) == 2
         assert "is not writable" in _one_error_line(capsys.readouterr().err) and not ran
     finally:
@@ -275,7 +276,7 @@ def test_report_refuses_a_marked_folder_whose_names_are_taken(tmp_path, capsys):
 def test_report_write_failure_saves_the_computed_results(tmp_path, capsys, monkeypatch):
     """When writing fails at the end, the results already computed are saved to a temporary file, named in the
     one error line."""
-    from nnclaims.reports import cli
+    from nnclaims.cli import verify as cli
 
     monkeypatch.setattr(cli, "run_verify", lambda *a, **k: ([], NumericConfig(networks=1), ("symbolic",)))
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from nnclaims.reports.cli import main
+from nnclaims.cli.app import main
 from nnclaims.reports.render import panel_table, render_html, render_markdown, validate_results
 
 CAPTION = re.compile(r"Each cell: .*; intervals at .*\.")

@@ -12,8 +12,8 @@ import torch
 from safetensors.torch import save_file
 
 from nnclaims.numeric.models import read_model
-from nnclaims.reports.cli import main
-from nnclaims.reports.similarity_command import MEASURE_KEYS, layer_activations
+from nnclaims.cli.app import main
+from nnclaims.cli.similarity import MEASURE_KEYS, layer_activations
 
 
 def run(capsys, *argv):

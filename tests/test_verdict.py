@@ -8,7 +8,7 @@ import pytest
 
 from nnclaims.proofs.catalogue import Claim, Preregistration
 from nnclaims.proofs.record import NumericResult, Proof, SearchResult
-from nnclaims.reports.verdict import IDENTITY_RULES, Verdict, _family_level, decide, verify
+from nnclaims.verdict import IDENTITY_RULES, Verdict, _family_level, decide, verify
 
 PRE = Preregistration("stat", 0.5, "interval above", "2026-12-01", conditions=("small init", "rank-1"))
 IDENTITY = Claim("x.identity", "q", "st", source="s.txt")
@@ -129,7 +129,7 @@ def test_decide_exists():
     assert decide(EXISTS, None, SearchResult("s", "found", {}, {"w": 1}, rechecked=False))[0] is Verdict.OPEN
 
 
-# --- empirical claims: the one rule (module docstring of reports/verdict.py) ---------------------------------------
+# --- empirical claims: the one rule (module docstring of nnclaims/verdict.py) ---------------------------------------
 
 # (claim, record) → verdict; each rule's row is followed by the case that must come out otherwise
 EMPIRICAL_TABLE = [

@@ -6,7 +6,7 @@ variants of their checks that the mutation tests must catch (at least one per la
 import dataclasses
 import importlib
 
-from ..catalogue import Claim, Mutation, Preregistration, register
+from ..registry import Claim, Mutation, Preregistration, register
 
 SEED = "002_e9420a553cf0c538.txt"
 INF = float("inf")

@@ -4,7 +4,7 @@ import dataclasses
 
 import sympy as sp
 
-from ..catalogue import Claim, Mutation, Preregistration, register
+from ..registry import Claim, Mutation, Preregistration, register
 
 SEED = "003_df2e47d74155d2f7.txt"
 P_ = "nnclaims.proofs.hessian"

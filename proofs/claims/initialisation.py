@@ -5,7 +5,7 @@ live, and the mutations that each check must catch (one or more per layer the cl
 
 from dataclasses import replace
 
-from ..catalogue import Claim, Mutation, register
+from ..registry import Claim, Mutation, register
 from .permutation import HOLDS_AS_STATED as _HOLDS_PERM, _accept_anything, _infinite_tolerance, _inverted_screen
 
 SEED = "001_5c5d71341f241ce8.txt"

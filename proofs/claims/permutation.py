@@ -5,7 +5,7 @@ mutations that each check must catch (one or more per layer the claim has)."""
 
 from dataclasses import replace
 
-from ..catalogue import Claim, Mutation, register
+from ..registry import Claim, Mutation, register
 
 SEED = "001_5c5d71341f241ce8.txt"
 PROOFS, NUMERIC = "nnclaims.proofs.permutation", "nnclaims.numeric.permutation"

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from ..catalogue import Claim, Mutation, Preregistration, register
+from ..registry import Claim, Mutation, Preregistration, register
 
 SEED = "000_e17f2a13b7d88bd0.txt"
 PRE = "nnclaims.proofs.subspace"
@@ -58,9 +58,9 @@ register(Claim(
                  layers=("symbolic",)),
         Mutation("exact span test that ignores its input (always in the span)", f"{PRE}:in_span",
                  lambda in_span: lambda v, rows: True, layers=("symbolic",)),
-        Mutation("float64 residuals that ignore their input (always 0)", f"{NUM}:relative_residuals",
+        Mutation("float64 residuals that ignore their input (always 0)", "nnclaims.numeric.matching:relative_residuals",
                  lambda rr: lambda Z, B: __import__("numpy").zeros(len(Z)), layers=("numeric",)),
-        Mutation("float64 pruning stops after one pass", f"{NUM}:prune_to_maximum_match", _one_pass,
+        Mutation("float64 pruning stops after one pass", "nnclaims.numeric.matching:prune_to_maximum_match", _one_pass,
                  layers=("numeric",)),
     ),
     source=SEED,

@@ -1,7 +1,7 @@
 r"""Benchmark: the similarity measures against their fastest independent implementations.
 
 Speed of the similarity measures, each side by side with its fastest independent implementation, measured in
-one run (run: ``python -m nnclaims.reports.bench_similarity [--points 10000 --neurons 1024] [--svcca DIR]
+one run (run: ``python -m nnclaims.bench.similarity [--points 10000 --neurons 1024] [--svcca DIR]
 [--sim-metric DIR] [--wang PATH]``).
 
 Each row times one measure of :mod:`nnclaims.numeric.similarity` on two activation arrays (points × neurons,
@@ -135,7 +135,8 @@ def _load_module(name, path):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m nnclaims.bench.similarity", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--points", type=int, default=10_000)
     ap.add_argument("--neurons", type=int, default=1_024)
     ap.add_argument("--epsilon", type=float, default=0.25)

@@ -13,17 +13,17 @@ two minutes, which CI does):
 step                    command                                                                      cap (s)
 ======================  ===========================================================================  =======
 machine                 GPU name, torch and CUDA versions, CPU count                                      5
-bench-zoo               ``python -m nnclaims.reports.bench zoo --networks 1024``                          60
-bench-numeric           ``python -m nnclaims.reports.bench numeric --networks 1024``                      60
+bench-zoo               ``python -m nnclaims.bench.suite zoo --networks 1024``                            60
+bench-numeric           ``python -m nnclaims.bench.suite numeric --networks 1024``                        60
 report                  ``nnclaims report --out gpu-reference --networks 1024``                          150
 dnfa-study              ``nnclaims study dnfa --profile gpu --out dnfa-study-gpu``                       130
-bench-curvature         ``python -m nnclaims.reports.bench curvature --networks 1024``                    60
+bench-curvature         ``python -m nnclaims.bench.suite curvature --networks 1024``                      60
 ======================  ===========================================================================  =======
 
 The report needs z3 (symbolic and search layers) and latex2mathml, and the DNFA study mnist1d (with requests);
-the GPU machine has none of them, so they travel as wheels: ``python -m nnclaims.reports.gpu --prepare .whl`` (here, with the registry) downloads them for the GPU
-machine's Python and builds this package's wheel, and ``reports/gpu.sh`` installs ``.whl/*.whl`` there before it
-starts this module.
+the GPU machine has none of them, so they travel as wheels: ``python -m nnclaims.bench.gpu --prepare .whl``
+(here, with the registry) downloads them for the GPU machine's Python and builds this package's wheel, and
+``reports/gpu.sh`` installs ``.whl/*.whl`` there before it starts this module.
 """
 
 from __future__ import annotations
@@ -72,16 +72,16 @@ def steps(device: str, work: Path, dry_run: bool) -> list[Step]:
     mod = PY + ["-m"]
     return [dataclasses.replace(step, cap=None) if dry_run else step for step in [
         Step("machine", None, 5),
-        Step("bench-zoo", tuple(mod + ["nnclaims.reports.bench", "zoo", "--networks", nets, "--device", device,
+        Step("bench-zoo", tuple(mod + ["nnclaims.bench.suite", "zoo", "--networks", nets, "--device", device,
                                        "--loop-networks", "2" if dry_run else "16"]), 60),
-        Step("bench-numeric", tuple(mod + ["nnclaims.reports.bench", "numeric", "--networks", nets, "--device", device]),
+        Step("bench-numeric", tuple(mod + ["nnclaims.bench.suite", "numeric", "--networks", nets, "--device", device]),
              60),
         Step("report", tuple(mod + ["nnclaims", "report", "--out", str(work / "gpu-reference"), "--networks", nets,
                                     "--device", device]), 150, ("z3", "latex2mathml")),
         Step("dnfa-study", tuple(mod + ["nnclaims", "study", "dnfa", "--profile", "ci" if dry_run else "gpu",
                                         "--out", str(work / "dnfa-study-gpu"), "--device", device]), 130,
              ("mnist1d",)),
-        Step("bench-curvature", tuple(mod + ["nnclaims.reports.bench", "curvature", "--networks", nets, "--device",
+        Step("bench-curvature", tuple(mod + ["nnclaims.bench.suite", "curvature", "--networks", nets, "--device",
                                              device, "--loop-networks", "2" if dry_run else "32"]
                                       + (["--small"] if dry_run else [])), 60, ("curvlinops",)),
     ]]
@@ -109,7 +109,7 @@ def _missing(modules) -> list[str]:
 
 def _command_exists(argv) -> str | None:
     """None when the step's command exists, else the reason: ``nnclaims <command> [<sub>] --help`` must succeed,
-    and a benchmark's name must be one of ``nnclaims.reports.bench``'s choices."""
+    and a benchmark's name must be one of ``nnclaims.bench.suite``'s choices."""
     if argv[2] == "nnclaims":
         probe = list(argv[:4]) + ([argv[4]] if argv[3] == "study" else [])
         done = subprocess.run(probe + ["--help"], capture_output=True, text=True, timeout=60)
@@ -183,7 +183,7 @@ def prepare(folder: Path, python_version: str = "3.12") -> int:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m nnclaims.reports.gpu", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m nnclaims.bench.gpu", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu-out")),
                     help="where summary.txt and gpu-run.tar.gz go (default: $OUT, else ./gpu-out)")
     ap.add_argument("--work", type=Path, default=None, help="work folder (default: OUT/../gpu-run-work)")

@@ -2,8 +2,8 @@
 
 A thin wrapper: :func:`nnclaims.numeric.models.read_model` and :func:`nnclaims.numeric.arrays.read_array` read
 and check the files (one-line errors, exit 2), :func:`nnclaims.numeric.measure.measure` computes, this module
-prints a table and writes JSON.  The CLI helpers of :mod:`nnclaims.reports.cli` are imported inside the
-function bodies (``cli`` registers this command at its bottom).
+prints a table and writes JSON.  The shared CLI helpers are :mod:`nnclaims.cli._common`'s; :mod:`nnclaims.cli.app`
+registers this command.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _fmt(v) -> str:
 def _print_table(result: dict) -> None:
     from rich.table import Table
 
-    from .cli import out
+    from ._common import out
 
     m, d, t = result["model"], result["data"], result["targets"]
     out.print(f"model {m['path']}: {m['layout']} {m['architecture']}, {m['activation']}, {m['parameters']} parameters "
@@ -142,8 +142,8 @@ def measure_cmd(model, data_path, targets_path, activation, json_path, device, d
     from nnclaims.numeric.measure import measure, target_kind
     from nnclaims.numeric.models import InputFileError, read_model
 
-    from .cli import UserError, _write_json, err, resolve_device
-    from .render import check_file_target
+    from ._common import UserError, _write_json, err, resolve_device
+    from nnclaims.reports.render import check_file_target
 
     if json_path:
         check_file_target(json_path, "--json")  # refused before any work, as the other commands do

@@ -1,4 +1,4 @@
-"""Benchmarks that print figures side by side (run: ``python -m nnclaims.reports.bench [symbolic|numeric|search]``).
+"""Benchmarks that print figures side by side (run: ``python -m nnclaims.bench.suite [symbolic|numeric|search]``).
 
 ``symbolic``: wall time of every proof in the catalogue, in a fresh process (no caches), and the total
 against the 60 s target of the symbolic layer.
@@ -15,10 +15,10 @@ a fresh process.
 ``curvature``: ``measure --hessian``'s numbers at P ≈ 3,500 against curvlinops in one process (time and memory
 ratios), Hessian + Gauss–Newton of ``--networks`` (default 1024) small nets at once against looped
 ``torch.func.hessian`` (``--loop-networks``, default 32, timed),
-and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.bench_curvature`).
+and the top-k eigenvalues of a ~1M-parameter network, Lanczos against curvlinops + SciPy (:mod:`.curvature`).
 ``ray``: the local backend against Ray (a local cluster of 1, 2 and all cores): the DNFA study's networks trained
 per second (``--profile``, default ``ci`` here) and the zero-match search's data sets settled per second
-(:mod:`.bench_ray`).
+(:mod:`.backends`).
 ``study``: the DNFA study's own work (``--profile``'s base condition, a fixed number of steps): networks trained per
 second stacked against one at a time, and all-layer AGOPs per second in one pass (stacked), one network at a time,
 and per-layer ``vmap(jacrev)``, side by side in one run.
@@ -32,6 +32,8 @@ import os
 import time
 
 from nnclaims.proofs.catalogue import CLAIMS, resolve
+
+from ._timing import _sync, _timed
 
 
 def bench(layer: str, networks: int, device: str) -> None:
@@ -136,21 +138,6 @@ ZOO_SPEC = dict(d=32, widths=(128, 128), q=10, n=512, steps=200, lr=0.05, activa
                 loss="xent")
 
 
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def _timed(fn, device: str):
-    _sync(device)
-    t0 = time.perf_counter()
-    out = fn()
-    _sync(device)
-    return out, time.perf_counter() - t0
-
-
 def _peak_memory(device: str) -> str:
     import resource
 
@@ -217,7 +204,7 @@ def bench_zoo(networks: int, device: str, loop_networks: int) -> None:
     _, t_per = _timed(lambda: per_layer_agop_jacrev(agop_spec, pa, Xa), device)
     print(f"AGOP of every layer, {networks} networks, 64 samples, float64, second call: one pass {t_one:.3f} s, "
           f"per-layer vmap(jacrev) {t_per:.3f} s, speed-up {t_per / t_one:.2f}x")
-    from .bench_curvature import small_nets
+    from .curvature import small_nets
 
     small_nets(networks, device, loop_networks * 8)
     print(f"peak memory: {_peak_memory(device)}")
@@ -287,7 +274,7 @@ def bench_measure(device: str, sizes: dict) -> None:
           f"layers), {sizes['outputs']} outputs, ReLU, float64, on {device}"
           + (" (CPU: peak RSS of the process)" if device == "cpu" else ""))
     for kind, chunk in (("sweep", None), ("sweep", points), ("measure", None)):
-        code = ("import json; from nnclaims.reports.bench import _measure_child; "
+        code = ("import json; from nnclaims.bench.suite import _measure_child; "
                 f"print(json.dumps(_measure_child({kind!r}, device={device!r}, chunk={chunk!r}, **{sizes!r})))")
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         if done.returncode != 0:
@@ -348,7 +335,7 @@ def bench_study(profile: str, networks: int, device: str, loop_networks: int, st
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m nnclaims.bench.suite", description=__doc__)
     ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study", "ray"],
                     nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
@@ -375,14 +362,14 @@ def main() -> None:
     if a.layer == "search":
         bench_search(a.cap, a.jobs, a.repeat or 3, a.cases)
     elif curvature:
-        from .bench_curvature import LARGE, MEASURE, SMALL, run
+        from .curvature import LARGE, MEASURE, SMALL, run
 
         run(a.networks, a.device, a.loop_networks, n=32 if a.small else 256, arch=SMALL if a.small else LARGE,
             measure_arch=SMALL if a.small else MEASURE, repeat=a.repeat or 3)
     elif a.layer == "study":
         bench_study(a.profile or "cpu", a.networks, a.device, a.loop_networks, a.steps, a.threads)
     elif a.layer == "ray":
-        from .bench_ray import run as bench_ray
+        from .backends import run as bench_ray
 
         bench_ray(a.profile or "ci", repeat=a.repeat or 2)
     elif a.layer == "zoo":

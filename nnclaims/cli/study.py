@@ -4,8 +4,9 @@
 design (:mod:`nnclaims.numeric.dnfa_design`) shard by shard, here or on a Ray cluster, writing each shard into
 ``DIR/shards`` as it arrives (a rerun resumes from them), then ``study.json``, ``study.md`` and the figures.
 
-Registered in :mod:`nnclaims.reports.cli` with one ``app.add_command``; the cli helpers are imported inside the
-function body, so importing this module does not import the command line.  The units, why their answers do not
+Registered in :mod:`nnclaims.cli.app` with one ``app.add_command``; the shared helpers are
+:mod:`nnclaims.cli._common`'s, so importing this module (as :mod:`nnclaims.bench.backends` does) does not import
+the command group.  The units, why their answers do not
 depend on the number of workers and how resuming works: :mod:`nnclaims.backends`.
 """
 
@@ -49,9 +50,9 @@ def study_cmd(name, profile, out_dir, device, seed, threads, shard_networks, bac
     from nnclaims.backends import check_backend
 
     from . import provenance
-    from .cli import Interrupted, UserError
-    from .study_folder import check_study_target
-    from .study_report import REFERENCE
+    from ._common import Interrupted, UserError
+    from nnclaims.reports.study_folder import check_study_target
+    from nnclaims.reports.study_report import REFERENCE
 
     check_backend(backend, address)
     if threads is not None and threads < 1:
@@ -77,7 +78,7 @@ def study_cmd(name, profile, out_dir, device, seed, threads, shard_networks, bac
 
 
 def _err():
-    from .cli import err
+    from ._common import err
 
     return err
 
@@ -85,7 +86,7 @@ def _err():
 def _device(device: str, backend: str, cluster) -> str:
     from nnclaims.backends import cluster_device
 
-    from .cli import resolve_device
+    from ._common import resolve_device
 
     return resolve_device(device) if backend == "local" else cluster_device(device, cluster)
 
@@ -108,8 +109,8 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
     from nnclaims.numeric.dnfa_design import networks
     from nnclaims.numeric.dnfa_study import _load, _threads, assemble_study, plan_shards, run_shard, shard_label, study_conditions
 
-    from .cli import UserError
-    from .study_folder import StudyFolder
+    from ._common import UserError
+    from nnclaims.reports.study_folder import StudyFolder
 
     work = work or run_shard
     cpu0, load0, t0 = time.process_time(), _load(), time.perf_counter()
@@ -149,7 +150,7 @@ def execute_study(out_dir, profile: str, *, device: str = "auto", seed: int = 0,
                         done[shard.index] = answer
                         progress.update(task, advance=shard.networks, description=shard_label(shard)[:40])
                         if bar:
-                            from .cli import progress_line
+                            from ._common import progress_line
 
                             progress_line(f"study: shard {len(done)}/{len(plan)} written ({shard_label(shard)}, "
                                           f"{time.perf_counter() - t0:.0f} s)")
@@ -177,7 +178,7 @@ def _threshold() -> float:
 
 @dataclass(frozen=True)
 class _Config:
-    """The run's settings, for :func:`nnclaims.reports.provenance.collect`."""
+    """The run's settings, for :func:`nnclaims.cli.provenance.collect`."""
 
     profile: str
     device: str

@@ -79,7 +79,7 @@ def verify_unit(claim_id: str, layers: tuple, config, sources, threads: int | No
 
 def verify_on_cluster(chosen, layers: tuple, config, sources, *, num_gpus: float = 0,
                       on_done: Callable[[str], None] | None = None, max_in_flight: int | None = None) -> list:
-    """The :class:`~nnclaims.reports.verdict.Outcome` of every claim in ``chosen``, verified as Ray tasks (an open
+    """The :class:`~nnclaims.verdict.Outcome` of every claim in ``chosen``, verified as Ray tasks (an open
     :func:`nnclaims.backends.cluster`), in ``chosen``'s order; ``on_done(claim_id)`` as each arrives."""
     from nnclaims.backends import ordered
 

@@ -1,4 +1,4 @@
-"""Curvature benchmarks (``python -m nnclaims.reports.bench curvature``): figures side by side, with peak memory.
+"""Curvature benchmarks (``python -m nnclaims.bench.suite curvature``): figures side by side, with peak memory.
 
 ``small_nets``: Hessian + Gauss–Newton of many small networks at once (``vmap`` over networks of the
 matrix-free products, :func:`nnclaims.numeric.curvature.dense`) against ``torch.func.hessian`` (plus the
@@ -22,7 +22,7 @@ from torch.func import vmap
 
 from nnclaims.numeric.curvature import Arch, dense, forward, init_theta, loss
 
-from .bench import _sync, _timed
+from ._timing import _sync, _timed
 
 __all__ = ["small_nets", "measure_hessian", "top_k_large", "run"]
 
@@ -256,7 +256,7 @@ SMALL = Arch(d=8, widths=(16, 8), q=2, activation="tanh")  # P = 306: the dry ru
 
 def run(networks: int = 1024, device: str = "cpu", loop_networks: int = 32, k: int = 5, n: int = 256,
         large: bool = True, arch: Arch = LARGE, measure_arch: Arch = MEASURE, repeat: int = 3) -> None:
-    """The three benchmarks, printed side by side (``python -m nnclaims.reports.bench curvature``); ``arch`` is the
+    """The three benchmarks, printed side by side (``python -m nnclaims.bench.suite curvature``); ``arch`` is the
     network of the top-k comparison and ``measure_arch`` that of ``measure --hessian`` (``--small``: :data:`SMALL`
     for both, for a dry run)."""
     import os

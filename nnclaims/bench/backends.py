@@ -1,6 +1,6 @@
 """Benchmark: the local backend against Ray on this machine, side by side in one run.
 
-``python -m nnclaims.reports.bench ray``: the local backend against Ray on this machine, side by side in one run —
+``python -m nnclaims.bench.suite ray``: the local backend against Ray on this machine, side by side in one run —
 networks trained per second by the DNFA study and data sets settled per second by the zero-match search's split
 method, with 1, 2 and all local cores.
 
@@ -33,7 +33,7 @@ def _numbers(study: dict) -> str:
 
 
 def _study(profile: str, backend: str, threads: int | None, replicates: int | None = None) -> tuple[float, dict]:
-    from .study_command import execute_study
+    from nnclaims.cli.study import execute_study
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -3,7 +3,7 @@
 What the commands that read model files (``measure``, ``compare``) share, without importing torch: the names
 of the activations and the help text on the key layouts.
 
-``nnclaims.reports.cli`` imports every command module at start-up, so a command module that imported
+``nnclaims.cli.app`` imports every command module at start-up, so a command module that imported
 :mod:`nnclaims.numeric.agop` just for its activation names would make every ``nnclaims`` command (even
 ``nnclaims list``) import torch; the names are therefore kept here, and ``tests/test_package.py`` checks that
 they are exactly the keys of :data:`nnclaims.numeric.agop.ACTIVATIONS`.

@@ -41,7 +41,7 @@ CONVENTIONS = {
 
 def _points(A: np.ndarray, what: str, path) -> np.ndarray:
     """``A`` (read by :func:`nnclaims.numeric.arrays.read_array`) as float64 points × neurons, at least 2 points."""
-    from .cli import UserError
+    from ._common import UserError
 
     if A.ndim != 2:
         raise UserError(f"{what} {path}: shape {list(A.shape)}: expected 2-D (points × neurons)")
@@ -55,7 +55,7 @@ def _read_points(path: str, what: str) -> np.ndarray:
     from nnclaims.numeric.arrays import data_matrix, read_array
     from nnclaims.numeric.models import InputFileError
 
-    from .cli import UserError
+    from ._common import UserError
 
     try:
         arr = read_array(path, option=what)
@@ -74,7 +74,7 @@ def layer_activations(net, X: np.ndarray, layer: int, activation: str, data: str
 
     from nnclaims.numeric.agop import forward_layers
 
-    from .cli import UserError
+    from ._common import UserError
 
     depth = len(net.weights)
     if layer > depth:
@@ -90,7 +90,7 @@ def layer_activations(net, X: np.ndarray, layer: int, activation: str, data: str
 
 
 def _measures(spec: str) -> tuple[str, ...]:
-    from .cli import UserError
+    from ._common import UserError
 
     if spec.strip() == "all":
         return MEASURE_KEYS
@@ -104,7 +104,7 @@ def _measures(spec: str) -> tuple[str, ...]:
 def _report(A, B, measures, epsilon, simple_limit, json_path, header: dict) -> None:
     from nnclaims.numeric.similarity import similarity_report, similarity_warnings
 
-    from .cli import UserError, _write_json, err, out
+    from ._common import UserError, _write_json, err, out
 
     if not (math.isfinite(epsilon) and epsilon >= 0):
         raise UserError(f"--epsilon {epsilon}: must be a finite number ≥ 0")
@@ -180,7 +180,7 @@ models). It is applied after every linear layer but the last, whose output is li
 def compare_cmd(model_a, model_b, data, layer, activation, measures, epsilon, simple_limit, json_path):
     from nnclaims.numeric.models import InputFileError, read_model
 
-    from .cli import UserError
+    from ._common import UserError
 
     chosen = _measures(measures)
     try:
