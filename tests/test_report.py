@@ -294,6 +294,28 @@ def test_report_write_failure_saves_the_computed_results(tmp_path, capsys, monke
         saved.unlink()
 
 
+def test_report_render_defect_keeps_the_computed_results(tmp_path, capsys, monkeypatch):
+    """A defect in rendering (not an OSError) after the claims were computed: the results are saved first, the line
+    says where and how to render them, and the error is not swallowed."""
+    from nnclaims.cli import verify as cli
+
+    monkeypatch.setattr(cli, "run_verify", lambda *a, **k: ([], NumericConfig(networks=1), ("symbolic",)))
+
+    def broken(payload, out_dir):
+        raise AttributeError("'str' object has no attribute 'get'")
+
+    monkeypatch.setattr("nnclaims.reports.render.write_report", broken)
+    with pytest.raises(AttributeError):
+        cli.report_cmd.callback(tmp_path / "rep", 1, "cpu", 0, None)
+    err = capsys.readouterr().err
+    assert "rendering the report failed" in err and "nnclaims report --from" in err
+    saved = Path(err.split("saved in ", 1)[1].split(" ", 1)[0])
+    try:
+        assert json.loads(saved.read_text())["counts"]["true"] == 0
+    finally:
+        saved.unlink()
+
+
 def test_verify_json_write_failure_saves_the_results(tmp_path, capsys, monkeypatch):
     def full(path, payload):
         raise OSError(28, "No space left on device")

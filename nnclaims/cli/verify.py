@@ -245,5 +245,12 @@ def report_cmd(out_dir, networks, device, seed, from_json):
         kept = (f"; the computed results are saved in {rescue}" if rescue else
                 "" if from_json is not None else "; the results could not be saved anywhere")
         raise UserError(f"--out {out_dir}: writing the report failed ({e.strerror or e}){kept}") from None
+    except Exception:  # a rendering defect: the minutes of computation are kept before the error propagates
+        rescue = save_rescue(payload) if from_json is None else None
+        if rescue:
+            err.print(f"nnclaims: rendering the report failed; the computed results are saved in {rescue} "
+                      f"(render them with: nnclaims report --from {rescue} --out {out_dir})", highlight=False,
+                      markup=False, soft_wrap=True)
+        raise
     for p in paths:
         err.print(f"wrote {p}", highlight=False, markup=False, soft_wrap=True)
