@@ -59,21 +59,14 @@ def _load_claims(specs, ctx=None) -> None:
 
 
 def _save(path: Path, payload: dict, option: str) -> None:
-    """Write a results file; if that fails at the end, save the results to a temporary file and say where."""
-    from nnclaims.reports.render import save_rescue, write_json
-
-    try:
-        write_json(path, payload)
-    except OSError as e:
-        rescue = save_rescue(payload)
-        kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
-        raise UserError(f"{option} {path}: writing failed ({e.strerror or e}); {kept}") from None
+    """Write a results file (:func:`_write_json`) and say so on stderr."""
+    _write_json(path, payload, option)
     err.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
 
 
-def _write_json(path, payload) -> None:
-    """For commands that write their own JSON (``measure``): atomic, keeps the file's mode, and on failure one
-    line naming a temporary file that holds the results.  Check the place first with
+def _write_json(path, payload, option: str = "--json") -> None:
+    """Write a results file: atomic, keeps the file's mode, and if that fails at the end, one line naming a
+    temporary file that holds the results.  Check the place first with
     :func:`nnclaims.reports.render.check_file_target`."""
     from nnclaims.reports.render import save_rescue, write_json
 
@@ -82,7 +75,7 @@ def _write_json(path, payload) -> None:
     except OSError as e:
         rescue = save_rescue(payload)
         kept = f"the results are saved in {rescue}" if rescue else "the results could not be saved anywhere"
-        raise UserError(f"--json {path}: writing failed ({e.strerror or e}); {kept}") from None
+        raise UserError(f"{option} {path}: writing failed ({e.strerror or e}); {kept}") from None
 
 
 def claims_option(fn):
