@@ -77,6 +77,7 @@ ARCH_C = C.Arch(d=ARCH["d"], widths=ARCH["widths"], q=ARCH["q"])
 P = ARCH_C.P
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc (VmHWM reset)")
 @pytest.mark.parametrize("parts", [("H",), ("H", "G", "R"), ("R",), ("H", "J")], ids="+".join)
 def test_dense_peak_memory_within_budget_and_control_caught(parts):
@@ -88,6 +89,7 @@ def test_dense_peak_memory_within_budget_and_control_caught(parts):
     _control(list(parts), budget, ok["peak"])
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc (VmHWM reset)")
 def test_hessian_summary_peak_memory_within_budget_and_control_caught():
     budget = 2 * P * P * 8 + 40 * 2 ** 20  # H, eigvalsh's copy of it, 40 MiB for the chunks and the Gram matrix

@@ -352,6 +352,7 @@ def test_control_reindex_when_the_summand_also_uses_k_is_caught():
         property_reindex(naive)
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 def test_control_distribute_with_a_dependent_range_is_caught():
     """Products merged with no precondition: (Σ_k a_k)(Σ_{m ≤ k} b_m) becomes a sum whose range uses k."""
     def merge_all(expr):
@@ -448,6 +449,7 @@ def test_evaluate_points_against_explicit_sizes():
     property_points(initialisation.evaluate_points)
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 def test_control_evaluate_points_off_by_one_is_caught():
     """The point's sum evaluated over one term too many."""
     def one_more(expr):
@@ -460,6 +462,7 @@ def test_control_evaluate_points_off_by_one_is_caught():
         property_points(one_more)
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 def test_example_pull_out_scale_against_explicit_sizes():
     """The example plugin's rewrite (relu_homogeneity.claims.pull_out_scale), sound for α_j > 0: checked with
     positive α; its control, α of either sign, is caught."""
@@ -523,6 +526,7 @@ def test_sympy_rewrites_against_explicit_values(rewrite):
     property_sympy(rewrite)
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 def test_control_a_wrong_sympy_rewrite_is_caught():
     """expand with the last term dropped."""
     with pytest.raises(AssertionError, match="not equal"):

@@ -310,6 +310,7 @@ def test_numeric_invariances_follow_the_table(transform):
             assert abs(after - before) > 1e-3, measure
 
 
+@pytest.mark.slow  # over 9 s alone on an idle 2-core machine (fast-tier budget: docs/getting-started.md)
 @pytest.mark.symbolic
 def test_invariance_table_is_proved_and_in_the_docs():
     from nnclaims.proofs.similarity import INVARIANT, invariance_table, render_table
