@@ -694,18 +694,16 @@ def gap_contrasts(study: dict, level: float = 0.95) -> list[dict]:
     values from the first condition to the second, with its exact distribution-free interval at ``level``
     (:func:`~.statistics.shift_interval`).  Exploratory: chosen after the runs were designed, uncorrected, never a
     verdict; each row names both conditions, their n and whether they learned."""
-    from .dnfa_design import GAP_CONTRASTS, GAP_STATISTICS, width_name
+    from .dnfa_design import GAP_CONTRASTS, GAP_STATISTICS, PROFILES, width_name
     from .statistics import shift_interval
 
     by_name = {c["name"]: c for c in study["conditions"]}
     pairs = list(GAP_CONTRASTS)
-    for name in by_name:
-        for data in ("digits", "mnist1d"):
-            for w in (128, 192, 256, 384, 512, 768):
-                if name == width_name(data, w):
-                    ref = "paper (calibration)" if data == "digits" else "paper setting, MNIST-1D"
-                    pairs.append((f"width: calibration's → {w} ({'digits' if data == 'digits' else 'MNIST-1D'})",
-                                  ref, name))
+    axis = sorted({(data, w) for p in PROFILES.values() for data, w in p.axis_widths}, key=lambda dw: (dw[0] != "digits", dw))
+    for data, w in axis:  # every width any profile's axis has (the design's own list, not a copy of it)
+        ref = "paper (calibration)" if data == "digits" else "paper setting, MNIST-1D"
+        pairs.append((f"width: calibration's → {w} ({'digits' if data == 'digits' else 'MNIST-1D'})", ref,
+                      width_name(data, w)))
     rows = []
     for label, a, b in pairs:
         if a not in by_name or b not in by_name:
