@@ -34,6 +34,12 @@ Why the reductions keep a ``none`` sound (each maps any witness to one the reduc
   activation vector stands for its row and bias) each adjacent transposition
   of units compares the units' signatures lexicographically, so requiring ``x ≤_lex g(x)`` for those
   ``g`` keeps the lex-least member of every orbit (lex-leader constraints).
+* *Implied constraints* (``whole`` and ``split``).  With a linear output layer read from the compared hidden
+  layer ``H``, every output row's activation vector ``o = Σ_u w_u z_u (+ b·1)`` lies in the span of ``H``'s
+  activation vectors (and the constant vector ``1`` with biases), so ``rank(H ∪ {o}) = rank(H)`` holds in every
+  assignment that meets the other conditions; stating it removes no solution and spares the solver deriving it
+  bit by bit.  Likewise, a product ``w·x`` with a weight ``w ∈ [-R, R]`` (``R ≤`` :data:`SMALL_WEIGHTS`) is written
+  as a choice over the weight's values (:func:`_times`), equal to it on the box.
 * *Outputs.*  The conditions on the outputs are one per output row (row ``k`` of both networks
   agrees on the data; some row is nonzero), so a witness with ``o`` outputs restricts to its (nonzero)
   row ``k`` and a witness with one output extends to ``o`` by zero rows: the search runs with one
@@ -250,25 +256,48 @@ def first_layer_table(X, R: int, biases: bool, deadline: float | None = None) ->
     return table
 
 
-def _forward(Ws, bs, h, output_activation, start=0):
+SMALL_WEIGHTS = 4
+"""Up to this ``R``, the reduced encodings multiply by a weight through a choice over its ``2R`` nonzero values
+(:func:`_times`) instead of a bit-vector multiplier."""
+
+
+def _times(w, x, R: int | None):
+    """``w·x`` for a weight variable ``w`` with ``-R <= w <= R`` (the box constraint): with ``R`` at most
+    :data:`SMALL_WEIGHTS`, ``If(w = c, c·x, …, 0)`` over the nonzero ``c`` in ``[-R, R]``, equal to ``w·x`` on
+    the box and made of constant multiples only (shifts and adds once bit-blasted, where ``w·x`` is a full
+    multiplier); otherwise (and for ``R=None``: the naive encoding) the product itself."""
+    if R is None or R > SMALL_WEIGHTS or not z3.is_expr(w):
+        return w * x
+    term = 0 * x
+    for c in range(-R, R + 1):
+        if c:
+            term = z3.If(w == c, c * x, term)
+    return term
+
+
+def _forward(Ws, bs, h, output_activation, start=0, R=None):
     outs = []
     for l in range(start, len(Ws)):
         W = Ws[l]
-        z = [z3.Sum([W[i][j] * h[j] for j in range(len(h))]) + (bs[l][i] if bs else 0) for i in range(len(W))]
+        z = [z3.Sum([_times(W[i][j], h[j], R) for j in range(len(h))]) + (bs[l][i] if bs else 0)
+             for i in range(len(W))]
         last = l == len(Ws) - 1
         h = z if (last and output_activation == "linear") else [relu(t) for t in z]
         outs.append(h)
     return outs
 
 
-def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, deadline=None):
+def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, deadline=None, small_weights=None):
     """Add the zero-match conditions to solver ``s``.
 
     ``data``: constant points (else the points are variables, distinct by strict lex order);
-    ``table``: first-layer activation vectors drawn from it (needs ``data``).  Returns the point terms
-    and, per network, ``(Ws, bs, H)`` (``H``: the first layer's activation vectors when tabled).
+    ``table``: first-layer activation vectors drawn from it (needs ``data``); ``small_weights``: products by a
+    weight as :func:`_times` (default: with the symmetry breaking, i.e. not in the naive encoding).  Returns the
+    point terms; per network, ``(Ws, bs, H)`` (``H``: the first layer's activation vectors when tabled); and the
+    compared layer's and the outputs' terms (``{"hidden": (a, b), "outputs": (a, b)}``, for :func:`_implied`).
     """
     sizes, R, P = spec.sizes, spec.R, spec.points
+    small = R if (symmetry_breaking if small_weights is None else small_weights) else None  # naive: multipliers
     box = lambda vs: [z3.And(v >= -R, v <= R) for v in vs]  # noqa: E731
     if data is None:
         xs = [[var(f"x{p}_{i}") for i in range(sizes[0])] for p in range(P)]
@@ -286,11 +315,11 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, 
         if table is not None:
             H = [[var(f"{name}h{i}_{p}") for p in range(P)] for i in range(sizes[1])]
             s.add([z3.Or([z3.And([t == c for t, c in zip(h, vec)]) for vec in table]) for h in H])
-            outs = [[[h[p] for h in H]] + _forward(Ws, bs, [h[p] for h in H], spec.output_activation, 1)
+            outs = [[[h[p] for h in H]] + _forward(Ws, bs, [h[p] for h in H], spec.output_activation, 1, small)
                     for p in range(P)]
         else:
             H = None
-            outs = [_forward(Ws, bs, x, spec.output_activation) for x in xs]
+            outs = [_forward(Ws, bs, x, spec.output_activation, 0, small) for x in xs]
         # one signature per unit, in the global variable order (module docstring)
         unit = lambda l, u: ((H[u] if (l == 1 and H is not None) else Ws[l - 1][u] + ([bs[l - 1][u]] if bs else []))  # noqa: E731
                              + [Ws[l][o][u] for o in range(sizes[l + 1])])
@@ -323,7 +352,24 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, 
             s.add(z3.Or(z3.Not(z3.And([nz(v) for v in VX + VY])), z3.Not(span_eq)))
     if spec.isomorphic:
         s.add(_same_rank(ua, ub, maxr), _rank_ge(ua, 1))
-    return xs, {n: nets[n][:3] for n in nets}
+    return xs, {n: nets[n][:3] for n in nets}, {"hidden": (ua, ub), "outputs": (out_a, out_b)}
+
+
+def _implied(spec: _Spec, terms: dict) -> list:
+    """Constraints that every solution of :func:`_encode`'s conditions meets (module docstring, *Implied
+    constraints*): with a linear output layer read from the compared hidden layer, each output row's activation
+    vector lies in the span of that layer's activation vectors (and of the constant vector with biases).  Empty
+    where the output layer is not such a read-out.  ``terms``: :func:`_encode`'s third value."""
+    sizes, P = spec.sizes, spec.points
+    if spec.output_activation != "linear" or spec.hidden_layer != len(sizes) - 2:
+        return []
+    implied = []
+    for units, outs in zip(terms["hidden"], terms["outputs"]):
+        ones = [[1 + 0 * units[0][p] for p in range(P)]] if spec.biases else []
+        for k in range(sizes[-1]):
+            out = [outs[p][k] for p in range(P)]
+            implied.append(_same_rank(units + ones + [out], units + ones, min(P, len(units) + len(ones) + 1)))
+    return implied
 
 
 def _solver(spec: _Spec, bv: bool, seed: int, seconds: float, first_peak=None, rlimit: int = RLIMIT):
@@ -438,7 +484,9 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
             s, var, _ = _solver(solved, method == "whole", seed, timeout, rlimit=rlimit)
             if method == "whole":
                 bounds["bit_width"] = _bit_width(solved)
-            xs, nets = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
+            xs, nets, terms = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
+            if method == "whole":
+                s.add(_implied(solved, terms))
             res = _check_until(s, deadline)
             used = resources(s)
             if res == z3.sat:
@@ -513,7 +561,8 @@ def _solve_data_set(task) -> tuple[str, dict | str | None, int]:
     try:
         table = first_layer_table(X, spec.R, spec.biases, deadline)
         s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table), rlimit)
-        _, nets = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
+        _, nets, terms = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
+        s.add(_implied(spec, terms))
     except _Deadline:
         return "unknown", _GUARD, 0
     res = _check_until(s, deadline)

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import z3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -394,3 +395,65 @@ def test_layer_similarity_scales():
     assert layer_similarity("procrustes", A, A) == pytest.approx(1.0)
     assert layer_similarity("max_match", A, A[:, ::-1] * 2) == 1.0
     assert layer_similarity("max_match", A, rng.standard_normal((30, 4))) < 0.5
+
+
+# --- the reduced encodings' rewrites (issue 28 item 6) --------------------------------------------------------------
+
+def _whole_encoding(**kw):
+    """The whole method's encoding (data as variables, bit-vectors, one output) of a search with ``kw``."""
+    from nnclaims.proofs import search_subspace as S
+
+    spec = S._Spec(kw.pop("sizes"), kw.pop("R", 1), kw.pop("points", 2), kw.pop("output_activation", "linear"),
+                   kw.pop("biases", False), kw.pop("hidden_layer", 1), False, True, True)
+    s, var, _ = S._solver(spec, True, 0, 600)
+    _, _, terms = S._encode(s, spec, var)
+    return S, spec, s, terms
+
+
+IMPLIED_CASES = [dict(sizes=(2, 2, 1)), pytest.param(dict(sizes=(2, 2, 1), points=3), marks=pytest.mark.slow),
+                 pytest.param(dict(sizes=(2, 2, 1), biases=True), marks=pytest.mark.slow),
+                 dict(sizes=(1, 2, 2, 1), hidden_layer=2), dict(sizes=(1, 1, 1), biases=True, points=3)]
+
+
+@pytest.mark.search
+@pytest.mark.parametrize("kw", IMPLIED_CASES)
+def test_implied_constraints_hold_in_every_solution(kw):
+    """The conditions without the implied constraints and with their negation are UNSAT: within these bounds, no
+    solution is removed by adding them (so a ``none`` stays exact)."""
+    S, spec, s, terms = _whole_encoding(**kw)
+    implied = S._implied(spec, terms)
+    assert implied
+    s.add(z3.Not(z3.And(implied)))
+    assert s.check() == z3.unsat
+
+
+@pytest.mark.search
+def test_implied_constraint_check_finds_a_constraint_that_is_not_implied():
+    """Control: the same check with a constraint that is not implied (the output in the span of the first hidden
+    unit alone, where the layer has two) is SAT."""
+    S, spec, s, terms = _whole_encoding(sizes=(2, 2, 1))
+    ua, P = terms["hidden"][0], spec.points
+    out = [terms["outputs"][0][p][0] for p in range(P)]
+    s.add(z3.Not(S._same_rank([ua[0], out], [ua[0]], P)))
+    assert s.check() == z3.sat
+
+
+@pytest.mark.parametrize("kw", [dict(sizes=(2, 2, 1), output_activation="relu"),
+                                dict(sizes=(2, 2, 2, 1), hidden_layer=1)])
+def test_no_implied_constraint_where_the_output_is_not_a_linear_read_out(kw):
+    S, spec, _, terms = _whole_encoding(**kw)
+    assert S._implied(spec, terms) == []
+
+
+@pytest.mark.parametrize("R", range(1, 5))
+def test_small_weight_products_equal_the_product_on_the_box(R):
+    """``_times(w, x, R) = w·x`` for every ``w`` in ``[-R, R]`` and every bit-vector ``x`` (proved by Z3); control:
+    a weight one past the box makes them differ."""
+    from nnclaims.proofs.search_subspace import SMALL_WEIGHTS, _times
+
+    assert R <= SMALL_WEIGHTS
+    for box, expected in ((R, z3.unsat), (R + 1, z3.sat)):
+        w, x = z3.BitVec("w", 12), z3.BitVec("x", 12)
+        s = z3.Solver()
+        s.add(w >= -box, w <= box, _times(w, x, R) != w * x)
+        assert s.check() == expected, box

@@ -7,6 +7,8 @@ against the 60 s target of the symbolic layer.
 (``whole``: bit-vectors of a proven width, symmetry breaking, one output; ``split``: that, one solver per data
 set with the first layer as a table, in one process and in ``--jobs``), same instances, same machine; every run
 in a fresh process, ``--repeat`` runs each (min and median); every solver call is capped at ``--cap`` s.
+``search-encodings``: the split method's small-weight products and implied span constraints one at a time and
+together on the first ``--data-sets`` data sets of the 3-3-3, 2-point, R = 2 isomorphic case.
 ``zoo``: training ``--networks`` MLPs 32-128-128-10 one at a time, with plain ``vmap`` and with the deep zoo, and
 the all-layer AGOP in one pass against per-layer ``vmap(jacrev)``, with peak memory (run it on the GPU).
 ``measure``: peak memory and time of the chunked AGOP sweep, the same sweep in one chunk, and everything
@@ -67,7 +69,70 @@ SEARCH_CASES = (  # (name, options, run the naive encoding too)
                                                    nonzero_output=True), False),
     ("3-3-3, 3 points, R = 2, isomorphic, nonzero output", dict(inputs=3, hidden=3, outputs=3, max_weight=2, points=3,
                                                                isomorphic=True, nonzero_output=True), False),
+    ("3-3-3, 2 points, R = 2, isomorphic, nonzero output", dict(inputs=3, hidden=3, outputs=3, max_weight=2,
+                                                               isomorphic=True, nonzero_output=True), False),
 )
+
+ENCODING_CASE = SEARCH_CASES[-1]
+"""The case the encodings' ablation runs (``none``: UNSAT on all 245 data sets)."""
+
+ENCODINGS = (  # (name, small-weight products, implied constraints)
+    ("plain (the split method before)", False, False),
+    ("+ small-weight products", True, False),
+    ("+ implied span constraints", False, True),
+    ("both (the split method now)", True, True),
+)
+
+ENCODING_CHILD = """
+import json, sys, time
+from nnclaims.proofs import search_subspace as S
+from nnclaims.proofs._z3 import MAX_RLIMIT
+kw, small, implied, count = json.loads(sys.argv[1])
+spec = S._Spec((kw["inputs"], kw["hidden"], 1), kw["max_weight"], 2, "linear", False, 1, True, True, True)
+seconds = used = 0
+statuses = set()
+for X in S.data_orbits(kw["inputs"], kw["max_weight"], 2)[:count]:
+    t0 = time.perf_counter()
+    table = S.first_layer_table(X, spec.R, False)
+    s, var, const = S._solver(spec, True, 0, 3600, max(max(v) for v in table), MAX_RLIMIT)
+    _, _, terms = S._encode(s, spec, var, [[const(v) for v in x] for x in X], table, small_weights=small)
+    if implied:
+        s.add(S._implied(spec, terms))
+    statuses.add(str(s.check()))
+    seconds += time.perf_counter() - t0
+    used += S.resources(s)
+print(json.dumps({"seconds": seconds, "resources": used, "status": sorted(statuses)}))
+"""
+
+
+def bench_search_encodings(data_sets: int, repeat: int = 3) -> list[dict]:
+    """The split method's two encoding reductions (issue 28 item 6) one at a time and together, on the first
+    ``data_sets`` data sets of :data:`ENCODING_CASE`, every run in a fresh process, ``repeat`` runs each: the seconds
+    of the per-data-set solves (table, encoding, check) summed, min / median, and the resources (Z3's count,
+    the same in every run), with the ratio plain / variant of each."""
+    import json
+    import statistics
+    import subprocess
+    import sys
+
+    name, kw, _ = ENCODING_CASE
+    print(f"split method's encodings on the first {data_sets} data sets of '{name}', every run in a fresh process, "
+          f"{repeat} runs each: solve seconds min / median, resources; ratio plain / variant (medians, resources)")
+    rows = []
+    for label, small, implied in ENCODINGS:
+        runs = []
+        for _ in range(repeat):
+            done = subprocess.run([sys.executable, "-c", ENCODING_CHILD, json.dumps([kw, small, implied, data_sets])],
+                                  capture_output=True, text=True, check=True)
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        t = [r["seconds"] for r in runs]
+        rows.append({"encoding": label, "min": min(t), "median": statistics.median(t),
+                     "resources": runs[0]["resources"], "status": runs[0]["status"]})
+        plain = rows[0]
+        print(f"  {label:<34} {'/'.join(rows[-1]['status'])}  {min(t):8.2f} / {statistics.median(t):8.2f} s  "
+              f"{rows[-1]['resources']:>13,}  {plain['median'] / rows[-1]['median']:5.1f}x  "
+              f"{plain['resources'] / rows[-1]['resources']:5.1f}x", flush=True)
+    return rows
 
 
 SEARCH_CHILD = """
@@ -336,7 +401,8 @@ def bench_study(profile: str, networks: int, device: str, loop_networks: int, st
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m nnclaims.bench.suite", description=__doc__)
-    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "zoo", "measure", "curvature", "study", "ray"],
+    ap.add_argument("layer", choices=["symbolic", "numeric", "search", "search-encodings", "zoo", "measure", "curvature",
+                                      "study", "ray"],
                     nargs="?", default="symbolic")
     ap.add_argument("--cap", type=float, default=600.0, help="search: time limit per solver call (s)")
     ap.add_argument("--networks", type=int, default=None, help="default 16; curvature: 1024 (the README's size)")
@@ -354,6 +420,7 @@ def main() -> None:
                     help="ray: runs per configuration (the best is shown), default 2; search and curvature: runs of "
                          "each method (min and median shown), default 3")
     ap.add_argument("--cases", type=int, nargs="*", default=None, help="search: which cases (0-based), default all")
+    ap.add_argument("--data-sets", type=int, default=24, help="search-encodings: the first N data sets (of 245)")
     ap.add_argument("--small", action="store_true", help="curvature: a small network for the top-k comparison (dry runs)")
     a = ap.parse_args()
     curvature = a.layer == "curvature"
@@ -361,6 +428,8 @@ def main() -> None:
     a.loop_networks = a.loop_networks if a.loop_networks is not None else (32 if curvature else 4)
     if a.layer == "search":
         bench_search(a.cap, a.jobs, a.repeat or 3, a.cases)
+    elif a.layer == "search-encodings":
+        bench_search_encodings(a.data_sets, a.repeat or 3)
     elif curvature:
         from .curvature import LARGE, MEASURE, SMALL, run
 
