@@ -289,11 +289,11 @@ SYNONYMS = {"excluded": "did not learn"}
 
 def _family_level(claim: Claim) -> float:
     """The level every interval of this run must reach: Bonferroni over the registry's empirical family, with the
-    claim's own decisions added when it is not registered (a hand-made claim)."""
+    claim's own decisions (and gates the family does not hold) added when it is not registered (a hand-made claim)."""
     fam = empirical_family()
     size = fam["size"]
     if claim.id not in fam["members"] and claim.preregistered is not None:
-        size += claim.preregistered.decisions
+        size += claim.preregistered.decisions + len(set(claim.preregistered.gates) - set(fam["gates"]))
     return family_level(size, alpha=fam["alpha"])
 
 

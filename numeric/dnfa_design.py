@@ -407,4 +407,5 @@ def preregistration(claim_id: str):
                            threshold=THRESHOLD, rule=RULE, date=DESIGN_DATE, conditions=condition_names("verify"),
                            seen_before=SEEN_BEFORE, exploratory_seeds=EXPLORATORY_SEEDS,
                            confirmatory_seeds=(CONFIRMATORY_BASE, CONFIRMATORY_BASE + 999_999_999),
-                           sample_size=SAMPLE_SIZE_RULE)
+                           sample_size=SAMPLE_SIZE_RULE,
+                           gates=tuple(f"learned: {name}" for name in condition_names("verify")))

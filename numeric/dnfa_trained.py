@@ -97,7 +97,7 @@ def _check(claim_id: str, networks: int, device: str, seed: int) -> NumericResul
     statistic = (f"per condition of the study's verify profile ({networks} networks each; design: "
                  f"numeric/dnfa_study_design.md; full study: {STUDY_REPORT}), the median {what} at every hidden "
                  f"layer, order-statistic intervals at the family level {fam['level']:.5f} (Bonferroni over "
-                 f"{fam['size']} decisions); the value, its interval and level are those of the evidential "
+                 f"{fam['size']} decisions, the conditions' learned gates included); the value, its interval and level are those of the evidential "
                  "condition with the least median (details: weakest_condition)")
     common = dict(threshold=pre.threshold, ci_method=st["ci_method"], family=fam)
     base = next(c for c in st["conditions"] if c["name"].startswith("base"))

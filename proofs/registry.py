@@ -70,10 +70,14 @@ class Preregistration:
     confirmatory_seeds: tuple[int, int] | None = None
     #: the rule that fixed the number of networks per condition, naming the effect it detects
     sample_size: str = ""
+    #: decisions the check makes before its own, each deciding whether a condition can be evidence (whether its
+    #: networks learned, say), by name: a gate several claims share (the same name) is one decision of the family
+    gates: tuple[str, ...] = ()
 
     @property
     def decisions(self) -> int:
-        """How many decisions the claim's check makes: one per preregistered condition (one without conditions)."""
+        """How many decisions the claim's check makes: one per preregistered condition (one without conditions);
+        its gates are counted by :func:`empirical_family`, once however many claims share them."""
         return max(1, len(self.conditions))
 
 
@@ -187,16 +191,21 @@ def claims(*, plugins: bool = True) -> tuple[Claim, ...]:
 
 
 def empirical_family(alpha: float = 0.05) -> dict:
-    """The family of decisions one run makes: every preregistered decision of every registered empirical claim.
+    """The family of decisions one run makes: every preregistered decision of every registered empirical claim,
+    and every gate (:attr:`Preregistration.gates`: a decision on whether a condition can be evidence), a gate
+    shared by several claims once.
 
     Each decision's interval is built at the Bonferroni level ``1 − alpha/size`` (so any false ``supported`` in a
-    run has probability at most ``alpha``), whatever subset of claims a command verifies.
-    ``{"method", "alpha", "size", "level", "members": {claim ID: decisions}}``.
+    run, or any false gate that lets a condition count, has probability at most ``alpha``), whatever subset of
+    claims a command verifies.
+    ``{"method", "alpha", "size", "level", "members": {claim ID: decisions}, "gates": [names]}``.
     """
-    members = {c.id: c.preregistered.decisions for c in claims()
-               if c.kind == "empirical" and c.preregistered is not None}
-    size = max(1, sum(members.values()))
-    return {"method": "Bonferroni", "alpha": alpha, "size": size, "level": 1 - alpha / size, "members": members}
+    pres = {c.id: c.preregistered for c in claims() if c.kind == "empirical" and c.preregistered is not None}
+    members = {cid: pre.decisions for cid, pre in pres.items()}
+    gates = sorted({g for pre in pres.values() for g in pre.gates})
+    size = max(1, sum(members.values()) + len(gates))
+    return {"method": "Bonferroni", "alpha": alpha, "size": size, "level": 1 - alpha / size, "members": members,
+            "gates": gates}
 
 
 def get_claim(claim_id: str) -> Claim:

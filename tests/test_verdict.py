@@ -218,6 +218,24 @@ def test_family_level_is_the_registry_family_with_the_claim_in_it():
     assert fam["level"] < LEVEL == family_level(fam["size"] + 2)  # a hand-made claim adds its own decisions
 
 
+def test_family_counts_each_gate_once_and_a_hand_made_claims_new_gates():
+    """The DNFA claims share their conditions' learned gates: the family holds each once (not once per claim), so
+    its size is the claims' decisions plus the distinct gates; a hand-made claim adds only gates the family lacks."""
+    from nnclaims.numeric.statistics import family_level
+    from nnclaims.proofs.catalogue import empirical_family, get_claim
+
+    fam = empirical_family()
+    ansatz = get_claim("dnfa.ansatz-holds-trained").preregistered
+    isotropy = get_claim("dnfa.isotropy-holds-trained").preregistered
+    assert ansatz.gates and ansatz.gates == isotropy.gates and set(ansatz.gates) <= set(fam["gates"])
+    assert fam["size"] == sum(fam["members"].values()) + len(fam["gates"])
+    assert len(fam["gates"]) < sum(len(get_claim(c).preregistered.gates) for c in fam["members"])  # shared once
+    shared = dataclasses.replace(SINGLE, preregistered=dataclasses.replace(PRE, conditions=(), gates=ansatz.gates))
+    new = dataclasses.replace(SINGLE, preregistered=dataclasses.replace(PRE, conditions=(), gates=("learned: mine",)))
+    assert _family_level(shared) == family_level(fam["size"] + 1)
+    assert _family_level(new) == family_level(fam["size"] + 2)
+
+
 def test_verify_layer_error_is_recorded_not_passed():
     broken = dataclasses.replace(IDENTITY, proof="nnclaims.proofs.permutation:no_such_function")
     out = verify(broken, layers=("symbolic",))
