@@ -16,7 +16,8 @@ Methods (``method=``), each exact; a ``none`` is UNSAT of the stated bounds in a
     The whole problem in one solver, bit-vectors of a width that provably holds every value
     (:func:`_bit_width`), lex-leader symmetry breaking and the output reduction below.
 ``split`` (default)
-    One solver per data set: the data sets are enumerated outside Z3, one per orbit of the signed
+    One solver on the union of every data set's first-layer table (*Cover* below), whose UNSAT settles them all;
+    otherwise one solver per data set: the data sets are enumerated outside Z3, one per orbit of the signed
     permutations of the input coordinates (:func:`data_orbits`), and on a fixed data set ``X`` a
     first-layer neuron's activation vector is one of the finitely many vectors
     ``relu(w·x_p + b)_p`` with ``w, b`` in the box (:func:`first_layer_table`), so the first layer is a
@@ -40,6 +41,12 @@ Why the reductions keep a ``none`` sound (each maps any witness to one the reduc
   assignment that meets the other conditions; stating it removes no solution and spares the solver deriving it
   bit by bit.  Likewise, a product ``w·x`` with a weight ``w ∈ [-R, R]`` (``R ≤`` :data:`SMALL_WEIGHTS`) is written
   as a choice over the weight's values (:func:`_times`), equal to it on the box.
+* *Cover* (``split``).  On a data set ``X`` the tabled encoding meets the data only through its table ``T_X``
+  (each first-layer activation vector lies in ``T_X``; every other condition is on those vectors and the later
+  weights), so a solution for ``T_X`` is one for any superset.  One solve with the union of all the data sets'
+  tables is therefore UNSAT only if every data set is, and its UNSAT settles the whole search; when it is SAT or
+  unknown nothing is concluded from it and the data sets are solved one by one.  It is tried after the first
+  data set (when that one has a solution, the search ends there, as it would without the cover).
 * *Outputs.*  The conditions on the outputs are one per output row (row ``k`` of both networks
   agrees on the data; some row is nonzero), so a witness with ``o`` outputs restricts to its (nonzero)
   row ``k`` and a witness with one output extends to ``o`` by zero rows: the search runs with one
@@ -71,7 +78,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, replace
-from itertools import combinations, permutations, product
+from itertools import chain, combinations, permutations, product
 
 import numpy as np
 import z3
@@ -439,7 +446,7 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
                       hidden_layer: int = 1, isomorphic: bool = False, nonzero_output: bool = True,
                       no_zero_neuron: bool = True, method: str = "split", jobs: int = 1,
                       seed: int = 0, timeout: float = 60.0, rlimit: int = RLIMIT,
-                      progress: Callable[[int, int], None] | None = None, runner=None) -> SearchResult:
+                      progress: Callable[[int, int], None] | None = None, runner=None, cover: bool = True) -> SearchResult:
     """Search for a zero-match pair of networks within the bounds (see the module docstring for the
     conditions, the defaults, the limits, the three methods and why their reductions keep ``none`` sound).
 
@@ -453,7 +460,11 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     ``runner`` (split method only; :class:`nnclaims.backends.RayRunner`) runs the enumeration of the data sets and
     each data set as tasks of a Ray cluster instead (``jobs`` is then unused): the outcomes are read in data-set
     order all the same, so the answer and the witness are those of the local run; ``progress`` counts the data
-    sets settled (UNSAT) as they arrive.  The runner stops waiting :data:`~nnclaims.proofs.bounded.GRACE` seconds
+    sets settled (UNSAT) as they arrive.  ``cover`` (split method): when the first data set has no solution, one
+    solve on the union of all the data sets' tables (module docstring, *Cover*), both in this process; its UNSAT
+    settles them all, else they are solved one by one and the answer and the witness are those without it (a
+    ``none`` it settled says so in its note).  The runner
+    stops waiting :data:`~nnclaims.proofs.bounded.GRACE` seconds
     after ``timeout`` and cancels what is still running: the limit bounds the whole search here too.
     """
     if method not in METHODS:
@@ -511,8 +522,26 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     if progress is not None:
         progress(0, len(orbits))
     tasks = [(solved, X, seed, deadline, outputs, rlimit) for X in orbits]
+    head, cover_used = [], 0
+    if cover and len(tasks) > 1:
+        # the first data set in this process first: when it has a solution (or is unknown), that is the answer as
+        # without the cover, and the union is never tried
+        head = [_solve_data_set(tasks[0])]
+        if head[0][0] != "unsat":
+            return _first_sat(head, len(orbits), bounds, flags, elapsed, progress)
+        covered, cover_used = _solve_union(solved, orbits, seed, deadline, rlimit)
+        if covered == "unsat":
+            if progress is not None:
+                progress(len(orbits), len(orbits))
+            return SearchResult("zero-match", "none", bounds, seconds=elapsed(), resources=head[0][2] + cover_used,
+                                note=f"UNSAT on the union of the first-layer tables of all {len(orbits)} data sets (one "
+                                     "per orbit of the signed coordinate permutations), which holds each data set's "
+                                     "table: no pair of networks and data within these bounds satisfies the conditions")
+        tasks = tasks[1:]
     if runner is not None:
-        settled = 0
+        settled = len(head)
+        if head and progress is not None:
+            progress(settled, len(orbits))
 
         def arrived(_, outcome):
             nonlocal settled
@@ -522,15 +551,42 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
 
         outcomes = runner.ordered(_solve_data_set, [(t,) for t in tasks], until=deadline + GRACE, on_result=arrived)
         with closing(_until_limit(outcomes)) as in_order:  # closing it cancels the data sets still running
-            return _first_sat(in_order, len(orbits), bounds, flags, elapsed)
+            return _first_sat(chain(head, in_order), len(orbits), bounds, flags, elapsed, used=cover_used)
     if jobs > 1:
         import multiprocessing
 
         # fork where there is one: no re-import of __main__ (spawn fails when it is stdin)
         method_ = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method_).Pool(min(jobs, len(tasks))) as pool:
-            return _first_sat(pool.imap(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed, progress)
-    return _first_sat(map(_solve_data_set, tasks), len(orbits), bounds, flags, elapsed, progress)
+            return _first_sat(chain(head, pool.imap(_solve_data_set, tasks)), len(orbits), bounds, flags, elapsed,
+                              progress, cover_used)
+    return _first_sat(chain(head, map(_solve_data_set, tasks)), len(orbits), bounds, flags, elapsed, progress,
+                      cover_used)
+
+
+COVER_TABLE = 2_000
+"""The most first-layer vectors the union of the data sets' tables may hold for :func:`_solve_union` to try it."""
+
+
+def _solve_union(spec: _Spec, orbits, seed: int, deadline: float, rlimit: int) -> tuple[str, int]:
+    """One solve of the split encoding with the first layer drawn from the union of every data set's table:
+    ``("unsat", used)`` settles every data set (module docstring, *Cover*); ``sat`` or ``unknown`` settles none
+    (the data sets are then solved one by one, as without it); ``skipped`` when the union holds more than
+    :data:`COVER_TABLE` vectors or the time limit passed while building it."""
+    union: dict[tuple, tuple] = {}
+    try:
+        for X in orbits:
+            union.update(first_layer_table(X, spec.R, spec.biases, deadline))
+            if len(union) > COVER_TABLE:
+                return "skipped", 0
+        table = dict(sorted(union.items()))
+        s, var, _ = _solver(spec, True, seed, max(deadline - time.time(), 0.001), max(max(v) for v in table), rlimit)
+        _, _, terms = _encode(s, spec, var, [], table, deadline=deadline)  # tabled: the points do not enter
+    except _Deadline:
+        return "skipped", 0
+    s.add(_implied(spec, terms))
+    res = _check_until(s, deadline)
+    return ("unsat" if res == z3.unsat else "sat" if res == z3.sat else "unknown"), resources(s)
 
 
 _GUARD = f"{GUARD_NOTE}: the time limit passed (depends on the load)"
@@ -587,10 +643,11 @@ def _until_limit(outcomes):
             close()  # cancels what is still running
 
 
-def _first_sat(outcomes, n, bounds, flags, elapsed, progress=None) -> SearchResult:
+def _first_sat(outcomes, n, bounds, flags, elapsed, progress=None, used: int = 0) -> SearchResult:
     """Read the per-data-set outcomes in data-set order: the first ``sat`` is the answer (the same one
-    whatever the number of processes), ``unknown`` stops, all ``unsat`` is ``none``."""
-    total = 0
+    whatever the number of processes), ``unknown`` stops, all ``unsat`` is ``none``.  ``used``: resources spent
+    before (the union's solve), added to the record's count."""
+    total = used
     for k, (res, w, used) in enumerate(outcomes):
         total += used
         if res == "sat":

@@ -223,7 +223,7 @@ def test_cli_ctrl_c_stops_the_search_and_its_workers(interrupt, slowness):
     """Ctrl-C (SIGINT) ends a long search with 2 worker processes within seconds: exit 130, one line saying
     what was settled, and no process of the command left behind."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
-            "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--timeout", "600"]
+            "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--jobs", "2", "--no-cover", "--timeout", "600"]
     # ready: the command, the search and its 2 workers are running
     slow = slowness()
     code, stopped, err, left = interrupt(argv, lambda pids: len(pids) >= 4, wait=900, end=900)

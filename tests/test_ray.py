@@ -245,7 +245,7 @@ def test_search_time_limit_bounds_the_search_on_ray(ray_cluster, slowness):
     slow = slowness()
     t0 = time.monotonic()
     r = run_on_cluster(search_zero_match, dict(inputs=3, hidden=(3,), outputs=3, points=2, max_weight=2,
-                                               isomorphic=True), timeout=3, runner=RayRunner())
+                                               isomorphic=True, cover=False), timeout=3, runner=RayRunner())
     # how far it got in 3 s depends on the load (on a loaded machine the enumeration itself may not finish)
     assert r.status == "unknown" and r.note.startswith(GUARD_NOTE) and "time limit" in r.note
     assert "data sets settled" in r.note or "nothing settled" in r.note
@@ -325,7 +325,7 @@ def test_cli_ctrl_c_stops_a_search_on_ray_and_its_cluster(interrupt, slowness):
     """The command line: Ctrl-C during a long search on the local Ray cluster it started gives exit 130 and one
     line saying what was settled, and leaves no process behind (workers, raylet, GCS)."""
     argv = [sys.executable, "-m", "nnclaims", "search", "zero-match", "--inputs", "3", "--hidden", "3", "--outputs",
-            "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--backend", "ray", "--timeout", "600"]
+            "3", "--points", "2", "--max-weight", "2", "--isomorphic", "--no-cover", "--backend", "ray", "--timeout", "600"]
     slow = slowness()
     code, stopped, err, left = interrupt(
         argv, lambda pids: any(_cmdline(p).startswith("ray::_solve_data_set") for p in pids), wait=900, end=900)

@@ -108,8 +108,9 @@ def test_zero_match_planted_unsat():
 @pytest.mark.search
 @pytest.mark.parametrize("method", ["split", "whole"])
 def test_zero_match_timeout_is_unknown(method):
-    # UNSAT (the 2-point argument above) but far from settled in 0.3 s: must be unknown, never none
-    r = search_zero_match(max_weight=2, isomorphic=True, nonzero_output=True, method=method, timeout=0.3)
+    # UNSAT (the 2-point argument above) but far from settled in 0.3 s (data set by data set: 5 s idle on 2 cores;
+    # the union's solve would settle it in 0.4 s): must be unknown, never none
+    r = search_zero_match(max_weight=2, isomorphic=True, nonzero_output=True, method=method, timeout=0.3, cover=False)
     assert r.status == "unknown"
 
 
@@ -457,3 +458,34 @@ def test_small_weight_products_equal_the_product_on_the_box(R):
         s = z3.Solver()
         s.add(w >= -box, w <= box, _times(w, x, R) != w * x)
         assert s.check() == expected, box
+
+
+@pytest.mark.search
+@pytest.mark.parametrize("kw", [dict(nonzero_output=True), dict(isomorphic=True, nonzero_output=True),
+                                dict(points=3, isomorphic=True, nonzero_output=True),
+                                dict(points=2, biases=True, nonzero_output=True), dict(points=1, nonzero_output=True)])
+def test_cover_keeps_the_answer_and_the_witness(kw):
+    """The union's solve settles a ``none`` or nothing: with and without it, the same answer and the same witness
+    (the data sets are then solved by the same encoding in the same order)."""
+    with_cover, without = search_zero_match(**kw), search_zero_match(cover=False, **kw)
+    assert with_cover.status == without.status and with_cover.witness == without.witness
+    if with_cover.status == "none":
+        assert "union" in with_cover.note and "union" not in without.note
+
+
+@pytest.mark.search
+def test_cover_is_unsat_only_when_every_data_set_in_it_is():
+    """2-2-2, R = 1, two points: the union of the tables of the data sets that are UNSAT one by one is UNSAT, the
+    union of all of them (three are SAT) is not: the cover can come out either way, and a cover built from the
+    wrong data sets would give a wrong ``none``."""
+    import time
+
+    from nnclaims.proofs import search_subspace as S
+
+    spec = S._Spec((2, 2, 1), 1, 2, "linear", False, 1, False, True, True)
+    orbits = data_orbits(2, 1, 2)
+    one_by_one = [S._solve_data_set((spec, X, 0, time.time() + 600, 2, S.RLIMIT))[0] for X in orbits]
+    unsat = [X for X, r in zip(orbits, one_by_one) if r == "unsat"]
+    assert 0 < len(unsat) < len(orbits) and set(one_by_one) == {"sat", "unsat"}
+    assert S._solve_union(spec, unsat, 0, time.time() + 600, S.RLIMIT)[0] == "unsat"
+    assert S._solve_union(spec, orbits, 0, time.time() + 600, S.RLIMIT)[0] == "sat"

@@ -141,6 +141,9 @@ class _SearchCommand(click.Command):
               help="zero-match: one solver per data set (default), one solver for all, or the naive encoding")
 @click.option("--jobs", type=click.IntRange(1), default=None,
               help="zero-match: processes for the split method's data sets (at most 64)")
+@click.option("--no-cover", "cover", is_flag=True, flag_value=False, default=None,
+              help="zero-match, split method: skip the first solve on the union of the data sets' tables and solve "
+                   "them one by one from the start")
 @click.option("--sweep", is_flag=True,
               help="zero-match: walk R, hidden width and points upward, print each configuration as it is settled")
 @click.option("--nets", "nets_path", type=click.Path(path_type=Path), default=None,
