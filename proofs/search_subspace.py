@@ -463,9 +463,8 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
     sets settled (UNSAT) as they arrive.  ``cover`` (split method): when the first data set has no solution, one
     solve on the union of all the data sets' tables (module docstring, *Cover*), both in this process; its UNSAT
     settles them all, else they are solved one by one and the answer and the witness are those without it (a
-    ``none`` it settled says so in its note).  The runner
-    stops waiting :data:`~nnclaims.proofs.bounded.GRACE` seconds
-    after ``timeout`` and cancels what is still running: the limit bounds the whole search here too.
+    ``none`` it settled says so in its note).  The runner stops waiting :data:`~nnclaims.proofs.bounded.GRACE`
+    seconds after ``timeout`` and cancels what is still running: the limit bounds the whole search here too.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
