@@ -294,12 +294,14 @@ def _forward(Ws, bs, h, output_activation, start=0, R=None):
     return outs
 
 
-def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, deadline=None, small_weights=None):
+def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, deadline=None, small_weights=None,
+            implied=None):
     """Add the zero-match conditions to solver ``s``.
 
     ``data``: constant points (else the points are variables, distinct by strict lex order);
     ``table``: first-layer activation vectors drawn from it (needs ``data``); ``small_weights``: products by a
-    weight as :func:`_times` (default: with the symmetry breaking, i.e. not in the naive encoding).  Returns the
+    weight as :func:`_times`, ``implied``: the constraints of :func:`_implied` added (each by default with the
+    symmetry breaking, i.e. not in the naive encoding).  Returns the
     point terms; per network, ``(Ws, bs, H)`` (``H``: the first layer's activation vectors when tabled); and the
     compared layer's and the outputs' terms (``{"hidden": (a, b), "outputs": (a, b)}``, for :func:`_implied`).
     """
@@ -359,7 +361,10 @@ def _encode(s, spec: _Spec, var, data=None, table=None, symmetry_breaking=True, 
             s.add(z3.Or(z3.Not(z3.And([nz(v) for v in VX + VY])), z3.Not(span_eq)))
     if spec.isomorphic:
         s.add(_same_rank(ua, ub, maxr), _rank_ge(ua, 1))
-    return xs, {n: nets[n][:3] for n in nets}, {"hidden": (ua, ub), "outputs": (out_a, out_b)}
+    terms = {"hidden": (ua, ub), "outputs": (out_a, out_b)}
+    if symmetry_breaking if implied is None else implied:
+        s.add(_implied(spec, terms))
+    return xs, {n: nets[n][:3] for n in nets}, terms
 
 
 def _implied(spec: _Spec, terms: dict) -> list:
@@ -494,9 +499,7 @@ def search_zero_match(*, inputs: int = 2, hidden: tuple | list | int = (2,), out
             s, var, _ = _solver(solved, method == "whole", seed, timeout, rlimit=rlimit)
             if method == "whole":
                 bounds["bit_width"] = _bit_width(solved)
-            xs, nets, terms = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
-            if method == "whole":
-                s.add(_implied(solved, terms))
+            xs, nets, _ = _encode(s, solved, var, symmetry_breaking=method == "whole", deadline=deadline)
             res = _check_until(s, deadline)
             used = resources(s)
             if res == z3.sat:
@@ -572,18 +575,17 @@ def _solve_union(spec: _Spec, orbits, seed: int, deadline: float, rlimit: int) -
     ``("unsat", used)`` settles every data set (module docstring, *Cover*); ``sat`` or ``unknown`` settles none
     (the data sets are then solved one by one, as without it); ``skipped`` when the union holds more than
     :data:`COVER_TABLE` vectors or the time limit passed while building it."""
-    union: dict[tuple, tuple] = {}
+    union: set[tuple] = set()  # the vectors only: no witness is read from this solve
     try:
         for X in orbits:
             union.update(first_layer_table(X, spec.R, spec.biases, deadline))
             if len(union) > COVER_TABLE:
                 return "skipped", 0
-        table = dict(sorted(union.items()))
+        table = sorted(union)
         s, var, _ = _solver(spec, True, seed, max(deadline - time.time(), 0.001), max(max(v) for v in table), rlimit)
-        _, _, terms = _encode(s, spec, var, [], table, deadline=deadline)  # tabled: the points do not enter
+        _encode(s, spec, var, [], table, deadline=deadline)  # tabled: the points do not enter
     except _Deadline:
         return "skipped", 0
-    s.add(_implied(spec, terms))
     res = _check_until(s, deadline)
     return ("unsat" if res == z3.unsat else "sat" if res == z3.sat else "unknown"), resources(s)
 
@@ -616,8 +618,7 @@ def _solve_data_set(task) -> tuple[str, dict | str | None, int]:
     try:
         table = first_layer_table(X, spec.R, spec.biases, deadline)
         s, var, const = _solver(spec, True, seed, left, max(max(v) for v in table), rlimit)
-        _, nets, terms = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
-        s.add(_implied(spec, terms))
+        _, nets, _ = _encode(s, spec, var, [[const(v) for v in x] for x in X], table, deadline=deadline)
     except _Deadline:
         return "unknown", _GUARD, 0
     res = _check_until(s, deadline)

@@ -407,7 +407,7 @@ def _whole_encoding(**kw):
     spec = S._Spec(kw.pop("sizes"), kw.pop("R", 1), kw.pop("points", 2), kw.pop("output_activation", "linear"),
                    kw.pop("biases", False), kw.pop("hidden_layer", 1), False, True, True)
     s, var, _ = S._solver(spec, True, 0, 600)
-    _, _, terms = S._encode(s, spec, var)
+    _, _, terms = S._encode(s, spec, var, implied=False)
     return S, spec, s, terms
 
 
@@ -426,6 +426,23 @@ def test_implied_constraints_hold_in_every_solution(kw):
     assert implied
     s.add(z3.Not(z3.And(implied)))
     assert s.check() == z3.unsat
+
+
+def test_encode_adds_the_implied_constraints_unless_told_not_to():
+    """The check above negates the implied constraints on an encoding built without them: were ``implied=False``
+    ignored, that check would be UNSAT whatever the constraints say.  The reduced encodings add them by default,
+    the naive one does not."""
+    from nnclaims.proofs import search_subspace as S
+
+    spec = S._Spec((2, 2, 1), 1, 2, "linear", False, 1, False, True, True)
+    counts = {}
+    for key, kw in {"off": dict(implied=False), "default": {}, "naive": dict(symmetry_breaking=False),
+                    "naive on": dict(symmetry_breaking=False, implied=True)}.items():
+        s, var, _ = S._solver(spec, True, 0, 600)
+        _, _, terms = S._encode(s, spec, var, **kw)
+        counts[key] = len(s.assertions())
+    added = len(S._implied(spec, terms))
+    assert added > 0 and counts["default"] == counts["off"] + added and counts["naive on"] == counts["naive"] + added
 
 
 @pytest.mark.search

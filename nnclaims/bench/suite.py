@@ -95,9 +95,7 @@ for X in S.data_orbits(kw["inputs"], kw["max_weight"], 2)[:count]:
     t0 = time.perf_counter()
     table = S.first_layer_table(X, spec.R, False)
     s, var, const = S._solver(spec, True, 0, 3600, max(max(v) for v in table), MAX_RLIMIT)
-    _, _, terms = S._encode(s, spec, var, [[const(v) for v in x] for x in X], table, small_weights=small)
-    if implied:
-        s.add(S._implied(spec, terms))
+    S._encode(s, spec, var, [[const(v) for v in x] for x in X], table, small_weights=small, implied=implied)
     statuses.add(str(s.check()))
     seconds += time.perf_counter() - t0
     used += S.resources(s)
